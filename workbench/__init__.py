@@ -1,0 +1,33 @@
+"""Workbench: MLflow-tracked notebook experiments, compiled into pipelines that run locally and on Argo.
+
+`import workbench` stays cheap: the heavy pieces (mlflow, optuna, ipywidgets) load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+# name -> "module:attribute", resolved lazily on first access (PEP 562).
+_LAZY = {
+    "tracking": "workbench.tracking",
+    "data": "workbench.data",
+    "compare": "workbench.widgets:compare",
+    "tune": "workbench.tuning:tune",
+    "promote": "workbench.tracking.promotion:promote",
+}
+
+
+def __getattr__(name: str) -> Any:
+    target = _LAZY.get(name)
+    if target is None:
+        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+    import importlib
+
+    module_name, _, attr = target.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attr) if attr else module
+
+
+__all__ = ["__version__", *_LAZY]

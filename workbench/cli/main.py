@@ -1,0 +1,87 @@
+"""`workbench` entry point: a click group whose commands are imported only when invoked.
+
+`workbench --help` lists every command from the table below without importing mlflow, hera or
+papermill. Each command lives in its own module under workbench/cli/ and exposes `command`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+from workbench.core.errors import WorkbenchError
+
+# name -> (module under workbench.cli, one-line help shown by --help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("init", "Scaffold a new workbench project in DIR."),
+    "demo-data": ("demo_data", "Write the example raw dataset into the data folder."),
+    "run": ("run", "Execute a notebook with papermill as one tracked MLflow run."),
+    "ui": ("ui", "Start the MLflow UI on 127.0.0.1 against the project's tracking store."),
+    "productionize": (
+        "productionize",
+        "Compile a tagged notebook into steps, tests and manifests.",
+    ),
+    "pipeline": ("pipeline", "Run or submit a productionized pipeline."),
+    "cache": ("cache", "List or clear the local step cache."),
+    "promote": ("promote", "Promote a model version to champion if it beats the current one."),
+    "set-image": (
+        "set_image",
+        "Set an image name, tag or digest in a kustomization (kustomize edit set image).",
+    ),
+    "serve": ("serve", "Serve a model over the Seldon, Open Inference and MLflow protocols."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs."""
+
+    def __init__(self, *args: Any, lazy: dict[str, tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module = importlib.import_module(f"workbench.cli.{self.lazy[cmd_name][0]}")
+            command: click.Command = module.command
+            return command
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # One line per command from the table, so --help imports nothing.
+        rows = [(name, self.lazy[name][1]) for name in sorted(self.lazy)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="workbench")
+def cli() -> None:
+    """Workbench: from tracked notebook experiments to pipelines, Argo and serving."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI; a WorkbenchError prints its message (no traceback) and sets the exit code."""
+    try:
+        cli.main(args=argv, prog_name="workbench", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except WorkbenchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    sys.exit(0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

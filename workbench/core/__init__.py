@@ -1,0 +1,1 @@
+"""Shared foundations: errors, settings, hashing. Imports nothing heavy and no other subpackage."""

@@ -1,0 +1,88 @@
+"""Content hashing shared by the local runner and the Argo manifests.
+
+The step cache key is defined here once, so the key the local runner computes and the key the
+Argo workflow computes (with sprig's sha256sum over the same material string) are identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_parts(parts: Iterable[str]) -> str:
+    """Digest of several texts, length-prefixed so ("ab", "c") and ("a", "bc") differ."""
+    digest = hashlib.sha256()
+    for part in parts:
+        raw = part.encode("utf-8")
+        digest.update(f"{len(raw)}:".encode())
+        digest.update(raw)
+    return digest.hexdigest()
+
+
+def format_param(value: Any) -> str:
+    """The canonical command-line text of a parameter value (`--param name=TEXT`).
+
+    Strings pass through unchanged (so "007" stays "007"); everything else is JSON. The step
+    entry point parses it back with the parameter's declared type.
+    """
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def cache_key_material(
+    *,
+    code_digest: str,
+    lock_digest: str,
+    input_digests: Mapping[str, str],
+    params: Mapping[str, str],
+) -> str:
+    """The text a step's cache key hashes: one `kind:name=value` line each, sorted within kind.
+
+    `params` holds the canonical command-line texts (see `format_param`). Argo builds the same
+    text from template parameters and hashes it with `sprig.sha256sum`, so both sides agree.
+    """
+    lines = [f"code={code_digest}", f"lock={lock_digest}"]
+    lines += [f"input:{name}={input_digests[name]}" for name in sorted(input_digests)]
+    lines += [f"param:{name}={params[name]}" for name in sorted(params)]
+    return "\n".join(lines)
+
+
+def cache_key(
+    *,
+    code_digest: str,
+    lock_digest: str,
+    input_digests: Mapping[str, str],
+    params: Mapping[str, str],
+) -> str:
+    """sha256 hex of `cache_key_material`: a valid Argo memoization (ConfigMap) key as it is."""
+    return sha256_text(
+        cache_key_material(
+            code_digest=code_digest,
+            lock_digest=lock_digest,
+            input_digests=input_digests,
+            params=params,
+        )
+    )

@@ -1,0 +1,99 @@
+"""The command-line entry point of every generated step module.
+
+    python -m steps.NAME.STEP --input NAME=URI ... --output NAME=URI ... --param NAME=VALUE ...
+
+The same command runs in a local runner subprocess and in the Argo container. Parameter texts are
+parsed by the declared type (see workbench.core.hashing.format_param for the other direction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from workbench.runtime.artifacts import read_value, write_value
+
+
+class StepUsageError(SystemExit):
+    pass
+
+
+def parse_param(name: str, text: str, type_name: str) -> Any:
+    """Parse a `--param` text into the declared type; a clear message when it does not fit."""
+    try:
+        if type_name == "str":
+            return text
+        if type_name == "bool":
+            lowered = text.strip().lower()
+            if lowered in ("true", "1", "yes"):
+                return True
+            if lowered in ("false", "0", "no"):
+                return False
+            raise ValueError("expected true or false")
+        if type_name == "int":
+            return int(text)
+        if type_name == "float":
+            return float(text)
+        value = json.loads(text)
+        expected_types: dict[str, type] = {"list": list, "dict": dict, "none": type(None)}
+        expected = expected_types[type_name]
+        if type_name != "none" and not isinstance(value, expected):
+            raise ValueError(f"expected a JSON {type_name}")
+        return value
+    except (ValueError, KeyError) as exc:
+        raise ValueError(f"--param {name}={text!r}: not a valid {type_name} ({exc})") from exc
+
+
+def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"{flag} {item!r}: expected NAME=VALUE")
+        if name in out:
+            raise ValueError(f"{flag} {name} given twice")
+        out[name] = value
+    return out
+
+
+def run_step(
+    func: Callable[..., Any],
+    *,
+    inputs: Sequence[str],
+    outputs: Sequence[str],
+    params: Mapping[str, str],
+    argv: Sequence[str] | None = None,
+) -> int:
+    """Read inputs, call `func`, write outputs. `params` maps parameter name -> type name."""
+    parser = argparse.ArgumentParser(prog=f"python -m {func.__module__}")
+    parser.add_argument("--input", action="append", default=[], metavar="NAME=URI")
+    parser.add_argument("--output", action="append", default=[], metavar="NAME=URI")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE")
+    args = parser.parse_args(argv)
+    try:
+        given_in = _pairs(args.input, "--input")
+        given_out = _pairs(args.output, "--output")
+        given_params = _pairs(args.param, "--param")
+        missing = [n for n in inputs if n not in given_in]
+        if missing:
+            raise ValueError(f"missing --input for {', '.join(missing)}")
+        unknown = sorted(set(given_in) - set(inputs)) + sorted(set(given_out) - set(outputs))
+        unknown += sorted(set(given_params) - set(params))
+        if unknown:
+            raise ValueError(f"unknown name(s): {', '.join(unknown)}")
+        kwargs = {n: parse_param(n, t, params[n]) for n, t in given_params.items()}
+    except ValueError as exc:
+        parser.error(str(exc))
+    values = [read_value(given_in[n]) for n in inputs]
+    result = func(*values, **kwargs)
+    for name in outputs:
+        if name in given_out:
+            write_value(getattr(result, name), given_out[name])
+    return 0
+
+
+def main_guard(code: int) -> None:  # pragma: no cover - thin wrapper for generated modules
+    sys.exit(code)

@@ -1,0 +1,166 @@
+"""Pipeline spec dataclasses and their JSON form.
+
+Conventions every producer and consumer relies on:
+- `steps` are in a topological order that follows notebook order where the DAG allows;
+- every tuple of names is sorted, except `cells` (notebook order);
+- `StepSpec.module` is the module the container runs: `python -m <module> --input NAME=URI ...
+  --output NAME=URI ... --param NAME=VALUE ...` (see workbench.runtime.step);
+- `code_digest` hashes the step module and the helper code it uses, `lock_digest` hashes
+  requirements.txt: with the inputs' digests and the parameter texts they make the cache key
+  (workbench.core.hashing.cache_key), the same locally and in Argo.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+
+SPEC_VERSION = 1
+
+PARAM_TYPES = ("bool", "int", "float", "str", "list", "dict", "none")
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A pipeline parameter from the `parameters` cell: name, type from its default, default."""
+
+    name: str
+    type: str
+    default: Any
+    cell: int = 0
+
+    def __post_init__(self) -> None:
+        if self.type not in PARAM_TYPES:
+            raise ValueError(f"parameter {self.name}: unknown type {self.type!r}")
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """A notebook cell that contributes code to a step (index in the notebook, nbformat id)."""
+
+    index: int
+    id: str
+    source: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    module: str
+    cells: tuple[CellSpec, ...]
+    inputs: tuple[str, ...] = ()
+    # input name -> the step that produces it (the latest earlier producer in notebook order)
+    input_sources: dict[str, str] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    after: tuple[str, ...] = ()
+    # every upstream step, from data edges and `after:` edges
+    depends_on: tuple[str, ...] = ()
+    imports: tuple[str, ...] = ()
+    helpers: tuple[str, ...] = ()
+    code_digest: str = ""
+    # outputs that are fitted models (estimators): compared by their predictions in tests
+    models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    name: str
+    notebook: str
+    parameters: tuple[ParamSpec, ...]
+    steps: tuple[StepSpec, ...]
+    edges: tuple[tuple[str, str], ...] = ()
+    helpers_module: str = ""
+    python: str = ""
+    packages: dict[str, str] = field(default_factory=dict)
+    lock_digest: str = ""
+    version: int = SPEC_VERSION
+
+    def step(self, name: str) -> StepSpec:
+        for step in self.steps:
+            if step.name == name:
+                return step
+        known = ", ".join(s.name for s in self.steps)
+        raise WorkbenchError(f"pipeline {self.name}: no step {name!r} (steps: {known})")
+
+    def parameter(self, name: str) -> ParamSpec:
+        for param in self.parameters:
+            if param.name == name:
+                return param
+        known = ", ".join(p.name for p in self.parameters) or "none"
+        raise WorkbenchError(f"pipeline {self.name}: no parameter {name!r} (parameters: {known})")
+
+    def downstream(self, name: str) -> tuple[str, ...]:
+        """`name` and every step that depends on it, in pipeline order."""
+        hit = {name}
+        for step in self.steps:
+            if hit.intersection(step.depends_on):
+                hit.add(step.name)
+        return tuple(s.name for s in self.steps if s.name in hit)
+
+    def to_json(self) -> str:
+        """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> PipelineSpec:
+        raw = json.loads(text)
+        if raw.get("version") != SPEC_VERSION:
+            raise WorkbenchError(
+                f"pipeline spec version {raw.get('version')!r} is not {SPEC_VERSION}; "
+                "re-run `workbench productionize`"
+            )
+        steps = tuple(
+            StepSpec(
+                **{
+                    **s,
+                    "cells": tuple(
+                        CellSpec(**{**c, "tags": tuple(c.get("tags", ()))}) for c in s["cells"]
+                    ),
+                    **{
+                        k: tuple(s.get(k, ()))
+                        for k in (
+                            "inputs",
+                            "outputs",
+                            "params",
+                            "after",
+                            "depends_on",
+                            "imports",
+                            "helpers",
+                            "models",
+                        )
+                    },
+                }
+            )
+            for s in raw["steps"]
+        )
+        return cls(
+            name=raw["name"],
+            notebook=raw["notebook"],
+            parameters=tuple(ParamSpec(**p) for p in raw["parameters"]),
+            steps=steps,
+            edges=tuple((a, b) for a, b in raw.get("edges", ())),
+            helpers_module=raw.get("helpers_module", ""),
+            python=raw.get("python", ""),
+            packages=dict(raw.get("packages", {})),
+            lock_digest=raw.get("lock_digest", ""),
+            version=raw["version"],
+        )
+
+
+def load_spec(path: str | Path) -> PipelineSpec:
+    """Read `steps/NAME/pipeline.json`, with an error naming the file when it is bad."""
+    path = Path(path)
+    try:
+        return PipelineSpec.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise WorkbenchError(
+            f"{path}: no pipeline spec; run `workbench productionize NOTEBOOK` first"
+        ) from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise WorkbenchError(f"{path}: not a valid pipeline spec: {exc}") from exc
