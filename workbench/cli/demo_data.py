@@ -8,8 +8,13 @@ import click
 
 
 @click.command()
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Data folder (default: the project's data folder).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Data folder (default: the project's data folder).",
+)
 def command(out: Path | None) -> None:
     """Write the example raw dataset into the data folder."""
     from workbench.core.settings import settings
