@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,7 +23,14 @@ from typing import Any
 
 import numpy as np
 
+with warnings.catch_warnings():
+    # starlette asks for httpx2, which is not installed here; httpx works the same
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
 from workbench.models.store import SHA256_TAG, STORE_URI_TAG, write_model_file
+
+__all__ = ["TestClient"]
 
 REPO = Path(__file__).resolve().parents[2]
 NAME = "breast-cancer"
