@@ -77,10 +77,6 @@ class Predictor:
                 )
         except Exception:  # any failure on the array form means: use the DataFrame form
             return False
-        if same:
-            # The codecs checked names and order against the signature, so the warning about
-            # missing feature names says nothing here; silence it (process-wide, once).
-            warnings.filterwarnings("ignore", message=_NAMES_WARNING, category=UserWarning)
         return same
 
     def predict(self, batch: Batch, *, proba: bool = True, labels: bool = True) -> Predictions:
@@ -90,6 +86,13 @@ class Predictor:
         client's data: raised as a ProtocolError (400), never a 5xx.
         """
         x: Any = self._frame(batch.matrix) if self.needs_frame else batch.matrix
+        # The codecs checked names and order against the signature, so scikit-learn's warning
+        # about an array without feature names says nothing here (a few microseconds to mute).
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_NAMES_WARNING, category=UserWarning)
+            return self._predict(x, proba=proba, labels=labels)
+
+    def _predict(self, x: Any, *, proba: bool, labels: bool) -> Predictions:
         try:
             p = (
                 self.model.predict_proba(x)
