@@ -83,7 +83,7 @@ def create_app(served: Served, *, access_log: AccessLog | None = None) -> Starle
     predictor, sig = served.predictor, served.predictor.signature
     limit = served.max_body_bytes
 
-    async def predict(request: Request, batch: Batch, route: str, **kw: bool) -> Predictions:
+    async def predict(request: Request, batch: Batch, **kw: bool) -> Predictions:
         rows = batch.matrix.shape[0]
         request.scope["workbench.rows"] = rows
         if rows >= THREAD_ROWS:
@@ -113,7 +113,7 @@ def create_app(served: Served, *, access_log: AccessLog | None = None) -> Starle
     async def seldon_predict(request: Request) -> Response:
         body = await read_json(request, limit)
         batch, form = seldon.decode(body, sig)
-        pred = await predict(request, batch, "seldon")
+        pred = await predict(request, batch)
         meta = seldon.response_meta(body, rid(request), served.name, served.version, served.alias)
         return json_response(seldon.encode(pred, form, meta))
 
@@ -196,7 +196,7 @@ def create_app(served: Served, *, access_log: AccessLog | None = None) -> Starle
         check_model(request)
         body = await read_json(request, limit)
         batch, wanted = v2.decode(body, sig)
-        pred = await predict(request, batch, "v2")
+        pred = await predict(request, batch)
         given_id = body.get("id") if isinstance(body, dict) else None
         return json_response(
             v2.encode(
@@ -219,7 +219,7 @@ def create_app(served: Served, *, access_log: AccessLog | None = None) -> Starle
         body = await read_json(request, limit)
         batch, method = scoring.decode(body, sig)
         proba = method == "predict_proba"
-        pred = await predict(request, batch, "invocations", proba=proba, labels=not proba)
+        pred = await predict(request, batch, proba=proba, labels=not proba)
         return json_response(scoring.encode(pred, method))
 
     @guarded("health", scoring.error)
@@ -236,8 +236,11 @@ def create_app(served: Served, *, access_log: AccessLog | None = None) -> Starle
         detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
         return json_response({"error": f"{request.method} {request.url.path}: {detail}"}, code)
 
+    # Prediction routes first: Starlette tries routes in order.
     routes = [
+        Route("/invocations", invocations, methods=["POST"]),
         Route("/api/v1.0/predictions", seldon_predict, methods=["POST"]),
+        Route("/v2/models/{name}/infer", v2_infer, methods=["POST"]),
         Route("/predict", seldon_predict, methods=["POST"]),
         Route("/api/v1.0/metadata", seldon_metadata, methods=["GET"]),
         Route("/health/ping", ping, methods=["GET"]),
@@ -249,9 +252,7 @@ def create_app(served: Served, *, access_log: AccessLog | None = None) -> Starle
         Route("/v2/models/{name}/versions/{version}", v2_model, methods=["GET"]),
         Route("/v2/models/{name}/ready", v2_model_ready, methods=["GET"]),
         Route("/v2/models/{name}/versions/{version}/ready", v2_model_ready, methods=["GET"]),
-        Route("/v2/models/{name}/infer", v2_infer, methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}/infer", v2_infer, methods=["POST"]),
-        Route("/invocations", invocations, methods=["POST"]),
         Route("/ping", mlflow_ping, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
