@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.tracking.batch import AUTO_FLUSH_AT, LogBuffer
+from workbench.tracking.config import tracking_client
 from workbench.tracking.context import (
     CELL_ARTIFACT_DIR,
     CELL_TAG,
@@ -42,16 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUN_ID_ENV = "MLFLOW_RUN_ID"
-
-
-def _mlflow_ready() -> MlflowClient:
-    """Point MLflow at the project's store (every call: the working directory may change)."""
-    import mlflow
-
-    from workbench.tracking.config import configure
-
-    configure()
-    return mlflow.MlflowClient()
 
 
 def managed_run_id() -> str | None:
@@ -78,7 +69,7 @@ def set_experiment(name: str) -> str:
         experiment_id = configure(name)
         assert experiment_id is not None
         return experiment_id
-    client = _mlflow_ready()
+    client = tracking_client()
     experiment_id = _get_run(client, managed).info.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
     log.info("managed run %s: keeping its experiment %s (asked: %r)", managed, experiment_id, name)
@@ -130,7 +121,7 @@ class TrackedRun:
         import mlflow
         from mlflow.exceptions import MlflowException
 
-        client = self._client = _mlflow_ready()
+        client = self._client = tracking_client()
         active = mlflow.active_run()
         active_id = active.info.run_id if active is not None else None
         managed = managed_run_id()
