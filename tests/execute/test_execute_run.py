@@ -109,6 +109,7 @@ def test_failing_cell_gives_exit_1_a_failed_run_and_the_executed_notebook(
     assert "Traceback" not in failed.stderr
     run = _run_by_status(root, "FAILED")
     assert _client(root).get_experiment(run.info.experiment_id).name == "failures"
+    assert run.data.params["experiment"] == "failures"  # --experiment reaches the notebook too
     assert run.info.run_id in failed.stderr
     assert run.data.metrics["alpha_sq"] == 1.0  # logged before the failing cell
     assert run.data.params["kernel_cwd"] == root.name  # --cwd .

@@ -126,7 +126,19 @@ def run_notebook(
     _check_kernel(nb, path)
     rel = project_relative(path, cfg.root)
     overrides = dict(parameters or {})
-    params = merge_parameters(rel, notebook_defaults(path), overrides)
+    defaults = notebook_defaults(path)
+    # The notebook's own set_experiment(experiment) must name the run's experiment: MLflow
+    # refuses to resume MLFLOW_RUN_ID under a different active experiment.
+    if (
+        experiment
+        and "experiment" in defaults
+        and overrides.setdefault("experiment", experiment) != experiment
+    ):
+        raise NotebookInputError(
+            f"{rel}: --experiment {experiment!r} contradicts "
+            f"parameter experiment={overrides['experiment']!r}"
+        )
+    params = merge_parameters(rel, defaults, overrides)
     kernel_cwd = Path(cwd).resolve() if cwd is not None else path.parent
     if not kernel_cwd.is_dir():
         raise NotebookInputError(f"{cwd}: working directory does not exist")
