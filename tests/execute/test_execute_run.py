@@ -162,3 +162,35 @@ def test_bad_notebooks_exit_2_naming_the_file(
     code, err = _cli_exit([name], capsys)
     assert code == 2 and name in err and message in err
     assert not (project / "mlflow.db").exists() or _runs(project) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--output", "notebooks/probe.ipynb"], "--output would overwrite the notebook itself"),
+        (["--output", "out/run.txt"], "--output must be a .ipynb path"),
+        (["--cwd", "no/such/dir"], "no/such/dir: working directory does not exist"),
+        (["-p", "experiment", "a", "--experiment", "b"], "--experiment 'b' contradicts"),
+    ],
+)
+def test_bad_options_exit_2_before_any_run(
+    project: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    write_probe(project / "notebooks" / "probe.ipynb")
+    code, err = _cli_exit(["notebooks/probe.ipynb", *args], capsys)
+    assert code == 2 and message in err
+    assert not (project / "mlflow.db").exists() or _runs(project) == []
+
+
+def test_uninstalled_kernel_exits_2_listing_the_installed_ones(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import nbformat
+
+    path = write_probe(project / "probe.ipynb")
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata["kernelspec"]["name"] = "no-such-kernel"
+    nbformat.write(nb, str(path))
+    code, err = _cli_exit(["probe.ipynb"], capsys)
+    assert code == 2
+    assert "kernel 'no-such-kernel' is not installed (installed:" in err and "python3" in err

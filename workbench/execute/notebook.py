@@ -37,7 +37,8 @@ def read_notebook(path: Path) -> Any:
 
 @dataclass(frozen=True)
 class CellFailure:
-    """Where a notebook failed, in the user's own notebook (papermill's cells not counted)."""
+    """Where a notebook failed: `index` is 0-based over the user's own cells (markdown included,
+    papermill's injected cells not counted), so it matches the notebook as the user sees it."""
 
     index: int | None
     cell_id: str | None
@@ -46,10 +47,10 @@ class CellFailure:
     evalue: str
 
     def describe(self) -> str:
-        where = "an unknown cell" if self.index is None else f"cell {self.index}"
-        if self.cell_id:
-            where += f" (id {self.cell_id!r})"
         error = f"{self.ename}: {self.evalue}" if self.evalue else self.ename
+        if self.index is None:
+            return f"execution failed: {error}"
+        where = f"cell {self.index}" + (f" (id {self.cell_id!r})" if self.cell_id else "")
         return f"{where} failed: {error}"
 
 

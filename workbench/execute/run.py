@@ -49,11 +49,39 @@ def _experiment_name(explicit: str | None, params: Mapping[str, Any], notebook: 
 
 
 def _check_kernel(nb: Any, path: Path) -> None:
-    if not nb.metadata.get("kernelspec", {}).get("name"):
+    """The notebook names a kernel that is installed (else papermill fails after the run began)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    name = nb.metadata.get("kernelspec", {}).get("name")
+    if not name:
         raise NotebookInputError(
             f"{path}: metadata.kernelspec.name is missing, so no kernel can be chosen; "
             "open and save the notebook in Jupyter once"
         )
+    manager = KernelSpecManager()
+    try:
+        manager.get_kernel_spec(name)
+    except NoSuchKernel:
+        known = ", ".join(sorted(manager.find_kernel_specs())) or "none"
+        raise NotebookInputError(
+            f"{path}: kernel {name!r} is not installed (installed: {known})"
+        ) from None
+
+
+def _output_path(output: str | Path | None, notebook: Path) -> Path | None:
+    """An explicit --output, checked and its folder created before any run exists."""
+    if output is None:
+        return None
+    target = Path(output).resolve()
+    if target == notebook:
+        raise NotebookInputError(f"{output}: --output would overwrite the notebook itself")
+    if target.suffix != ".ipynb":
+        raise NotebookInputError(f"{output}: --output must be a .ipynb path")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NotebookInputError(f"{output}: cannot create its folder: {exc}") from exc
+    return target
 
 
 def _tags(rel: str, root: Path) -> dict[str, str]:
@@ -99,6 +127,8 @@ def _execute(
         except PapermillExecutionError as exc:
             found = find_failure(read_notebook(output)) if output.is_file() else None
             return found or CellFailure(None, None, exc.exec_count, exc.ename, exc.evalue)
+        except Exception as exc:  # the kernel died or timed out: no cell output to point at
+            return CellFailure(None, None, None, type(exc).__name__, str(exc))
     return None
 
 
@@ -142,6 +172,7 @@ def run_notebook(
     kernel_cwd = Path(cwd).resolve() if cwd is not None else path.parent
     if not kernel_cwd.is_dir():
         raise NotebookInputError(f"{cwd}: working directory does not exist")
+    explicit_output = _output_path(output, path)
 
     name = _experiment_name(experiment, params, path)
     experiment_id = configure(name)
@@ -151,7 +182,7 @@ def run_notebook(
         experiment_id, run_name=run_name or path.stem, tags=_tags(rel, cfg.root)
     )
     run_id = run.info.run_id
-    target = Path(output).resolve() if output else cfg.root / RUNS_DIR / run_id / path.name
+    target = explicit_output or cfg.root / RUNS_DIR / run_id / path.name
     status = "FAILED"
     failure: CellFailure | None = None
     try:
