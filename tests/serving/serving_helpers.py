@@ -1,9 +1,9 @@
 """Helpers for the serving tests: the example model, in the model store and in the registry.
 
-`register_model` mimics what `workbench.tracking`'s log_model(..., register=NAME) does:
-mlflow.sklearn.log_model with cloudpickle, a signature and an input example; the version
-registered; the model file written with `write_model_file` (signature in model.json); and the
-version tagged with its sha256 and store URI.
+`register_model` goes through `workbench.tracking` (log_model(..., register=NAME)), which logs
+with cloudpickle, registers the version, writes the model-store file and tags the version with
+its sha256 and store URI. `write_store_model` writes a store folder alone, with the MLflow-style
+signature in model.json (the optional "signature" key the server reads first).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
-from workbench.models.store import SHA256_TAG, STORE_URI_TAG, write_model_file
+from workbench.models.store import write_model_file
 
 __all__ = ["TestClient"]
 
@@ -97,37 +97,22 @@ class Registered:
 def register_model(
     root: Path, model: Any, name: str = NAME, alias: str = "champion", store_file: bool = True
 ) -> Registered:
-    """Log, register, write the store file and tag the version, as log_model(register=) will."""
+    """Log and register through workbench.tracking (model-store file, sha256 and store tags)."""
     import mlflow
-    from mlflow.models import infer_signature
 
-    from workbench.core.settings import load_settings
-    from workbench.tracking.config import configure
+    import workbench.tracking as wbt
 
-    configure("serving-tests")
     x, _ = training_frame()
-    with mlflow.start_run() as run:
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            serialization_format="cloudpickle",
-            signature=infer_signature(x.head(5), model.predict(x.head(5))),
-            input_example=x.head(2),
-            registered_model_name=name,
-        )
-    version = str(info.registered_model_version)
-    client = mlflow.MlflowClient()
-    store = load_settings(root).model_store
-    path, digest = write_model_file(
-        model, store, name, version, extra={"signature": mlflow_signature(list(x.columns))}
-    )
-    client.set_model_version_tag(name, version, SHA256_TAG, digest)
-    client.set_model_version_tag(name, version, STORE_URI_TAG, str(Path(path).parent))
+    wbt.set_experiment("serving-tests")
+    with wbt.start_run(run_name="train") as run:
+        info = run.log_model(model, input_example=x.head(5), register=name)
+    assert info.version is not None and info.store_path is not None
+    version = str(info.version)
     if alias:
-        client.set_registered_model_alias(name, alias, version)
+        mlflow.MlflowClient().set_registered_model_alias(name, alias, version)
     if not store_file:
-        os.remove(path)
-    return Registered(root, name, version, Path(path).parent, run.info.run_id)
+        os.remove(info.store_path)
+    return Registered(root, name, version, Path(info.store_path).parent, info.run_id)
 
 
 def free_port() -> int:
