@@ -108,6 +108,10 @@ def test_v2_one_tensor_or_one_input_per_column() -> None:
     [
         ({"inputs": []}, "inputs: expected a non-empty list"),
         (
+            {"inputs": [{"name": "x", "shape": [2**32, 2**32], "datatype": "FP64", "data": []}]},
+            "needs 18446744073709551616",
+        ),
+        (
             {"inputs": [{"name": "x", "shape": [2, 3], "datatype": "FP64", "data": [1.0]}]},
             "inputs[0] ('x').data: shape [2, 3] needs 6",
         ),

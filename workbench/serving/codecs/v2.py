@@ -8,6 +8,7 @@ a single 2-D tensor of shape [n, columns] in signature order (any name). `data` 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -53,9 +54,9 @@ def _input(doc: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
     if not isinstance(data, list):
         raise ProtocolError(f"{field}.data: expected a list")
     flat = flat_values(data)
-    if int(np.prod(shape)) != len(flat):
+    if math.prod(shape) != len(flat):
         raise ProtocolError(
-            f"{field}.data: shape {shape} needs {int(np.prod(shape))} values, got {len(flat)}"
+            f"{field}.data: shape {shape} needs {math.prod(shape)} values, got {len(flat)}"
         )
     return name, shape, datatype, flat
 
