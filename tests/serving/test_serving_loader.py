@@ -148,3 +148,10 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
     client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, "0" * 64)
     with pytest.raises(IntegrityError, match="changed after it was logged"):
         resolve_source(uri, trust_unverified=True)
+
+
+def test_startup_log_redacts_credentials_in_uris() -> None:
+    from workbench.serving.server import redact
+
+    assert redact("s3://AKIA:secret@bucket/models/m/1") == "s3://***@bucket/models/m/1"
+    assert redact("models:/m@champion") == "models:/m@champion"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -72,13 +73,18 @@ def app_from_env() -> Any:
     return build_app(source, int(opts["max_body_bytes"]), bool(opts["access_log"]))
 
 
+def redact(uri: str) -> str:
+    """`scheme://user:password@host/...` -> `scheme://***@host/...`: no secret in a log line."""
+    return re.sub(r"://[^/@]+@", "://***@", uri)
+
+
 def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> None:
-    # No URIs with credentials here: only the model URI the user typed and the pinned version.
     sys.stderr.write(
         orjson.dumps(
             {
                 "event": "start",
-                "model": source.uri,
+                "model": redact(source.uri),
+                "file": redact(source.path),
                 "name": source.name,
                 "version": source.version,
                 "alias": source.alias,
