@@ -313,6 +313,8 @@ def main() -> None:
         **os.environ,
         "PYTHONPATH": str(REPO),
         "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db",
+        # mlflow models serve execs `uvicorn` by name: the venv's bin must be on PATH
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
     }
     wb = [sys.executable, "-m", "workbench", "serve"]
     results: dict[str, dict[str, Any]] = {}
