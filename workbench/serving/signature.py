@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 # MLflow column types -> Open Inference (V2) datatypes
@@ -46,17 +47,23 @@ class Signature:
     inputs: tuple[Column, ...]
     named: bool = True
 
-    @property
+    # Derived once (read on every request); cached_property writes past the frozen __setattr__.
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.inputs)
 
-    @property
+    @cached_property
     def width(self) -> int:
         return len(self.inputs)
 
-    @property
+    @cached_property
     def numeric(self) -> bool:
         return all(c.type in NUMERIC for c in self.inputs)
+
+    @cached_property
+    def integral(self) -> tuple[int, ...]:
+        """Indices of the integer columns, whose values must be whole numbers."""
+        return tuple(j for j, c in enumerate(self.inputs) if c.type in INTEGRAL)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from workbench.serving.signature import INTEGRAL, NUMERIC, Signature
+from workbench.serving.signature import NUMERIC, Signature
 
 
 class ProtocolError(Exception):
@@ -98,15 +98,15 @@ def rows_to_batch(rows: Any, field: str, sig: Signature) -> Batch:
 
 
 def _check_integral(matrix: np.ndarray, field: str, sig: Signature) -> None:
-    for j, col in enumerate(sig.inputs):
-        if col.type in INTEGRAL:
-            values = matrix[:, j]
-            bad = np.flatnonzero(~np.isnan(values) & (values != np.floor(values)))
-            if bad.size:
-                raise ProtocolError(
-                    f"{field}[{int(bad[0])}][{j}] (column '{col.name}'): "
-                    f"expected {col.type}, got {values[bad[0]]}"
-                )
+    for j in sig.integral:
+        col = sig.inputs[j]
+        values = matrix[:, j]
+        bad = np.flatnonzero(~np.isnan(values) & (values != np.floor(values)))
+        if bad.size:
+            raise ProtocolError(
+                f"{field}[{int(bad[0])}][{j}] (column '{col.name}'): "
+                f"expected {col.type}, got {values[bad[0]]}"
+            )
 
 
 def column_order(names: Any, field: str, sig: Signature) -> list[int] | None:
