@@ -125,7 +125,10 @@ def test_request_id_echo_and_structured_access_log(
     assert (
         hit and hit[0]["status"] == 200 and hit[0]["rows"] == 2 and hit[0]["path"] == "/invocations"
     )
-    assert "sha256" in server.log() and "load_seconds" in server.log()
+    start = next(json.loads(ln) for ln in server.log().splitlines() if '"start"' in ln)
+    assert start["version"] == "1" and start["alias"] == "champion" and start["verified"]
+    # mlflow resolved the alias, then the process re-executed itself without it (same pid)
+    assert start["mlflow_imported"] is False and hit[0]["pid"] == server.proc.pid
 
 
 def test_bounded_burst_of_random_bodies_gets_no_5xx(

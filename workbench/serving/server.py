@@ -18,7 +18,7 @@ import re
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import orjson
@@ -28,6 +28,7 @@ from workbench.serving.loader import ModelSource, load_source, resolve_source
 
 SOURCE_ENV = "WORKBENCH_SERVE_SOURCE"
 OPTIONS_ENV = "WORKBENCH_SERVE_OPTIONS"
+EXECED_ENV = "WORKBENCH_SERVE_EXECED"  # set across the re-exec: its value is the start time
 log = logging.getLogger("workbench.serving")
 
 
@@ -93,6 +94,7 @@ def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> No
                 "listen": f"http://{opts.host}:{opts.port}",
                 "workers": opts.workers,
                 "load_seconds": round(seconds, 3),
+                "mlflow_imported": "mlflow" in sys.modules,
             }
         ).decode()
         + "\n"
@@ -100,11 +102,28 @@ def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> No
 
 
 def serve(model: str, opts: ServeOptions) -> None:
-    """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT."""
+    """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT.
+
+    Resolving a models:/ or runs:/ URI imports mlflow (about 100 MB resident, and nothing the
+    request path uses). Once the file is pinned, the process re-executes itself without it
+    (same pid, so signals and container supervision are unaffected) and serves from there.
+    """
+    started = time.time()
+    source = resolve_source(model, trust_unverified=opts.trust_unverified)
+    if "mlflow" in sys.modules and not os.environ.get(EXECED_ENV):
+        os.environ[SOURCE_ENV] = orjson.dumps(source.to_dict()).decode()
+        os.environ[OPTIONS_ENV] = orjson.dumps(asdict(opts)).decode()
+        os.environ[EXECED_ENV] = repr(started)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "workbench.serving.server"])
+    serve_source(source, opts, started)
+
+
+def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> None:
+    """Serve an already resolved source (loading and verifying it here)."""
     import uvicorn
 
-    started = time.perf_counter()
-    source = resolve_source(model, trust_unverified=opts.trust_unverified)
     common: dict[str, Any] = {
         "host": opts.host,
         "port": opts.port,
@@ -115,17 +134,31 @@ def serve(model: str, opts: ServeOptions) -> None:
     }
     if opts.workers <= 1:
         app = build_app(source, opts.max_body_bytes, opts.access_log)
-        _startup_line(source, opts, time.perf_counter() - started)
+        _startup_line(source, opts, time.time() - started)
         uvicorn.run(app, **common)
         return
     # Fail in the parent, before any worker starts, if the file does not verify.
     load_source(source)
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="workbench-metrics-"))
     os.environ[SOURCE_ENV] = orjson.dumps(source.to_dict()).decode()
-    os.environ[OPTIONS_ENV] = orjson.dumps(
-        {"max_body_bytes": opts.max_body_bytes, "access_log": opts.access_log}
-    ).decode()
-    _startup_line(source, opts, time.perf_counter() - started)
+    os.environ[OPTIONS_ENV] = orjson.dumps(asdict(opts)).decode()
+    _startup_line(source, opts, time.time() - started)
     uvicorn.run(
         "workbench.serving.server:app_from_env", factory=True, workers=opts.workers, **common
     )
+
+
+def main() -> None:
+    """Entry after the re-exec in `serve`: the resolved source and options come in the env."""
+    source = ModelSource(**orjson.loads(os.environ[SOURCE_ENV]))
+    opts = ServeOptions(**orjson.loads(os.environ[OPTIONS_ENV]))
+    started = float(os.environ.pop(EXECED_ENV, "") or time.time())
+    try:
+        serve_source(source, opts, started)
+    except WorkbenchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()
