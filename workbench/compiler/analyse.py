@@ -1,0 +1,352 @@
+"""Analyse: a parsed notebook -> PipelineSpec (without digests, which need the emitted code).
+
+parse (cells, roles) -> blocks (ast, usage) -> parameters, helpers, data flow -> graph -> spec.
+Every problem is recorded in Diagnostics; the caller raises them together.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from workbench.compiler.blocks import Blocks, prepare
+from workbench.compiler.dataflow import Binding, Resolved, bindings, resolve
+from workbench.compiler.diagnostics import Diagnostics
+from workbench.compiler.environment import python_version, resolve_packages
+from workbench.compiler.graph import ancestors, topological_order
+from workbench.compiler.names import ImportBinding, Ref
+from workbench.compiler.params import collect_params
+from workbench.compiler.parse import NotebookDoc
+from workbench.spec.model import CellSpec, ParamSpec, PipelineSpec, StepSpec
+
+RESERVED = {"pipeline", "_helpers", "__init__", "__main__"}
+MODULE_GLOBALS = {"Any", "NamedTuple"}
+
+
+def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | None:
+    """The spec, or None when errors were recorded (they are all in `diags`)."""
+    if not doc.steps:
+        diags.error(
+            "no step tags: nothing to compile",
+            hint="tag the first cell of each step `step:NAME` (or Kale's `block:NAME`)",
+        )
+        return None
+    blocks = prepare(doc, diags)
+    params = collect_params(blocks.params, diags)
+    _check_step_names(doc, blocks, diags)
+    table = bindings(blocks, set(params))
+    helpers = _helper_names(blocks, table, diags)
+    _check_star_imports(blocks, diags)
+
+    positions = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
+    resolved: dict[str, Resolved] = {}
+    for step in doc.steps:
+        if step not in positions:
+            continue
+        usage = blocks.step_usage[step]
+        reads = {**usage.free_late_reads(), **usage.reads}
+        resolved[step] = res = resolve(reads, positions[step], table, step)
+        for mutated, ref in usage.mutations.items():
+            if mutated in res.params:
+                _error_at(
+                    blocks,
+                    diags,
+                    ref,
+                    f"step {step!r} changes parameter `{mutated}` in place",
+                    name=mutated,
+                    hint=f"copy it first (`{mutated} = list({mutated})`): parameters are "
+                    "passed to every step unchanged",
+                )
+            elif mutated in res.helpers:
+                _error_at(
+                    blocks,
+                    diags,
+                    ref,
+                    f"step {step!r} changes helper `{mutated}` in place; other steps import "
+                    "the unchanged helper",
+                    name=mutated,
+                    hint="copy it into a step variable first",
+                )
+    sinks = [p for p in blocks.other if p.cell.role == "metrics"]
+    for prepared in sinks:
+        usage = blocks.cell_usage[prepared.cell.index]
+        resolved[f"#metrics{prepared.cell.index}"] = resolve(
+            usage.reads, prepared.cell.index, table, ""
+        )
+    for reader, res in resolved.items():
+        for var, ref, message, hint in res.problems:
+            prefix = f"step {reader!r}: " if not reader.startswith("#") else ""
+            _error_at(blocks, diags, ref, prefix + message, name=var, hint=hint)
+        for var in sorted(set(res.imports) & MODULE_GLOBALS):
+            binding = res.imports[var]
+            if binding.module != "typing":
+                diags.error(f"step {reader!r} imports `{var}`, a name the step module needs")
+        if reader in positions:
+            clash = ({*res.imports, *res.helpers}) & {reader}
+            if clash:
+                diags.error(
+                    f"step {reader!r} uses an import or helper with the step's own name",
+                    cell=positions[reader],
+                    name=reader,
+                    hint="rename the step (its module defines a function of that name)",
+                )
+
+    edges = _edges(doc, blocks, resolved, positions, diags)
+    order, stuck = topological_order([s for s in doc.steps if s in positions], edges)
+    if stuck:
+        cells = sorted(positions[s] for s in stuck)
+        diags.error(
+            f"the steps {', '.join(sorted(stuck))} wait for each other (a cycle of after:/prev: "
+            "tags and data)",
+            cell=cells[0],
+            cell_id=blocks.cells[cells[0]].cell.id,
+            hint="remove an after:/prev: tag so the steps have an order",
+        )
+        return None
+    _check_unordered(resolved, table, edges, blocks, diags)
+    outputs = _outputs(resolved)
+    for step, names in outputs.items():
+        for var in sorted(names):
+            if var.startswith("_"):
+                ref = blocks.step_usage[step].writes.get(var) or Ref(positions[step], 1)
+                _error_at(
+                    blocks,
+                    diags,
+                    ref,
+                    f"`{var}` is passed from step {step!r} to a later step, but names starting "
+                    "with _ cannot be step outputs",
+                    name=var,
+                    hint=f"rename `{var}` without the leading underscore",
+                )
+    if diags.errors:
+        return None
+    return _spec(doc, name, blocks, params, helpers, resolved, edges, order, outputs, table, diags)
+
+
+def _error_at(blocks: Blocks, diags: Diagnostics, ref: Ref, message: str, **extra: str) -> None:
+    cell = blocks.cells.get(ref.cell)
+    diags.error(
+        message, cell=ref.cell, cell_id=cell.cell.id if cell else "", line=ref.line, **extra
+    )
+
+
+def _check_step_names(doc: NotebookDoc, blocks: Blocks, diags: Diagnostics) -> None:
+    for step in doc.steps:
+        cells = blocks.steps.get(step) or []
+        where = cells[0].where() if cells else {}
+        if keyword.iskeyword(step) or step in RESERVED:
+            diags.error(
+                f"{step!r} cannot name a step (Python keyword or a reserved module name)",
+                **where,
+                name=step,
+                hint="choose another step name",
+            )
+
+
+def _check_star_imports(blocks: Blocks, diags: Diagnostics) -> None:
+    for prepared in blocks.cells.values():
+        if prepared.cell.role == "skip":
+            continue
+        index = prepared.cell.index
+        usage = blocks.cell_usage.get(index) or blocks.step_usage.get(prepared.cell.step)
+        for ref in usage.future_imports if usage and prepared.cell.role == "step" else []:
+            if ref.cell == index:
+                diags.error(
+                    "`from __future__` imports cannot move into a step function",
+                    **prepared.where(ref.line),
+                    hint="remove it (Python 3.11 needs none of them for notebook code)",
+                )
+        for ref in usage.star_imports if usage else []:
+            if ref.cell == index:
+                diags.error(
+                    "star import: the names it brings in cannot be traced to their module",
+                    **prepared.where(ref.line),
+                    name="*",
+                    hint="import the names you use (`from module import a, b`)",
+                )
+
+
+def _helper_names(blocks: Blocks, table: dict[str, list[Binding]], diags: Diagnostics) -> set[str]:
+    """Names the functions cells define; their free names must be imports or other helpers."""
+    usage = blocks.helper_usage
+    names = {n for n in usage.writes if n not in usage.imports}
+    reads = {**usage.free_late_reads(), **usage.reads}
+    for var, ref in sorted(reads.items()):
+        if var in names:
+            continue
+        res = resolve({var: ref}, 10**9, table, "")
+        if res.imports or not (res.problems or res.inputs or res.params or res.helpers):
+            continue
+        _error_at(
+            blocks,
+            diags,
+            ref,
+            f"helper code uses `{var}`, which is not an import or another helper",
+            name=var,
+            hint=f"pass `{var}` to the function as an argument: helpers are shared by all steps",
+        )
+    return names
+
+
+def _edges(
+    doc: NotebookDoc,
+    blocks: Blocks,
+    resolved: dict[str, Resolved],
+    positions: dict[str, int],
+    diags: Diagnostics,
+) -> set[tuple[str, str]]:
+    edges = {
+        (src, step)
+        for step, res in resolved.items()
+        if step in positions
+        for src in res.inputs.values()
+    }
+    for cell in doc.cells:
+        for target in cell.after:
+            if target not in positions:
+                diags.error(
+                    f"after:{target}: no step {target!r}",
+                    cell=cell.index,
+                    cell_id=cell.id,
+                    name=target,
+                    hint=f"steps: {', '.join(doc.steps)}",
+                )
+            elif cell.step and target != cell.step:
+                edges.add((target, cell.step))
+            elif target == cell.step:
+                diags.error(
+                    f"step {target!r} cannot run after itself", cell=cell.index, cell_id=cell.id
+                )
+    return edges
+
+
+def _check_unordered(
+    resolved: dict[str, Resolved],
+    table: dict[str, list[Binding]],
+    edges: set[tuple[str, str]],
+    blocks: Blocks,
+    diags: Diagnostics,
+) -> None:
+    """A name two unordered steps both produce is ambiguous for whoever reads it."""
+    above = ancestors(edges)
+    reported: set[tuple[str, str, str]] = set()
+    for reader, res in resolved.items():
+        if reader.startswith("#"):
+            position = int(reader[len("#metrics") :])
+        elif blocks.steps.get(reader):
+            position = blocks.steps[reader][0].cell.index
+        else:
+            continue
+        for var, source in sorted(res.inputs.items()):
+            for other in table.get(var, []):
+                if other.kind != "step" or other.owner == source or other.position >= position:
+                    continue
+                if other.owner in above.get(source, set()) or source in above.get(
+                    other.owner, set()
+                ):
+                    continue
+                key = (var, *sorted((other.owner, source)))
+                if key in reported or other.owner == reader:
+                    continue
+                reported.add(key)  # type: ignore[arg-type]
+                ref = other.ref or Ref(other.position, 1)
+                _error_at(
+                    blocks,
+                    diags,
+                    ref,
+                    f"`{var}` is produced by steps {other.owner!r} and {source!r}, which are not "
+                    "ordered relative to each other",
+                    name=var,
+                    hint=f"add the tag after:{other.owner} to step {source!r} if its value "
+                    "should win, or rename one of them",
+                )
+
+
+def _helper_imports(
+    blocks: Blocks, table: dict[str, list[Binding]], helpers: set[str]
+) -> list[ImportBinding]:
+    """Imports the helper code reads (from any cell, like a step's)."""
+    usage = blocks.helper_usage
+    reads = {**usage.free_late_reads(), **usage.reads}
+    found: list[ImportBinding] = []
+    for var, ref in sorted(reads.items()):
+        if var not in helpers:
+            found.extend(resolve({var: ref}, 10**9, table, "").imports.values())
+    return found
+
+
+def _outputs(resolved: dict[str, Resolved]) -> dict[str, set[str]]:
+    outputs: dict[str, set[str]] = {}
+    for res in resolved.values():
+        for var, source in res.inputs.items():
+            outputs.setdefault(source, set()).add(var)
+    return outputs
+
+
+def _spec(
+    doc: NotebookDoc,
+    name: str,
+    blocks: Blocks,
+    params: dict[str, ParamSpec],
+    helpers: set[str],
+    resolved: dict[str, Resolved],
+    edges: set[tuple[str, str]],
+    order: list[str],
+    outputs: dict[str, set[str]],
+    table: dict[str, list[Binding]],
+    diags: Diagnostics,
+) -> PipelineSpec:
+    modules = {"workbench.runtime"}
+    steps = []
+    for step in order:
+        res = resolved[step]
+        usage = blocks.step_usage[step]
+        cells = tuple(
+            CellSpec(p.cell.index, p.cell.id, p.emitted, tuple(sorted(p.cell.tags)))
+            for p in blocks.steps[step]
+        )
+        after = sorted({t for p in blocks.steps[step] for t in p.cell.after})
+        depends = sorted({a for a, b in edges if b == step})
+        modules.update(b.module for b in res.imports.values() if not b.level)
+        modules.update(b.module for b in usage.imports.values() if not b.level)
+        outs = outputs.get(step, set())
+        steps.append(
+            StepSpec(
+                name=step,
+                module=f"steps.{name}.{step}",
+                cells=cells,
+                inputs=tuple(sorted(res.inputs)),
+                input_sources=dict(sorted(res.inputs.items())),
+                outputs=tuple(sorted(outs)),
+                params=tuple(sorted(res.params)),
+                after=tuple(after),
+                depends_on=tuple(depends),
+                imports=tuple(sorted({b.statement() for b in res.imports.values()})),
+                helpers=tuple(sorted(res.helpers)),
+                models=tuple(sorted(outs & usage.fitted)),
+            )
+        )
+    helper_imports = _helper_imports(blocks, table, helpers)
+    modules.update(b.module for b in helper_imports if not b.level)
+    packages, unknown = resolve_packages(modules)
+    for module in unknown:
+        diags.warning(
+            f"no installed distribution provides `{module}`; it is left out of requirements.txt",
+            name=module,
+            hint="install it here (so its version can be pinned), or ship it in the image",
+        )
+    helper_cells = tuple(
+        CellSpec(p.cell.index, p.cell.id, p.emitted, tuple(sorted(p.cell.tags)))
+        for p in blocks.functions
+    )
+    return PipelineSpec(
+        name=name,
+        notebook=doc.path,
+        parameters=tuple(params[k] for k in sorted(params)),
+        steps=tuple(steps),
+        edges=tuple(sorted(edges)),
+        helpers_module=f"steps.{name}._helpers" if helpers else "",
+        helper_cells=helper_cells if helpers else (),
+        helper_imports=tuple(sorted({b.statement() for b in helper_imports})) if helpers else (),
+        python=python_version(),
+        packages=packages,
+    )

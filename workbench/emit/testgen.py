@@ -1,0 +1,155 @@
+"""Emit tests/steps/NAME/: one test per step that calls the step function on the inputs
+recorded from a notebook run (`workbench productionize --record`) and compares its outputs with
+the recorded ones: frames and arrays with tolerances, fitted models by their predictions on the
+recorded inputs. The conftest gives every test a throw-away MLflow store, so steps that log
+runs or register models never touch the project's."""
+
+from __future__ import annotations
+
+from workbench.emit.context import EmitContext
+from workbench.spec.model import PipelineSpec, StepSpec
+
+CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, a temp MLflow store."""
+
+import json
+import math
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+if str(ROOT) not in sys.path:  # steps.* import from the project root, as the runner runs them
+    sys.path.insert(0, str(ROOT))
+RTOL = 1e-6
+ATOL = 1e-9
+RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture(autouse=True)
+def isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Steps that log to MLflow write to a store in tmp_path, never the project's."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
+
+
+def load_recorded(step: str, kind: str) -> dict[str, Any]:
+    """The values recorded for `step` (kind: inputs | outputs)."""
+    from workbench.runtime import read_value
+
+    meta = FIXTURES / step / "meta.json"
+    if not meta.is_file():
+        pytest.skip(f"no recorded values for step {step}: run `{COMMAND} --record`")
+    names = json.loads(meta.read_text())[kind]
+    return {name: read_value(str(FIXTURES / step / kind / name)) for name in names}
+
+
+def sampled(step: str) -> dict[str, int]:
+    """Output name -> stride, for outputs recorded as every n-th row (large values)."""
+    return dict(json.loads((FIXTURES / step / "meta.json").read_text()).get("strides", {}))
+
+
+def _rows(value: Any, stride: int) -> Any:
+    if stride <= 1:
+        return value
+    return value.iloc[::stride] if hasattr(value, "iloc") else value[::stride]
+
+
+def _probes(values: dict[str, Any]) -> list[Any]:
+    import numpy as np
+    import pandas as pd
+
+    return [v for _, v in sorted(values.items()) if isinstance(v, pd.DataFrame | np.ndarray)]
+
+
+def assert_matches(name: str, actual: Any, expected: Any, probes: dict[str, Any], stride: int = 1) -> None:
+    """`actual` equals the recorded `expected` (tolerances for numbers, predictions for models)."""
+    import numpy as np
+    import pandas as pd
+
+    actual = _rows(actual, stride)
+    if isinstance(expected, pd.DataFrame):
+        pd.testing.assert_frame_equal(
+            actual, expected, check_exact=False, rtol=RTOL, atol=ATOL,
+            check_index_type=False, check_column_type=False, obj=name,
+        )
+    elif isinstance(expected, pd.Series):
+        pd.testing.assert_series_equal(
+            actual, expected, check_exact=False, rtol=RTOL, atol=ATOL,
+            check_index_type=False, obj=name,
+        )
+    elif isinstance(expected, np.ndarray):
+        assert actual.shape == expected.shape, name
+        if expected.dtype.kind in "fc":
+            np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=name)
+        else:
+            np.testing.assert_array_equal(actual, expected, err_msg=name)
+    elif hasattr(expected, "predict") or hasattr(expected, "transform"):
+        assert type(actual) is type(expected), name
+        method = "predict" if hasattr(expected, "predict") else "transform"
+        compared = 0
+        for probe in _probes(probes):
+            try:
+                want = getattr(expected, method)(probe)
+            except Exception:  # not this model's input: try the next recorded value
+                continue
+            got = getattr(actual, method)(probe)
+            np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=RTOL, atol=ATOL, err_msg=name)
+            compared += 1
+        if not compared:
+            assert repr(actual) == repr(expected), name
+    elif isinstance(expected, str) and RUN_ID.fullmatch(expected):
+        # a run id (MLflow's uuid hex) is new on every run: check its form, not its value
+        assert isinstance(actual, str) and RUN_ID.fullmatch(actual), name
+    elif isinstance(expected, float) and math.isnan(expected):
+        assert isinstance(actual, float) and math.isnan(actual), name
+    elif isinstance(expected, int | float | list | dict | tuple) and not isinstance(expected, bool):
+        assert actual == pytest.approx(expected, rel=RTOL, abs=ATOL), name
+    else:
+        try:
+            equal = bool(actual == expected)
+        except Exception:  # objects without a usable ==: compare what they print as
+            equal = repr(actual) == repr(expected)
+        assert equal or repr(actual) == repr(expected), name
+'''
+
+
+def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
+    inputs = ", ".join(f'inputs["{n}"]' for n in step.inputs)
+    outputs = ", ".join(f'"{n}"' for n in step.outputs)
+    return (
+        ctx.header()
+        + f'"""Step `{step.name}` of pipeline `{spec.name}` on the values recorded from the notebook."""\n'
+        "\n"
+        f"from {step.module} import {step.name}\n"
+        "\n"
+        "from .conftest import assert_matches, load_recorded, sampled\n"
+        "\n"
+        "\n"
+        f"def test_{step.name}() -> None:\n"
+        f'    inputs = load_recorded("{step.name}", "inputs")\n'
+        f'    expected = load_recorded("{step.name}", "outputs")\n'
+        f"    # parameters keep their defaults: the values the notebook was recorded with\n"
+        f"    result = {step.name}({inputs})\n"
+        f"    assert sorted(expected) == [{outputs}]\n"
+        f'    strides = sampled("{step.name}")\n'
+        "    for name, value in expected.items():\n"
+        "        probes = {**inputs, **expected}\n"
+        "        assert_matches(name, getattr(result, name), value, probes, strides.get(name, 1))\n"
+    )
+
+
+def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
+    base = f"tests/steps/{spec.name}"
+    files = {
+        f"{base}/__init__.py": ctx.header(),
+        f"{base}/conftest.py": ctx.header() + CONFTEST.replace("{COMMAND}", ctx.command),
+    }
+    for step in spec.steps:
+        files[f"{base}/test_{step.name}.py"] = render_test(spec, step, ctx)
+    return files
