@@ -20,8 +20,23 @@ from workbench.core.errors import WorkbenchError
 from workbench.spec.model import PipelineSpec
 
 MAX_ROWS = 2000
+MARKER = "__workbench_cloudpickle__"
 
 PRELUDE = """# workbench --record: fixture writer (injected, not part of the notebook)
+def _portable(value):
+    # Objects of classes defined in the notebook pickle as a reference to __main__, which no
+    # test process has: such values are stored by value (cloudpickle), wrapped in a marker.
+    import pickle as _pickle
+    try:
+        by_reference = b"__main__" in _pickle.dumps(value)
+    except Exception:
+        by_reference = True
+    if not by_reference:
+        return value
+    import cloudpickle as _cloudpickle
+    return {{"{marker}": _cloudpickle.dumps(value)}}
+
+
 def __wb_save(step, kind, values, names=None):
     import json as _json, math as _math, pathlib as _pathlib
     from workbench.runtime import write_value as _write
@@ -32,7 +47,7 @@ def __wb_save(step, kind, values, names=None):
             if len(value) > {max_rows}:
                 strides[name] = _math.ceil(len(value) / ({max_rows} // 2))
                 value = value.iloc[::strides[name]] if hasattr(value, "iloc") else value[::strides[name]]
-        _write(value, str(base / kind / name))
+        _write(_portable(value), str(base / kind / name))
     meta_path = base / "meta.json"
     meta = _json.loads(meta_path.read_text()) if meta_path.exists() else {{}}
     meta[kind] = sorted(values)
@@ -58,7 +73,11 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
     cells = node.cells  # type: ignore[attr-defined]
     first = {s.cells[0].index: s for s in spec.steps}
     last = {s.cells[-1].index: s for s in spec.steps}
-    out = [nbformat.v4.new_code_cell(PRELUDE.format(folder=str(folder), max_rows=MAX_ROWS))]
+    out = [
+        nbformat.v4.new_code_cell(
+            PRELUDE.format(folder=str(folder), max_rows=MAX_ROWS, marker=MARKER)
+        )
+    ]
     for index, cell in enumerate(cells):
         if index in first:
             out.append(
@@ -75,7 +94,7 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
             )
     if final is not None:
         names = sorted({n for s in spec.steps for n in s.outputs})
-        writer = PRELUDE.format(folder=str(final), max_rows=10**12)
+        writer = PRELUDE.format(folder=str(final), max_rows=10**12, marker=MARKER)
         out.append(nbformat.v4.new_code_cell(writer + _save_cell("final", "outputs", tuple(names))))
     for number, cell in enumerate(out):
         cell["id"] = f"wb-{number}"
@@ -114,3 +133,15 @@ def record_notebook(
         if not meta.exists():
             meta.parent.mkdir(parents=True, exist_ok=True)
             meta.write_text(json.dumps({"inputs": [], "outputs": [], "strides": {}}) + "\n")
+
+
+def read_fixture(uri: str) -> object:
+    """A recorded value (see `_portable` in PRELUDE for the wrapped form)."""
+    from workbench.runtime import read_value
+
+    value = read_value(uri)
+    if isinstance(value, dict) and set(value) == {MARKER}:
+        import cloudpickle
+
+        return cloudpickle.loads(value[MARKER])
+    return value
