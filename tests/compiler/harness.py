@@ -51,9 +51,12 @@ def _same(actual: Any, expected: Any) -> bool:
             and len(actual) == len(expected)
             and all(map(_same, actual, expected))
         )
-    if hasattr(expected, "__dict__") and type(actual).__name__ == type(expected).__name__:
-        if type(actual) is not type(expected):
-            return _same(vars(actual), vars(expected))
+    if (
+        hasattr(expected, "__dict__")
+        and type(actual) is not type(expected)
+        and type(actual).__name__ == type(expected).__name__
+    ):
+        return _same(vars(actual), vars(expected))
     return bool(actual == expected)
 
 

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from workbench.compiler.blocks import Blocks
 from workbench.compiler.names import ImportBinding, Ref
 
-BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__builtins__"}
+# get_ipython only appears in translated magics, which are errors or dropped already
+BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__builtins__", "get_ipython"}
+# Names IPython puts in every notebook's namespace: a step module imports them explicitly.
+IPYTHON_NAMES = {"display": ImportBinding("IPython.display", "display", "")}
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,8 @@ def resolve(
         anywhere = [b for b in items if b.kind == "import" and b.binding is not None]
         if anywhere:
             out.imports[name] = anywhere[0].binding  # type: ignore[assignment]
+        elif name in IPYTHON_NAMES:
+            out.imports[name] = IPYTHON_NAMES[name]
         elif name in BUILTINS:
             continue
         elif items:

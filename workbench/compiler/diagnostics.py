@@ -69,6 +69,10 @@ class CompileError(WorkbenchError):
     exit_code = 2
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        # notebook order: file-level problems first, then by cell and line
+        diagnostics = sorted(
+            diagnostics, key=lambda d: (-1 if d.cell is None else d.cell, d.line or 0)
+        )
         self.diagnostics = diagnostics
         count = len(diagnostics)
         head = f"cannot productionize: {count} problem{'s' if count != 1 else ''}"
