@@ -83,17 +83,8 @@ def test_example_steps_reproduce_the_notebook(
                 assert isinstance(actual, type(expected)), name
             elif name in step.models:
                 X_test = values[("preprocess", "X_test")]
-                assert np.array_equal(actual.predict_proba(X_test), expected.predict_proba(X_test))
+                method = "predict_proba" if hasattr(expected, "predict_proba") else "transform"
+                got, want = getattr(actual, method)(X_test), getattr(expected, method)(X_test)
+                assert np.array_equal(got, want), name
             else:
                 assert_same(f"{step.name}.{name}", actual, expected)
-
-
-def test_example_generated_tests_pass(example: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/steps/train"],
-        cwd=example,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr

@@ -6,6 +6,8 @@ runs or register models never touch the project's."""
 
 from __future__ import annotations
 
+import re
+
 from workbench.emit.context import EmitContext
 from workbench.spec.model import PipelineSpec, StepSpec
 
@@ -143,26 +145,88 @@ def _close(actual: Any, expected: Any) -> bool:
 '''
 
 
+TRACKING_MODULES = ("mlflow", "workbench.tracking", "workbench import tracking")
+# outputs of MLflow-logging steps with these names are ids the store hands out afresh
+VOLATILE = re.compile(r"(^|_)(id|ids|version|versions|uri|run|run_id)$")
+
+
+def uses_tracking(step: StepSpec) -> bool:
+    texts = [*step.imports, *(c.source for c in step.cells)]
+    return any(module in text for text in texts for module in TRACKING_MODULES)
+
+
+def _chain(spec: PipelineSpec, step: StepSpec, tracking: set[str]) -> list[StepSpec]:
+    """The MLflow-logging steps whose outputs `step` needs, transitively, in pipeline order."""
+    needed: set[str] = set()
+
+    def visit(current: StepSpec) -> None:
+        for source in current.input_sources.values():
+            if source in tracking and source not in needed:
+                needed.add(source)
+                visit(spec.step(source))
+
+    visit(step)
+    return [s for s in spec.steps if s.name in needed]
+
+
+def _tuple(names: list[str]) -> str:
+    quoted = [f'"{n}"' for n in names]
+    return f"({quoted[0]},)" if len(quoted) == 1 else f"({', '.join(quoted)})"
+
+
+def _call(step: StepSpec, inputs: str) -> str:
+    args = ", ".join(f'{inputs}["{n}"]' for n in step.inputs)
+    return f"{step.name}({args})"
+
+
 def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
-    inputs = ", ".join(f'inputs["{n}"]' for n in step.inputs)
+    tracking = {s.name for s in spec.steps if uses_tracking(s)}
+    chain = _chain(spec, step, tracking)
+    imports = [f"from {s.module} import {s.name}" for s in [*chain, step]]
+    volatile = sorted(n for n in step.outputs if step.name in tracking and VOLATILE.search(n))
+    body = [f'    inputs = load_recorded("{step.name}", "inputs")']
+    if chain:
+        body.append(
+            "    # MLflow ids (runs, model versions) exist only in the store that made them: the "
+            "steps\n    # that made them run again here, in this test's store, and hand over "
+            "fresh ones"
+        )
+    fresh: set[str] = set()
+    for link in chain:
+        body.append(f'    {link.name}_inputs = load_recorded("{link.name}", "inputs")')
+        for name, source in sorted(link.input_sources.items()):
+            if source in fresh:
+                body.append(f'    {link.name}_inputs["{name}"] = {source}_out.{name}')
+        body.append(f"    {link.name}_out = {_call(link, f'{link.name}_inputs')}")
+        fresh.add(link.name)
+    for name, source in sorted(step.input_sources.items()):
+        if source in fresh:
+            body.append(f'    inputs["{name}"] = {source}_out.{name}')
     outputs = ", ".join(f'"{n}"' for n in step.outputs)
+    mark = "import pytest\n\n" if step.name in tracking else ""
+    marker = (
+        "pytestmark = pytest.mark.slow  # logs to MLflow\n\n\n" if step.name in tracking else ""
+    )
     return (
         ctx.header()
         + f'"""Step `{step.name}` of pipeline `{spec.name}` on the values recorded from the notebook."""\n'
-        "\n"
-        f"from {step.module} import {step.name}\n"
-        "\n"
+        "\n" + mark + "\n".join(sorted(imports)) + "\n\n"
         "from .conftest import assert_matches, load_recorded, sampled\n"
         "\n"
-        "\n"
-        f"def test_{step.name}() -> None:\n"
-        f'    inputs = load_recorded("{step.name}", "inputs")\n'
+        + ("\n" + marker if marker else "\n")
+        + f"def test_{step.name}() -> None:\n"
+        + "\n".join(body)
+        + "\n"
         f'    expected = load_recorded("{step.name}", "outputs")\n'
         f"    # parameters keep their defaults: the values the notebook was recorded with\n"
-        f"    result = {step.name}({inputs})\n"
+        f"    result = {_call(step, 'inputs')}\n"
         f"    assert sorted(expected) == [{outputs}]\n"
         f'    strides = sampled("{step.name}")\n'
+        f"    volatile = {_tuple(volatile)}  # ids the store hands out afresh: compared by type\n"
         "    for name, value in expected.items():\n"
+        "        if name in volatile:\n"
+        "            assert type(getattr(result, name)) is type(value), name\n"
+        "            continue\n"
         "        probes = {**inputs, **expected}\n"
         "        assert_matches(name, getattr(result, name), value, probes, strides.get(name, 1))\n"
     )

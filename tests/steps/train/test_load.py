@@ -14,6 +14,10 @@ def test_load() -> None:
     result = load()
     assert sorted(expected) == ["raw"]
     strides = sampled("load")
+    volatile = ()  # ids the store hands out afresh: compared by type
     for name, value in expected.items():
+        if name in volatile:
+            assert type(getattr(result, name)) is type(value), name
+            continue
         probes = {**inputs, **expected}
         assert_matches(name, getattr(result, name), value, probes, strides.get(name, 1))

@@ -14,6 +14,10 @@ def test_preprocess() -> None:
     result = preprocess(inputs["raw"])
     assert sorted(expected) == ["X_test", "X_train", "preprocessor", "y_test", "y_train"]
     strides = sampled("preprocess")
+    volatile = ()  # ids the store hands out afresh: compared by type
     for name, value in expected.items():
+        if name in volatile:
+            assert type(getattr(result, name)) is type(value), name
+            continue
         probes = {**inputs, **expected}
         assert_matches(name, getattr(result, name), value, probes, strides.get(name, 1))
