@@ -106,6 +106,10 @@ CASES: dict[str, tuple[list[notebooks.Cell], list[str]]] = {
         [(["parameters"], "cols = ['a']"), (["step:a"], "cols.append('b')\nx = cols")],
         ["cell 1 (id cell-1), line 1", "changes parameter `cols` in place", "hint: copy"],
     ),
+    "skipped cell changes a step's value": (
+        [(["step:a"], "x = [3, 1]"), (["skip"], "x.sort()"), ([], "y = x[0]")],
+        ["cell 1 (id cell-1), line 1", "skipped cell changes `x`, which step 'a' reads", "hint:"],
+    ),
     "unknown after target": (
         [(["step:a", "after:nothing"], "x = 1")],
         ["cell 0 (id cell-0)", "after:nothing: no step 'nothing'"],

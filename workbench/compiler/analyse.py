@@ -6,6 +6,7 @@ Every problem is recorded in Diagnostics; the caller raises them together.
 
 from __future__ import annotations
 
+import ast
 import keyword
 
 from workbench.compiler.blocks import Blocks, prepare
@@ -36,6 +37,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
     table = bindings(blocks, set(params))
     helpers = _helper_names(blocks, table, diags)
     _check_star_imports(blocks, diags)
+    _check_skips_inside_steps(blocks, diags)
 
     positions = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
     resolved: dict[str, Resolved] = {}
@@ -162,6 +164,35 @@ def _check_star_imports(blocks: Blocks, diags: Diagnostics) -> None:
                     **prepared.where(ref.line),
                     name="*",
                     hint="import the names you use (`from module import a, b`)",
+                )
+
+
+def _check_skips_inside_steps(blocks: Blocks, diags: Diagnostics) -> None:
+    """A skipped cell between two cells of one step must not change what the step reads next:
+    the notebook would see the change, the pipeline would not."""
+    skips = [p for p in blocks.other if p.cell.role == "skip"]
+    for step, cells in blocks.steps.items():
+        for skip in skips:
+            later = [p for p in cells if p.cell.index > skip.cell.index]
+            if not later or skip.cell.index < cells[0].cell.index:
+                continue
+            usage = blocks.cell_usage[skip.cell.index]
+            changed = {**usage.writes, **usage.mutations}
+            loads = {
+                n.id
+                for p in later
+                for n in ast.walk(p.tree)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+            }
+            for var in sorted((set(changed) - set(usage.imports)) & loads):
+                _error_at(
+                    blocks,
+                    diags,
+                    changed[var],
+                    f"skipped cell changes `{var}`, which step {step!r} reads in a later cell",
+                    name=var,
+                    hint="move the skipped cell after the step, or make it not change "
+                    f"`{var}` (e.g. work on a copy)",
                 )
 
 

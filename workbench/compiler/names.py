@@ -12,6 +12,8 @@ compiler applies: such a name becomes an output of the mutating step too):
 - item or attribute assignment and deletion: `X[:, 0] = ...`, `df.loc[m, "a"] = ...`,
   `obj.attr = ...`, `del d[k]`, `X[i] += 1`;
 - `random.shuffle(x)`, `np.random.shuffle(x)`, `rng.shuffle(x)` and similar on it;
+- a draw from a random generator it names (`rng.normal(...)`, `rng.integers(...)`): the draw
+  advances the generator, so a later step must get the advanced one, as in the notebook;
 - passing it to a helper (`functions` cell) that mutates that parameter by the rules above.
 Calls into other libraries that mutate their arguments cannot be seen; document such a step's
 side effect by re-assigning the name (`df = clean(df)`).
@@ -28,7 +30,10 @@ MUTATING_METHODS = frozenset(
         "setdefault", "popitem", "add", "discard", "difference_update", "intersection_update",
         "symmetric_difference_update", "fit", "partial_fit", "fit_transform", "fit_predict",
         "set_params", "resize", "fill", "put", "itemset", "appendleft", "extendleft",
-        "rotate", "popleft", "shuffle", "set_output", "setflags", "drop_duplicates_inplace",
+        "rotate", "popleft", "shuffle", "set_output", "setflags",
+        # random generators: every draw advances the generator's state
+        "normal", "uniform", "integers", "choice", "permutation", "standard_normal", "randint",
+        "gauss", "randn", "rand", "binomial", "poisson", "exponential", "permuted",
     }
 )  # fmt: skip
 FITTING_METHODS = frozenset({"fit", "partial_fit", "fit_transform", "fit_predict"})
