@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 # The image installs workbench itself from the build context (--no-deps), so the distributions
 # its imported subpackages need at run time are pinned here instead.
@@ -25,9 +26,55 @@ def python_version() -> str:
 
 @lru_cache(maxsize=1)
 def _module_distributions() -> dict[str, list[str]]:
+    """Every module -> distributions map: complete, but slow (it reads each wheel's RECORD when
+    there is no top_level.txt), so only the last resort of `_providers`."""
     from importlib.metadata import packages_distributions
 
     return {k: sorted(set(v)) for k, v in packages_distributions().items()}
+
+
+def _from_record(top: str) -> list[str]:
+    """Distributions whose RECORD lists files of `top`, looked up only in the folder `top` is
+    imported from (a text search: far cheaper than parsing every RECORD into paths)."""
+    import importlib.util
+    from importlib.metadata import PathDistribution
+
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return []
+    if spec is None:
+        return []
+    locations = list(spec.submodule_search_locations or [])
+    if spec.origin and spec.origin not in ("built-in", "frozen"):
+        locations.append(str(Path(spec.origin).parent if not locations else spec.origin))
+    names: set[str] = set()
+    for location in locations:
+        site = Path(location).parent if spec.submodule_search_locations else Path(location)
+        for info in sorted(site.glob("*.dist-info")):
+            try:
+                record = "\n" + (info / "RECORD").read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if f"\n{top}/" in record or f"\n{top}." in record:
+                names.add(PathDistribution(info).metadata["Name"])
+        if names:
+            break
+    return sorted(names)
+
+
+@cache
+def _providers(top: str) -> list[str]:
+    """The distributions that provide the top-level module `top`: a distribution of the same
+    name, else the RECORD of the folder it is imported from, else the full index."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        return [distribution(top).metadata["Name"]]
+    except PackageNotFoundError:
+        pass
+    named = _from_record(top)
+    return named or _module_distributions().get(top, [])
 
 
 def _version(dist: str) -> str | None:
@@ -57,7 +104,7 @@ def resolve_packages(modules: Iterable[str]) -> tuple[dict[str, str], list[str]]
             wanted.update(WORKBENCH_NEEDS[""])
             wanted.update(WORKBENCH_NEEDS.get(parts[1] if len(parts) > 1 else "", ()))
             continue
-        dists = _module_distributions().get(top)
+        dists = _providers(top)
         if not dists:
             unknown.append(top)
             continue

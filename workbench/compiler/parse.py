@@ -15,8 +15,10 @@ value they define is treated like a skipped cell's (a step needing it is an erro
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from workbench.compiler.diagnostics import Diagnostics
 
@@ -55,9 +57,28 @@ class NotebookDoc:
     steps: tuple[str, ...]  # in notebook order
 
 
+def import_nbformat() -> Any:
+    """nbformat, imported without jsonschema's optional IRI format checker.
+
+    nbformat imports jsonschema, whose format module imports `rfc3987_syntax` when installed;
+    that package builds a lark grammar at import (1-8 s here), for IRI formats the notebook
+    schema never uses. Hiding it during this one import keeps `productionize` under a second.
+    If jsonschema is already loaded, nothing changes.
+    """
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # -> ImportError
+        try:
+            import nbformat
+        finally:
+            del sys.modules["rfc3987_syntax"]
+    import nbformat
+
+    return nbformat
+
+
 def read_notebook(path: Path, shown: str, diags: Diagnostics) -> object | None:
     """The nbformat node, or None after recording why it cannot be read."""
-    import nbformat
+    nbformat = import_nbformat()
 
     try:
         text = path.read_text(encoding="utf-8")
