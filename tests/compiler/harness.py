@@ -60,10 +60,15 @@ def _same(actual: Any, expected: Any) -> bool:
     return bool(actual == expected)
 
 
-def load_step(project: Path, module: str) -> Any:
-    """Import a generated step module of `project` (purging other projects' `steps`)."""
+def forget_steps() -> None:
+    """Drop imported `steps` packages: each test project has its own."""
     for key in [k for k in sys.modules if k == "steps" or k.startswith("steps.")]:
         del sys.modules[key]
+
+
+def load_step(project: Path, module: str) -> Any:
+    """Import a generated step module of `project` (purging other projects' `steps`)."""
+    forget_steps()
     sys.path.insert(0, str(project))
     try:
         return importlib.import_module(module)
@@ -92,6 +97,7 @@ def run_in_process(project: Path, spec: PipelineSpec) -> dict[tuple[str, str], A
                 values[(step.name, name)] = getattr(result, name)
     finally:
         os.chdir(cwd)
+        forget_steps()  # later tests import the project's own `steps`
     return values
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.compiler import notebooks
 from workbench.cli.main import main
+
+from . import notebooks
 
 GOOD: list[notebooks.Cell] = [
     (["parameters"], "k = 2"),

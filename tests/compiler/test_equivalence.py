@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.compiler import notebooks
-from tests.compiler.harness import (
+from workbench.cli.productionize import productionize
+from workbench.compiler.record import record_notebook
+
+from . import notebooks
+from .harness import (
     REPO,
     compare_final,
     compare_with_notebook,
@@ -24,8 +27,6 @@ from tests.compiler.harness import (
     run_in_process,
     spec_of,
 )
-from workbench.cli.productionize import productionize
-from workbench.compiler.record import record_notebook
 
 pytestmark = pytest.mark.slow
 

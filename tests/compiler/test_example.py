@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.compiler.harness import (
+from .harness import (
     REPO,
     assert_same,
     make_project,

@@ -11,11 +11,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.compiler import notebooks
-from tests.compiler.harness import REPO, make_project
 from workbench.cli.main import main
 from workbench.cli.productionize import productionize
 from workbench.spec.model import PipelineSpec, load_spec
+
+from . import notebooks
+from .harness import REPO, make_project
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -252,3 +253,16 @@ def test_editing_one_helper_changes_only_its_users_digests(tmp_path: Path) -> No
     changed = sorted(n for n in before if before[n] != after[n])
     assert changed == ["preprocess"]
     assert json.loads((project / "steps/train/pipeline.json").read_text())["name"] == "train"
+
+
+def test_runner_recomputes_the_same_digests_from_disk() -> None:
+    from workbench.spec.digest import lock_digest, step_code_digest
+
+    spec = load_spec(REPO / "steps" / "train" / "pipeline.json")
+    helpers = (REPO / "steps" / "train" / "_helpers.py").read_text()
+    for step in spec.steps:
+        module = (REPO / "steps" / "train" / f"{step.name}.py").read_text()
+        assert step_code_digest(module, helpers, step.helpers) == step.code_digest
+    assert (
+        lock_digest((REPO / "steps" / "train" / "requirements.txt").read_text()) == spec.lock_digest
+    )
