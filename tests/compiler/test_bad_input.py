@@ -182,3 +182,21 @@ def test_unknown_tag_is_a_warning(project: Path, capsys: pytest.CaptureFixture[s
     assert code == 0
     assert "cell 2 (id cell-2): warning: unknown tag 'fancy' ignored" in output
     assert (project / "steps" / "nb" / "b.py").is_file()
+
+
+def test_dropped_code_and_global_seeds_are_warnings(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cells = [
+        (["imports"], "import random\nrandom.seed(1)"),
+        (["step:a"], "random.seed(2)\nx = random.random()"),
+        (["step:b"], "y = x + random.random()"),
+    ]
+    notebooks.write(notebooks.build(cells), project / "nb.ipynb")
+    code, output = _run(["productionize", "nb.ipynb"], capsys)
+    assert code == 0
+    assert "cell 0 (id cell-0), line 2: warning: this statement is not an import" in output
+    assert (
+        "cell 1 (id cell-1), line 1: warning: step 'a' seeds the global generator of `random`"
+        in output
+    )

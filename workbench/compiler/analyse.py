@@ -92,6 +92,8 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
                     hint="rename the step (its module defines a function of that name)",
                 )
 
+    _warn_dropped_statements(blocks, diags)
+    _warn_global_seeds(blocks, resolved, diags)
     edges = _edges(doc, blocks, resolved, positions, diags)
     order, stuck = topological_order([s for s in doc.steps if s in positions], edges)
     if stuck:
@@ -194,6 +196,61 @@ def _check_skips_inside_steps(blocks: Blocks, diags: Diagnostics) -> None:
                     hint="move the skipped cell after the step, or make it not change "
                     f"`{var}` (e.g. work on a copy)",
                 )
+
+
+def _warn_dropped_statements(blocks: Blocks, diags: Diagnostics) -> None:
+    """Code in an imports cell (or an untagged cell before the first step) that is not an import
+    runs in the notebook but in no step, e.g. `np.random.seed(0)` or `pd.set_option(...)`."""
+    for prepared in blocks.other:
+        if prepared.cell.role not in ("imports", "preamble"):
+            continue
+        for stmt in prepared.tree.body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom | ast.Pass):
+                continue
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                continue
+            diags.warning(
+                "this statement is not an import: no step runs it",
+                **prepared.where(stmt.lineno),
+                hint="move it into the step that needs it (or into a functions cell)",
+            )
+
+
+SEED_CALLS = ("seed", "manual_seed", "set_seed", "manual_seed_all")
+
+
+def _warn_global_seeds(blocks: Blocks, resolved: dict[str, Resolved], diags: Diagnostics) -> None:
+    """Seeding a module's global generator in one step does not reach the others: each step
+    runs in its own process, so a later step's draws differ from the notebook's."""
+    for step, cells in blocks.steps.items():
+        for prepared in cells:
+            for node in ast.walk(prepared.tree):
+                if not (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in SEED_CALLS
+                ):
+                    continue
+                base = node.func.value
+                while isinstance(base, ast.Attribute):
+                    base = base.value
+                if not isinstance(base, ast.Name):
+                    continue
+                module = base.id
+                others = sorted(
+                    s
+                    for s, res in resolved.items()
+                    if s != step and not s.startswith("#") and module in res.imports
+                )
+                if others:
+                    diags.warning(
+                        f"step {step!r} seeds the global generator of `{module}`; steps "
+                        f"{', '.join(others)} run in their own processes and do not inherit it",
+                        **prepared.where(node.lineno),
+                        name=module,
+                        hint="use a generator object passed between steps "
+                        "(rng = np.random.default_rng(seed)), or seed in each step",
+                    )
 
 
 def _helper_names(blocks: Blocks, table: dict[str, list[Binding]], diags: Diagnostics) -> set[str]:
