@@ -64,7 +64,8 @@ RICH: list[Cell] = [
         ["step:combine"],
         "frame = pd.DataFrame({'data': data[:10], 'w': [float(i) for i in range(10)]})\n"
         "frame.loc[frame['w'] > 7, 'w'] = np.nan\nframe.dropna(inplace=True)\n"
-        "total = float(frame['data'].sum())",
+        "total = float(frame['data'].sum())\n"
+        "if frame.empty:\n    weighted = []  # bound only in a branch that does not run",
     ),
     (
         ["step:report"],

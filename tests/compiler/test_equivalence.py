@@ -65,7 +65,10 @@ def test_rich_step_commands_match_the_notebook(rich: Path, tmp_path: Path) -> No
     fixtures = rich / "tests" / "steps" / "rich" / "fixtures"
     assert compare_with_notebook(spec, values, fixtures) >= 10
     # the mutated input is the mutating step's output, and the later reader gets that one
-    assert spec.step("combine").input_sources == {"data": "mutate"}
+    assert spec.step("combine").input_sources == {"data": "mutate", "weighted": "mutate"}
+    # `weighted` is bound in combine only in a branch that does not run: it passes through
+    assert spec.step("report").input_sources["weighted"] == "combine"
+    assert values[("combine", "weighted")] == values[("mutate", "weighted")] == [2, 4, 6]
     assert (values[("mutate", "data")][:2] == 3).all() and values[("mutate", "data")].min() >= 0
 
 

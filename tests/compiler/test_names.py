@@ -136,3 +136,12 @@ def test_topological_order_follows_notebook_order_and_finds_cycles() -> None:
     order, stuck = topological_order(["a", "b", "c", "d"], [("a", "c"), ("d", "b")])
     assert order == ["a", "c", "d", "b"] and stuck == []
     assert topological_order(["a", "b", "c"], [("a", "b"), ("b", "a")])[1] == ["a", "b"]
+
+
+def test_definite_bindings_exclude_branches_and_loops() -> None:
+    u = usage(
+        "a = 1\nif a:\n    b = 2\nfor c in []:\n    d = 3\nwhile False:\n    e = 4\n"
+        "try:\n    f = 5\nexcept ValueError as g:\n    pass\nwith open('x') as h:\n    i = 6"
+    )
+    assert u.definite == {"a", "h", "i"}
+    assert set(u.writes) == {"a", "b", "c", "d", "e", "f", "g", "h", "i"}

@@ -14,7 +14,7 @@ from workbench.compiler.dataflow import Binding, Resolved, bindings, resolve
 from workbench.compiler.diagnostics import Diagnostics
 from workbench.compiler.environment import python_version, resolve_packages
 from workbench.compiler.graph import ancestors, topological_order
-from workbench.compiler.names import ImportBinding, Ref
+from workbench.compiler.names import ImportBinding, Ref, Usage
 from workbench.compiler.params import collect_params
 from workbench.compiler.parse import NotebookDoc
 from workbench.spec.model import CellSpec, ParamSpec, PipelineSpec, StepSpec
@@ -45,7 +45,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
         if step not in positions:
             continue
         usage = blocks.step_usage[step]
-        reads = {**usage.free_late_reads(), **usage.reads}
+        reads = {**usage.free_late_reads(), **usage.reads, **_maybe_bound(usage, table, step)}
         resolved[step] = res = resolve(reads, positions[step], table, step)
         for mutated, ref in usage.mutations.items():
             if mutated in res.params:
@@ -124,6 +124,22 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
     if diags.errors:
         return None
     return _spec(doc, name, blocks, params, helpers, resolved, edges, order, outputs, table, diags)
+
+
+def _maybe_bound(usage: Usage, table: dict[str, list[Binding]], step: str) -> dict[str, Ref]:
+    """Names the step binds only in a branch or loop while an earlier step or the parameters
+    provide them: the step also reads them, so when its branch does not run the value passes
+    through unchanged, as in the notebook."""
+    maybe: dict[str, Ref] = {}
+    for name, ref in usage.writes.items():
+        if name in usage.definite or name in usage.reads:
+            continue
+        if any(
+            b.kind in ("step", "param") and b.owner != step and b.position < ref.cell
+            for b in table.get(name, [])
+        ):
+            maybe[name] = ref
+    return maybe
 
 
 def _error_at(blocks: Blocks, diags: Diagnostics, ref: Ref, message: str, **extra: str) -> None:

@@ -22,6 +22,7 @@ side effect by re-assigning the name (`df = clean(df)`).
 from __future__ import annotations
 
 import ast
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 MUTATING_METHODS = frozenset(
@@ -78,6 +79,8 @@ class Usage:
     reads: dict[str, Ref] = field(default_factory=dict)  # read before bound in the block
     late_reads: dict[str, Ref] = field(default_factory=dict)  # free names of def/lambda bodies
     writes: dict[str, Ref] = field(default_factory=dict)
+    # names bound by a statement that always runs (not only inside if / for / while / try)
+    definite: set[str] = field(default_factory=set)
     mutations: dict[str, Ref] = field(default_factory=dict)  # changed in place, not bound first
     imports: dict[str, ImportBinding] = field(default_factory=dict)
     import_refs: dict[str, Ref] = field(default_factory=dict)
@@ -137,6 +140,7 @@ class Scanner:
         self.bound: set[str] = set()
         self.locals: list[set[str]] = []  # comprehension / lambda / function scopes
         self.cell = 0
+        self.depth = 0  # > 0 inside a branch or loop body: a binding there may not happen
         self.helper_mutations = helper_mutations or {}
 
     def scan(self, tree: ast.Module, cell: int) -> Usage:
@@ -164,6 +168,8 @@ class Scanner:
             return
         self.bound.add(name)
         self.usage.writes.setdefault(name, self.ref(node))
+        if not self.depth:
+            self.usage.definite.add(name)
 
     def mutate(self, target: ast.expr, node: ast.AST) -> None:
         name = _base_name(target)
@@ -250,11 +256,36 @@ class Scanner:
             self.store(node.target.id, node)
         self.locals = saved
 
+    def conditional(self, nodes: Sequence[ast.AST]) -> None:
+        self.depth += 1
+        for node in nodes:
+            self.visit(node)
+        self.depth -= 1
+
     def visit_For(self, node: ast.For | ast.AsyncFor) -> None:
         self.visit(node.iter)
+        self.depth += 1
         self.visit_target(node.target)
-        self.visit_many(node.body)
-        self.visit_many(node.orelse)
+        self.depth -= 1
+        self.conditional([*node.body, *node.orelse])
+
+    def visit_If(self, node: ast.If) -> None:
+        self.visit(node.test)
+        self.conditional([*node.body, *node.orelse])
+
+    def visit_While(self, node: ast.While) -> None:
+        self.visit(node.test)
+        self.conditional([*node.body, *node.orelse])
+
+    def visit_Try(self, node: ast.Try) -> None:
+        self.conditional([*node.body, *node.handlers, *node.orelse])
+        self.visit_many(node.finalbody)
+
+    visit_TryStar = visit_Try
+
+    def visit_Match(self, node: ast.Match) -> None:
+        self.visit(node.subject)
+        self.conditional(node.cases)
 
     visit_AsyncFor = visit_For
 
