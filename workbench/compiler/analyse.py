@@ -6,20 +6,25 @@ Every problem is recorded in Diagnostics; the caller raises them together.
 
 from __future__ import annotations
 
-import ast
-import keyword
-
 from workbench.compiler.blocks import Blocks, prepare
+from workbench.compiler.checks import (
+    check_skips_inside_steps,
+    check_star_imports,
+    check_step_names,
+    check_unordered,
+    error_at,
+    warn_dropped_statements,
+    warn_global_seeds,
+)
 from workbench.compiler.dataflow import Binding, Resolved, bindings, resolve
 from workbench.compiler.diagnostics import Diagnostics
 from workbench.compiler.environment import python_version, resolve_packages
-from workbench.compiler.graph import ancestors, topological_order
+from workbench.compiler.graph import topological_order
 from workbench.compiler.names import ImportBinding, Ref, Usage
 from workbench.compiler.params import collect_params
 from workbench.compiler.parse import NotebookDoc
 from workbench.spec.model import CellSpec, ParamSpec, PipelineSpec, StepSpec
 
-RESERVED = {"pipeline", "_helpers", "__init__", "__main__"}
 MODULE_GLOBALS = {"Any", "NamedTuple"}
 
 
@@ -33,11 +38,11 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
         return None
     blocks = prepare(doc, diags)
     params = collect_params(blocks.params, diags)
-    _check_step_names(doc, blocks, diags)
+    check_step_names(doc, blocks, diags)
     table = bindings(blocks, set(params))
     helpers = _helper_names(blocks, table, diags)
-    _check_star_imports(blocks, diags)
-    _check_skips_inside_steps(blocks, diags)
+    check_star_imports(blocks, diags)
+    check_skips_inside_steps(blocks, diags)
 
     positions = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
     resolved: dict[str, Resolved] = {}
@@ -49,7 +54,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
         resolved[step] = res = resolve(reads, positions[step], table, step)
         for mutated, ref in usage.mutations.items():
             if mutated in res.params:
-                _error_at(
+                error_at(
                     blocks,
                     diags,
                     ref,
@@ -59,7 +64,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
                     "passed to every step unchanged",
                 )
             elif mutated in res.helpers:
-                _error_at(
+                error_at(
                     blocks,
                     diags,
                     ref,
@@ -77,7 +82,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
     for reader, res in resolved.items():
         for var, ref, message, hint in res.problems:
             prefix = f"step {reader!r}: " if not reader.startswith("#") else ""
-            _error_at(blocks, diags, ref, prefix + message, name=var, hint=hint)
+            error_at(blocks, diags, ref, prefix + message, name=var, hint=hint)
         for var in sorted(set(res.imports) & MODULE_GLOBALS):
             binding = res.imports[var]
             if binding.module != "typing":
@@ -92,8 +97,8 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
                     hint="rename the step (its module defines a function of that name)",
                 )
 
-    _warn_dropped_statements(blocks, diags)
-    _warn_global_seeds(blocks, resolved, diags)
+    warn_dropped_statements(blocks, diags)
+    warn_global_seeds(blocks, resolved, diags)
     edges = _edges(doc, blocks, resolved, positions, diags)
     order, stuck = topological_order([s for s in doc.steps if s in positions], edges)
     if stuck:
@@ -106,13 +111,13 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
             hint="remove an after:/prev: tag so the steps have an order",
         )
         return None
-    _check_unordered(resolved, table, edges, blocks, diags)
+    check_unordered(resolved, table, edges, blocks, diags)
     outputs = _outputs(resolved)
     for step, names in outputs.items():
         for var in sorted(names):
             if var.startswith("_"):
                 ref = blocks.step_usage[step].writes.get(var) or Ref(positions[step], 1)
-                _error_at(
+                error_at(
                     blocks,
                     diags,
                     ref,
@@ -142,133 +147,6 @@ def _maybe_bound(usage: Usage, table: dict[str, list[Binding]], step: str) -> di
     return maybe
 
 
-def _error_at(blocks: Blocks, diags: Diagnostics, ref: Ref, message: str, **extra: str) -> None:
-    cell = blocks.cells.get(ref.cell)
-    diags.error(
-        message, cell=ref.cell, cell_id=cell.cell.id if cell else "", line=ref.line, **extra
-    )
-
-
-def _check_step_names(doc: NotebookDoc, blocks: Blocks, diags: Diagnostics) -> None:
-    for step in doc.steps:
-        cells = blocks.steps.get(step) or []
-        where = cells[0].where() if cells else {}
-        if keyword.iskeyword(step) or step in RESERVED:
-            diags.error(
-                f"{step!r} cannot name a step (Python keyword or a reserved module name)",
-                **where,
-                name=step,
-                hint="choose another step name",
-            )
-
-
-def _check_star_imports(blocks: Blocks, diags: Diagnostics) -> None:
-    for prepared in blocks.cells.values():
-        if prepared.cell.role == "skip":
-            continue
-        index = prepared.cell.index
-        usage = blocks.cell_usage.get(index) or blocks.step_usage.get(prepared.cell.step)
-        for ref in usage.future_imports if usage and prepared.cell.role == "step" else []:
-            if ref.cell == index:
-                diags.error(
-                    "`from __future__` imports cannot move into a step function",
-                    **prepared.where(ref.line),
-                    hint="remove it (Python 3.11 needs none of them for notebook code)",
-                )
-        for ref in usage.star_imports if usage else []:
-            if ref.cell == index:
-                diags.error(
-                    "star import: the names it brings in cannot be traced to their module",
-                    **prepared.where(ref.line),
-                    name="*",
-                    hint="import the names you use (`from module import a, b`)",
-                )
-
-
-def _check_skips_inside_steps(blocks: Blocks, diags: Diagnostics) -> None:
-    """A skipped cell between two cells of one step must not change what the step reads next:
-    the notebook would see the change, the pipeline would not."""
-    skips = [p for p in blocks.other if p.cell.role == "skip"]
-    for step, cells in blocks.steps.items():
-        for skip in skips:
-            later = [p for p in cells if p.cell.index > skip.cell.index]
-            if not later or skip.cell.index < cells[0].cell.index:
-                continue
-            usage = blocks.cell_usage[skip.cell.index]
-            changed = {**usage.writes, **usage.mutations}
-            loads = {
-                n.id
-                for p in later
-                for n in ast.walk(p.tree)
-                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
-            }
-            for var in sorted((set(changed) - set(usage.imports)) & loads):
-                _error_at(
-                    blocks,
-                    diags,
-                    changed[var],
-                    f"skipped cell changes `{var}`, which step {step!r} reads in a later cell",
-                    name=var,
-                    hint="move the skipped cell after the step, or make it not change "
-                    f"`{var}` (e.g. work on a copy)",
-                )
-
-
-def _warn_dropped_statements(blocks: Blocks, diags: Diagnostics) -> None:
-    """Code in an imports cell (or an untagged cell before the first step) that is not an import
-    runs in the notebook but in no step, e.g. `np.random.seed(0)` or `pd.set_option(...)`."""
-    for prepared in blocks.other:
-        if prepared.cell.role not in ("imports", "preamble"):
-            continue
-        for stmt in prepared.tree.body:
-            if isinstance(stmt, ast.Import | ast.ImportFrom | ast.Pass):
-                continue
-            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-                continue
-            diags.warning(
-                "this statement is not an import: no step runs it",
-                **prepared.where(stmt.lineno),
-                hint="move it into the step that needs it (or into a functions cell)",
-            )
-
-
-SEED_CALLS = ("seed", "manual_seed", "set_seed", "manual_seed_all")
-
-
-def _warn_global_seeds(blocks: Blocks, resolved: dict[str, Resolved], diags: Diagnostics) -> None:
-    """Seeding a module's global generator in one step does not reach the others: each step
-    runs in its own process, so a later step's draws differ from the notebook's."""
-    for step, cells in blocks.steps.items():
-        for prepared in cells:
-            for node in ast.walk(prepared.tree):
-                if not (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in SEED_CALLS
-                ):
-                    continue
-                base = node.func.value
-                while isinstance(base, ast.Attribute):
-                    base = base.value
-                if not isinstance(base, ast.Name):
-                    continue
-                module = base.id
-                others = sorted(
-                    s
-                    for s, res in resolved.items()
-                    if s != step and not s.startswith("#") and module in res.imports
-                )
-                if others:
-                    diags.warning(
-                        f"step {step!r} seeds the global generator of `{module}`; steps "
-                        f"{', '.join(others)} run in their own processes and do not inherit it",
-                        **prepared.where(node.lineno),
-                        name=module,
-                        hint="use a generator object passed between steps "
-                        "(rng = np.random.default_rng(seed)), or seed in each step",
-                    )
-
-
 def _helper_names(blocks: Blocks, table: dict[str, list[Binding]], diags: Diagnostics) -> set[str]:
     """Names the functions cells define; their free names must be imports or other helpers."""
     usage = blocks.helper_usage
@@ -280,7 +158,7 @@ def _helper_names(blocks: Blocks, table: dict[str, list[Binding]], diags: Diagno
         res = resolve({var: ref}, 10**9, table, "")
         if res.imports or not (res.problems or res.inputs or res.params or res.helpers):
             continue
-        _error_at(
+        error_at(
             blocks,
             diags,
             ref,
@@ -321,48 +199,6 @@ def _edges(
                     f"step {target!r} cannot run after itself", cell=cell.index, cell_id=cell.id
                 )
     return edges
-
-
-def _check_unordered(
-    resolved: dict[str, Resolved],
-    table: dict[str, list[Binding]],
-    edges: set[tuple[str, str]],
-    blocks: Blocks,
-    diags: Diagnostics,
-) -> None:
-    """A name two unordered steps both produce is ambiguous for whoever reads it."""
-    above = ancestors(edges)
-    reported: set[tuple[str, str, str]] = set()
-    for reader, res in resolved.items():
-        if reader.startswith("#"):
-            position = int(reader[len("#metrics") :])
-        elif blocks.steps.get(reader):
-            position = blocks.steps[reader][0].cell.index
-        else:
-            continue
-        for var, source in sorted(res.inputs.items()):
-            for other in table.get(var, []):
-                if other.kind != "step" or other.owner == source or other.position >= position:
-                    continue
-                if other.owner in above.get(source, set()) or source in above.get(
-                    other.owner, set()
-                ):
-                    continue
-                key = (var, *sorted((other.owner, source)))
-                if key in reported or other.owner == reader:
-                    continue
-                reported.add(key)  # type: ignore[arg-type]
-                ref = other.ref or Ref(other.position, 1)
-                _error_at(
-                    blocks,
-                    diags,
-                    ref,
-                    f"`{var}` is produced by steps {other.owner!r} and {source!r}, which are not "
-                    "ordered relative to each other",
-                    name=var,
-                    hint=f"add the tag after:{other.owner} to step {source!r} if its value "
-                    "should win, or rename one of them",
-                )
 
 
 def _helper_imports(
