@@ -1,0 +1,225 @@
+"""MLflow lineage of pipeline runs: a parent run per pipeline run, a child run per step.
+
+Importing mlflow and opening its store costs seconds, longer than a fully cached pipeline run.
+So the runner never imports mlflow: it starts a *recorder* process
+(`python -m workbench.tracking.lineage`) and sends it one JSON line per event. The recorder
+imports mlflow while the first steps already run, uses one MlflowClient and one `log_batch` per
+run. Only a step whose code uses mlflow waits, for its child run id (it runs with
+MLFLOW_RUN_ID set to it); the child runs of the other steps are created when they end, with their
+real start and end times.
+
+Protocol (runner -> recorder on stdin; replies on stdout, one JSON object a line):
+    {"op": "start", "experiment", "run_name", "params", "tags", "start_ms"} -> {"run_id"}
+    {"op": "child", "step", "start_ms"}                                     -> {"run_id"}
+    {"op": "step", "step", "status", "cached", "start_ms", "end_ms", "tags", "log"}
+    {"op": "end", "status", "end_ms", "metrics"}                            -> {"run_id"}
+End of input without "end" (the runner was killed) marks the open runs KILLED.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+
+PARENT_TAG = "mlflow.parentRunId"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def experiment_name(pipeline: str) -> str:
+    return f"pipeline-{pipeline}"
+
+
+class Lineage:
+    """No lineage (`--lineage off`), and the interface the recorder client implements."""
+
+    parent_run_id: str | None = None
+
+    def child_run(self, step: str, start_ms: int) -> str | None:
+        return None
+
+    def step_done(self, event: Mapping[str, Any]) -> None:
+        return None
+
+    def finish(self, status: str, metrics: Mapping[str, float]) -> str | None:
+        return None
+
+
+class RecorderLineage(Lineage):
+    """Talks to a recorder process; `wait=False` lets it finish after the runner exits."""
+
+    def __init__(
+        self,
+        *,
+        experiment: str,
+        run_name: str,
+        params: Mapping[str, str],
+        tags: Mapping[str, str],
+        log_path: Path,
+        env: Mapping[str, str],
+        wait: bool,
+    ) -> None:
+        self.wait = wait
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the recorder
+        # its own session: Ctrl-C in the terminal stops the runner, and the recorder still
+        # marks the runs as it sees its input end
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.tracking.lineage"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=dict(env),
+            text=True,
+            start_new_session=True,
+        )
+        self._send(
+            {
+                "op": "start",
+                "experiment": experiment,
+                "run_name": run_name,
+                "params": dict(params),
+                "tags": dict(tags),
+                "start_ms": now_ms(),
+            }
+        )
+        self._started = False
+
+    def _send(self, message: Mapping[str, Any]) -> bool:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def _reply(self) -> dict[str, Any] | None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        try:
+            reply: dict[str, Any] = json.loads(line)
+            return reply
+        except ValueError:
+            return None
+
+    def _ensure_parent(self) -> None:
+        if not self._started:
+            self._started = True
+            reply = self._reply()
+            self.parent_run_id = reply.get("run_id") if reply else None
+
+    def child_run(self, step: str, start_ms: int) -> str | None:
+        self._ensure_parent()
+        if not self._send({"op": "child", "step": step, "start_ms": start_ms}):
+            return None
+        reply = self._reply()
+        return str(reply["run_id"]) if reply and reply.get("run_id") else None
+
+    def step_done(self, event: Mapping[str, Any]) -> None:
+        self._send({"op": "step", **event})
+
+    def finish(self, status: str, metrics: Mapping[str, float]) -> str | None:
+        self._send({"op": "end", "status": status, "end_ms": now_ms(), "metrics": dict(metrics)})
+        if self.wait:
+            self._ensure_parent()
+            self._reply()
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        if self.wait:
+            self.proc.wait()
+        self._log.close()
+        return self.parent_run_id
+
+
+# -- the recorder process (the only code here that imports mlflow) -------------------------------
+
+
+def serve(lines: IO[str], out: IO[str]) -> int:
+    import mlflow
+    from mlflow.entities import Metric, Param, RunTag
+
+    from workbench.tracking.config import configure
+
+    def reply(message: Mapping[str, Any]) -> None:
+        try:
+            out.write(json.dumps(message) + "\n")
+            out.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the runner did not wait for us: keep recording
+
+    client: Any = None
+    parent = ""
+    experiment_id = ""
+    children: dict[str, str] = {}
+    ended = False
+
+    def child(step: str, start_ms: int) -> str:
+        if step not in children:
+            run = client.create_run(
+                experiment_id,
+                start_time=start_ms,
+                tags={PARENT_TAG: parent, "workbench.step": step},
+                run_name=step,
+            )
+            children[step] = run.info.run_id
+        return children[step]
+
+    for line in lines:
+        msg = json.loads(line)
+        op = msg["op"]
+        if op == "start":
+            experiment_id = configure(msg["experiment"]) or ""
+            client = mlflow.MlflowClient()
+            run = client.create_run(
+                experiment_id,
+                start_time=msg["start_ms"],
+                tags=msg["tags"],
+                run_name=msg["run_name"],
+            )
+            parent = run.info.run_id
+            client.log_batch(
+                parent, params=[Param(k, v[:6000]) for k, v in sorted(msg["params"].items())]
+            )
+            reply({"run_id": parent})
+        elif op == "child":
+            reply({"run_id": child(msg["step"], msg["start_ms"])})
+        elif op == "step":
+            run_id = child(msg["step"], msg["start_ms"])
+            seconds = max(0, msg["end_ms"] - msg["start_ms"]) / 1000
+            client.log_batch(
+                run_id,
+                metrics=[Metric("duration_s", seconds, msg["end_ms"], 0)],
+                tags=[RunTag(k, str(v)[:5000]) for k, v in sorted(msg["tags"].items())],
+            )
+            if msg.get("log") and Path(msg["log"]).is_file():
+                client.log_artifact(run_id, msg["log"])
+            client.set_terminated(run_id, msg["status"], end_time=msg["end_ms"])
+        elif op == "end":
+            metrics = [Metric(k, float(v), msg["end_ms"], 0) for k, v in msg["metrics"].items()]
+            client.log_batch(parent, metrics=metrics)
+            client.set_terminated(parent, msg["status"], end_time=msg["end_ms"])
+            ended = True
+            reply({"run_id": parent})
+    if client is not None and not ended:
+        # the runner died (SIGKILL, crash): nothing open may stay RUNNING
+        for run_id in [*children.values(), parent]:
+            if client.get_run(run_id).info.status == "RUNNING":
+                client.set_terminated(run_id, "KILLED", end_time=now_ms())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through RecorderLineage
+    os.environ.pop("MLFLOW_RUN_ID", None)
+    raise SystemExit(serve(sys.stdin, sys.stdout))
