@@ -7,7 +7,8 @@ Pipeline `demo` (all stdlib, so a step process starts in well under a second):
 
 `stats` and `scaled` are independent branches. Every step appends its name to runs.log in the
 project, the evidence of which processes really ran. Environment hooks for the tests (not part
-of any cache key): DEMO_HOLD=path makes `stats` wait while that file exists, DEMO_RELEASE=path
+of any cache key): DEMO_HOLD=path makes `stats` write a partial output (as a
+write cut short would) and wait while that file exists, DEMO_RELEASE=path
 makes `scaled` delete it.
 
 Pipeline `tracked`: load -> fit, where `fit` logs a metric with mlflow into its step run.
@@ -48,6 +49,7 @@ STEP = '''\
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import NamedTuple
 
@@ -73,7 +75,9 @@ if __name__ == "__main__":
 '''
 
 # name -> (imports, inputs, params {name: type}, outputs, body, helpers)
-STEPS: dict[str, tuple[str, tuple[str, ...], dict[str, str], tuple[str, ...], str, tuple[str, ...]]] = {
+STEPS: dict[
+    str, tuple[str, tuple[str, ...], dict[str, str], tuple[str, ...], str, tuple[str, ...]]
+] = {
     "load": (
         "",
         (),
@@ -101,6 +105,13 @@ STEPS: dict[str, tuple[str, tuple[str, ...], dict[str, str], tuple[str, ...], st
         """
         hold = os.environ.get("DEMO_HOLD")
         if hold:
+            # what a write cut short leaves behind: a partial data file and its meta
+            out = next(a.split("=", 1)[1] for a in sys.argv if a.startswith("total="))
+            os.makedirs(out, exist_ok=True)
+            with open(os.path.join(out, "data.json"), "w") as fh:
+                fh.write("4")
+            with open(os.path.join(out, "meta.json"), "w") as fh:
+                fh.write('{"format": "json", "sha256": "' + "4" * 64 + '", "type": "float"}')
             with open("stats.pid", "w") as fh:
                 fh.write(str(os.getpid()))
             deadline = time.monotonic() + 20
@@ -142,6 +153,8 @@ STEPS: dict[str, tuple[str, tuple[str, ...], dict[str, str], tuple[str, ...], st
         {"C": "float"},
         ("score",),
         """
+        if C < 0:
+            raise ValueError("C must be positive")
         score = len(raw) * C
         mlflow.log_metric("score", score)
         """,
@@ -221,7 +234,9 @@ def demo(project: Path) -> PipelineSpec:
     """The `demo` pipeline in the isolated project, with its data file."""
     (project / "data").mkdir()
     (project / "data" / "numbers.txt").write_text("1\n2\n3\n4\n5\n")
-    return write_pipeline(project, "demo", ("load", "clean", "stats", "scaled", "report"), DEMO_PARAMS)
+    return write_pipeline(
+        project, "demo", ("load", "clean", "stats", "scaled", "report"), DEMO_PARAMS
+    )
 
 
 @pytest.fixture
