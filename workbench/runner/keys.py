@@ -29,10 +29,7 @@ from typing import Any
 from workbench.core.hashing import sha256_file, sha256_text
 from workbench.spec.model import PipelineSpec, StepSpec
 
-try:  # the compiler's definition, once merged; the same rule otherwise
-    from workbench.spec.digest import helper_closure, lock_digest, step_code_digest
-except ImportError:  # pragma: no cover - removed when main has workbench.spec.digest
-    from workbench.runner._digest import helper_closure, lock_digest, step_code_digest
+from workbench.spec.digest import helper_closure, lock_digest, step_code_digest
 
 TRACKING_MODULES = ("mlflow", "workbench.tracking")
 
