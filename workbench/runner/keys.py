@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.hashing import sha256_file, sha256_text
-from workbench.spec.model import PipelineSpec, StepSpec
-
 from workbench.spec.digest import helper_closure, lock_digest, step_code_digest
+from workbench.spec.model import PipelineSpec, StepSpec
 
 TRACKING_MODULES = ("mlflow", "workbench.tracking")
 

@@ -23,7 +23,8 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -146,6 +147,25 @@ class RecorderLineage(Lineage):
 # -- the recorder process (the only code here that imports mlflow) -------------------------------
 
 
+@contextmanager
+def _init_lock() -> Iterator[None]:
+    """Serialise store initialisation: two recorders creating one SQLite store race on its
+    schema migration (alembic), e.g. a second pipeline run started while the first's recorder
+    still sets up a fresh project's mlflow.db."""
+    import fcntl
+
+    from workbench.core.settings import settings
+
+    folder = settings().cache_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "mlflow-init.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def serve(lines: IO[str], out: IO[str]) -> int:
     import mlflow
     from mlflow.entities import Metric, Param, RunTag
@@ -180,7 +200,8 @@ def serve(lines: IO[str], out: IO[str]) -> int:
         msg = json.loads(line)
         op = msg["op"]
         if op == "start":
-            experiment_id = configure(msg["experiment"]) or ""
+            with _init_lock():
+                experiment_id = configure(msg["experiment"]) or ""
             client = mlflow.MlflowClient()
             run = client.create_run(
                 experiment_id,
