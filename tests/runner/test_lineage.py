@@ -57,23 +57,20 @@ def test_parent_and_child_runs_with_cache_status_digests_and_step_metrics(
     assert artifacts == ["fit.log"]
 
     ran(project)
-    second = run_pipeline("tracked", RunOptions(lineage="wait"))
-    assert second.executed == [] and ran(project) == []
-    kids = children(c, second.parent_run_id)
-    assert {n: r.data.tags["workbench.cache"] for n, r in kids.items()} == {
-        "load": "hit",
-        "fit": "hit",
-    }
-    assert all(r.info.status == "FINISHED" for r in kids.values())
-
+    # load is a cache hit, fit fails: its run and the parent are FAILED
     failed = run_pipeline("tracked", RunOptions(overrides=("C=-1",), lineage="wait"))
-    assert not failed.ok
+    assert not failed.ok and ran(project) == ["fit"]
     assert c.get_run(failed.parent_run_id).info.status == "FAILED"
     kids = children(c, failed.parent_run_id)
     assert (
-        kids["fit"].info.status == "FAILED" and kids["fit"].data.tags["workbench.exit_code"] == "1"
+        kids["load"].info.status == "FINISHED"
+        and kids["load"].data.tags["workbench.cache"] == "hit"
     )
-    assert kids["load"].info.status == "FINISHED"
+    assert (
+        kids["fit"].info.status == "FAILED" and kids["fit"].data.tags["workbench.cache"] == "miss"
+    )
+    assert kids["fit"].data.tags["workbench.exit_code"] == "1"
+    assert "ValueError: C must be positive" in Path(failed.steps["fit"].log or "").read_text()
 
 
 @pytest.mark.slow
