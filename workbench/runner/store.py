@@ -119,6 +119,8 @@ class ArtifactStore:
         data = (json.dumps(record, indent=2, sort_keys=True) + "\n").encode()
         target = f"{self._entry_path(pipeline, step, key)}/{ENTRY_FILE}"
         if self.local:
+            # a step without outputs has no folder yet; its entry still records that it ran
+            os.makedirs(os.path.dirname(target), exist_ok=True)
             tmp = f"{target}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
             with open(tmp, "wb") as fh:
                 fh.write(data)
