@@ -96,3 +96,16 @@ def test_recorder_marks_open_runs_killed_when_the_runner_dies(project: Path) -> 
     c = client()
     assert c.get_run(child).info.status == "KILLED"
     assert c.get_run(lineage.parent_run_id).info.status == "KILLED"
+
+
+@pytest.mark.slow
+def test_unrecordable_lineage_warns_but_the_pipeline_still_runs(
+    tracked: PipelineSpec, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "blocked").write_text("a file where the store's folder should be")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project}/blocked/mlflow.db")
+    result = run_pipeline("tracked", RunOptions(overrides=("C=2",), lineage="wait"))
+    assert result.steps["load"].status == "done"
+    assert result.parent_run_id is None
+    assert "MLflow lineage was not fully recorded" in result.lineage_error
+    assert "lineage.log" in result.lineage_error

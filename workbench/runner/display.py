@@ -7,6 +7,7 @@ background thread, so step processes are forked from a single-threaded runner.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +75,8 @@ class Progress:
 
 
 def _state(run: StepRun) -> str:
+    if run.status == RUNNING:
+        return f"running {time.monotonic() - run.started:.1f} s"
     if run.status == DONE:
         return f"done in {run.seconds:.2f} s"
     if run.status == FAILED:
@@ -107,5 +110,7 @@ def print_summary(result: RunResult, console: Console) -> None:
             for line in log_tail(run.log):
                 console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
             console.print(f"full log: {run.log}", highlight=False, soft_wrap=True)
+    if result.lineage_error:
+        console.print(f"[yellow]warning:[/] {result.lineage_error}", highlight=False)
     if result.parent_run_id:
         console.print(f"MLflow run: {result.parent_run_id}", highlight=False)

@@ -39,6 +39,7 @@ PENDING, RUNNING, CACHED, DONE, FAILED, BLOCKED = (
     "blocked",
 )
 POLL_SECONDS = 0.01
+TICK_SECONDS = 0.5
 
 
 @dataclass
@@ -72,6 +73,7 @@ class RunResult:
     status: str
     log_dir: Path
     parent_run_id: str | None = None
+    lineage_error: str = ""
 
     @property
     def ok(self) -> bool:
@@ -261,10 +263,15 @@ class Scheduler:
 
     def _reap(self, running: list[StepRun]) -> None:
         """Wait until at least one running step ends, then record how it ended."""
+        next_tick = time.monotonic() + TICK_SECONDS
         while True:
             ended = [r for r in running if r.proc is not None and r.proc.poll() is not None]
             if ended:
                 break
+            if time.monotonic() >= next_tick:  # let a live display show elapsed time
+                next_tick += TICK_SECONDS
+                for run in running:
+                    self.observer(run)
             time.sleep(POLL_SECONDS)
         for run in ended:
             assert run.proc is not None and run.log_handle is not None
@@ -384,4 +391,4 @@ def run_pipeline(
             "steps_failed": float(sum(r.status == FAILED for r in runs)),
         }
         parent = lineage.finish(status, metrics)
-    return RunResult(spec.name, scheduler.runs, status, log_dir, parent)
+    return RunResult(spec.name, scheduler.runs, status, log_dir, parent, lineage.error)

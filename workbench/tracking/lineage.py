@@ -23,6 +23,7 @@ import os
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +44,7 @@ class Lineage:
     """No lineage (`--lineage off`), and the interface the recorder client implements."""
 
     parent_run_id: str | None = None
+    error: str = ""
 
     def child_run(self, step: str, start_ms: int) -> str | None:
         return None
@@ -69,6 +71,7 @@ class RecorderLineage(Lineage):
         wait: bool,
     ) -> None:
         self.wait = wait
+        self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the recorder
         # its own session: Ctrl-C in the terminal stops the runner, and the recorder still
@@ -138,8 +141,8 @@ class RecorderLineage(Lineage):
             self.proc.stdin.close()
         except OSError:
             pass
-        if self.wait:
-            self.proc.wait()
+        if self.wait and self.proc.wait() != 0:
+            self.error = f"MLflow lineage was not fully recorded; see {self.log_path}"
         self._log.close()
         return self.parent_run_id
 
@@ -166,79 +169,101 @@ def _init_lock() -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def serve(lines: IO[str], out: IO[str]) -> int:
-    import mlflow
-    from mlflow.entities import Metric, Param, RunTag
+class _Recorder:
+    """The recorder's state: one MlflowClient, the parent run, a child run per step."""
 
-    from workbench.tracking.config import configure
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.client: Any = None
+        self.parent = ""
+        self.experiment_id = ""
+        self.children: dict[str, str] = {}
+        self.ended = False
 
-    def reply(message: Mapping[str, Any]) -> None:
+    def reply(self, message: Mapping[str, Any]) -> None:
         try:
-            out.write(json.dumps(message) + "\n")
-            out.flush()
+            self.out.write(json.dumps(message) + "\n")
+            self.out.flush()
         except (BrokenPipeError, OSError, ValueError):
             pass  # the runner did not wait for us: keep recording
 
-    client: Any = None
-    parent = ""
-    experiment_id = ""
-    children: dict[str, str] = {}
-    ended = False
-
-    def child(step: str, start_ms: int) -> str:
-        if step not in children:
-            run = client.create_run(
-                experiment_id,
+    def child(self, step: str, start_ms: int) -> str:
+        if step not in self.children:
+            run = self.client.create_run(
+                self.experiment_id,
                 start_time=start_ms,
-                tags={PARENT_TAG: parent, "workbench.step": step},
+                tags={PARENT_TAG: self.parent, "workbench.step": step},
                 run_name=step,
             )
-            children[step] = run.info.run_id
-        return children[step]
+            self.children[step] = run.info.run_id
+        return self.children[step]
 
-    for line in lines:
-        msg = json.loads(line)
+    def handle(self, msg: Mapping[str, Any]) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
         op = msg["op"]
         if op == "start":
+            import mlflow
+
+            from workbench.tracking.config import configure
+
             with _init_lock():
-                experiment_id = configure(msg["experiment"]) or ""
-            client = mlflow.MlflowClient()
-            run = client.create_run(
-                experiment_id,
+                self.experiment_id = configure(msg["experiment"]) or ""
+            self.client = mlflow.MlflowClient()
+            run = self.client.create_run(
+                self.experiment_id,
                 start_time=msg["start_ms"],
                 tags=msg["tags"],
                 run_name=msg["run_name"],
             )
-            parent = run.info.run_id
-            client.log_batch(
-                parent, params=[Param(k, v[:6000]) for k, v in sorted(msg["params"].items())]
-            )
-            reply({"run_id": parent})
+            self.parent = run.info.run_id
+            params = [Param(k, v[:6000]) for k, v in sorted(msg["params"].items())]
+            self.client.log_batch(self.parent, params=params)
+            self.reply({"run_id": self.parent})
         elif op == "child":
-            reply({"run_id": child(msg["step"], msg["start_ms"])})
+            self.reply({"run_id": self.child(msg["step"], msg["start_ms"])})
         elif op == "step":
-            run_id = child(msg["step"], msg["start_ms"])
+            run_id = self.child(msg["step"], msg["start_ms"])
             seconds = max(0, msg["end_ms"] - msg["start_ms"]) / 1000
-            client.log_batch(
+            self.client.log_batch(
                 run_id,
                 metrics=[Metric("duration_s", seconds, msg["end_ms"], 0)],
                 tags=[RunTag(k, str(v)[:5000]) for k, v in sorted(msg["tags"].items())],
             )
             if msg.get("log") and Path(msg["log"]).is_file():
-                client.log_artifact(run_id, msg["log"])
-            client.set_terminated(run_id, msg["status"], end_time=msg["end_ms"])
+                self.client.log_artifact(run_id, msg["log"])
+            self.client.set_terminated(run_id, msg["status"], end_time=msg["end_ms"])
         elif op == "end":
             metrics = [Metric(k, float(v), msg["end_ms"], 0) for k, v in msg["metrics"].items()]
-            client.log_batch(parent, metrics=metrics)
-            client.set_terminated(parent, msg["status"], end_time=msg["end_ms"])
-            ended = True
-            reply({"run_id": parent})
-    if client is not None and not ended:
-        # the runner died (SIGKILL, crash): nothing open may stay RUNNING
-        for run_id in [*children.values(), parent]:
-            if client.get_run(run_id).info.status == "RUNNING":
-                client.set_terminated(run_id, "KILLED", end_time=now_ms())
-    return 0
+            self.client.log_batch(self.parent, metrics=metrics)
+            self.client.set_terminated(self.parent, msg["status"], end_time=msg["end_ms"])
+            self.ended = True
+            self.reply({"run_id": self.parent})
+
+    def close(self) -> None:
+        """End of input without "end" (the runner died): nothing open may stay RUNNING."""
+        if self.client is None or self.ended:
+            return
+        for run_id in [*self.children.values(), self.parent]:
+            if self.client.get_run(run_id).info.status == "RUNNING":
+                self.client.set_terminated(run_id, "KILLED", end_time=now_ms())
+
+
+def serve(lines: IO[str], out: IO[str]) -> int:
+    """Record the events read from `lines`; return 1 if any could not be recorded."""
+    recorder = _Recorder(out)
+    failures = 0
+    for line in lines:
+        msg = json.loads(line)
+        try:
+            recorder.handle(msg)
+        except Exception:  # one failed write must not lose the rest, nor hang the runner
+            failures += 1
+            traceback.print_exc()
+            if msg["op"] in ("start", "child", "end"):
+                recorder.reply({"run_id": None})
+    recorder.close()
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through RecorderLineage
