@@ -63,3 +63,9 @@ def test_tracking_use_is_found_by_name_not_by_import() -> None:
     assert not _refers_to_tracking(unused)
     assert _refers_to_tracking(unused + "\nwbt.set_experiment('x')\n")
     assert _refers_to_tracking("from mlflow import log_metric\nlog_metric('a', 1)\n")
+
+
+def test_a_password_in_a_parameter_never_reaches_an_error_message(demo: PipelineSpec) -> None:
+    with pytest.raises(WorkbenchError) as info:
+        parse_overrides(demo, ["threshold=postgresql://me:hunter2@db/x"])
+    assert "hunter2" not in str(info.value) and "me:***@" in str(info.value)

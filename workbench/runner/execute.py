@@ -23,6 +23,7 @@ from typing import IO, Any
 from workbench.core.errors import ArtifactError, WorkbenchError
 from workbench.core.hashing import cache_key, sha256_text
 from workbench.core.settings import Settings, settings
+from workbench.data.uris import redact
 from workbench.runner.keys import CodeDigests, data_file_digest
 from workbench.runner.plan import Plan, RunOptions, plan_run
 from workbench.runner.store import ArtifactStore
@@ -302,7 +303,7 @@ class Scheduler:
             "workbench.cache_key": run.key,
             **{f"workbench.input.{k}": v for k, v in run.inputs.items()},
             **{f"workbench.output.{k}": v for k, v in run.outputs.items()},
-            **{f"workbench.param.{k}": v for k, v in run.params.items()},
+            **{f"workbench.param.{k}": redact(v) for k, v in run.params.items()},
         }
         if run.exit_code is not None:
             tags["workbench.exit_code"] = run.exit_code
@@ -348,7 +349,7 @@ def _start_lineage(
     return RecorderLineage(
         experiment=experiment_name(spec.name),
         run_name=f"{spec.name} {time.strftime('%Y-%m-%d %H:%M:%S')}",
-        params=plan.param_texts,
+        params={name: redact(text) for name, text in plan.param_texts.items()},
         tags=tags,
         log_path=log_dir / "lineage.log",
         env=env,

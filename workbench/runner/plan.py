@@ -11,6 +11,7 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import format_param
+from workbench.data.uris import redact
 from workbench.runtime.step import parse_param
 from workbench.spec.model import PipelineSpec
 
@@ -53,7 +54,9 @@ def parse_overrides(spec: PipelineSpec, overrides: Sequence[str]) -> dict[str, A
         try:
             values[name] = parse_param(name, text, param.type)
         except ValueError as exc:
-            raise WorkbenchError(f"pipeline {spec.name}: parameter {name}: {exc}") from exc
+            raise WorkbenchError(
+                f"pipeline {spec.name}: parameter {name}: {redact(str(exc))}"
+            ) from exc
     return values
 
 
