@@ -194,3 +194,19 @@ def test_uninstalled_kernel_exits_2_listing_the_installed_ones(
     code, err = _cli_exit(["probe.ipynb"], capsys)
     assert code == 2
     assert "kernel 'no-such-kernel' is not installed (installed:" in err and "python3" in err
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://bob:pw-Secret9@127.0.0.1:9", "postgresql://bob:pw-Secret9@127.0.0.1:9/mlflow"]
+)
+def test_unreachable_tracking_store_is_one_error_without_the_password(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    write_probe(project / "notebooks" / "probe.ipynb")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    code, err = _cli_exit(["notebooks/probe.ipynb"], capsys)
+    assert code == 1
+    assert "MLflow tracking store" in err and "bob:***@127.0.0.1:9" in err
+    assert "pw-Secret9" not in err and "Traceback" not in err
