@@ -122,6 +122,14 @@ def test_failing_cell_gives_exit_1_a_failed_run_and_the_executed_notebook(
     assert (root / "out" / "failed.ipynb").is_file()
 
 
+@pytest.fixture(autouse=True)
+def _keep_jsonschema_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command skips an optional import process-wide; not in the shared test process."""
+    from workbench.execute import lean
+
+    monkeypatch.setattr(lean, "skip_slow_optional_imports", lambda: None)
+
+
 def _cli_exit(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     with pytest.raises(SystemExit) as info:
         main(["run", *args])
