@@ -124,7 +124,7 @@ def _object_error(
 ) -> DataError:
     shown = redact(uri, opts)
     if isinstance(exc, FileNotFoundError):
-        if _bucket_missing(fs, uri):
+        if scheme(uri) in ("s3", "s3a") and _bucket_missing(fs, uri):
             bucket = uri.split("://", 1)[1].split("/", 1)[0]
             return DataError(f"{shown}: bucket {bucket!r} not found")
         return DataError(f"{shown}: file not found")
