@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from probe_notebooks import write_probe
+from probe_notebooks import isolate_mlflow, write_probe
 
 from workbench.cli.main import main
 
@@ -128,6 +128,7 @@ def _keep_jsonschema_whole(monkeypatch: pytest.MonkeyPatch) -> None:
     from workbench.execute import lean
 
     monkeypatch.setattr(lean, "skip_slow_optional_imports", lambda: None)
+    isolate_mlflow(monkeypatch)
 
 
 def _cli_exit(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -13,9 +13,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from probe_notebooks import isolate_mlflow
 
 from workbench.cli.ui import ui_command
 from workbench.core.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_mlflow(monkeypatch)
 
 
 def _free_port() -> int:
