@@ -155,3 +155,25 @@ def test_no_body_gets_a_5xx(
 def test_still_answers_after_the_fuzz(app: Any) -> None:
     with TestClient(app) as client:
         assert client.get("/v2/health/ready").status_code == 200
+
+
+def test_a_client_leaving_mid_body_is_not_a_server_error(
+    app: Any, loop: asyncio.AbstractEventLoop
+) -> None:
+    sent: list[dict[str, Any]] = []
+    messages = [
+        {"type": "http.disconnect"},
+        {"type": "http.request", "body": b'{"inputs": [', "more_body": True},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop()
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/invocations", "headers": [],
+             "query_string": b"", "root_path": "", "scheme": "http", "http_version": "1.1",
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}  # fmt: skip
+    loop.run_until_complete(app(scope, receive, send))
+    assert next(m for m in sent if m["type"] == "http.response.start")["status"] == 400
