@@ -127,7 +127,7 @@ def test_request_id_echo_and_structured_access_log(
     )
     start = next(json.loads(ln) for ln in server.log().splitlines() if '"start"' in ln)
     assert start["version"] == "1" and start["alias"] == "champion" and start["verified"]
-    # mlflow resolved the alias, then the process re-executed itself without it (same pid)
+    # a child process resolved the alias with mlflow; the server itself never imported it
     assert start["mlflow_imported"] is False and hit[0]["pid"] == server.proc.pid
 
 
@@ -189,6 +189,13 @@ def test_tampered_file_makes_the_server_refuse_to_start(tmp_path: Path) -> None:
     done = run_cli(str(folder), cwd=tmp_path)
     assert done.returncode != 0
     assert str(pkl) in done.stderr and recorded in done.stderr and sha256_file(pkl) in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_unknown_alias_is_a_clean_cli_error(registered_project: Registered) -> None:
+    done = run_cli(f"models:/{NAME}@nobody", cwd=registered_project.root)
+    assert done.returncode != 0, done.stderr
+    assert "error: models:/breast-cancer@nobody: no such registered model version" in done.stderr
     assert "Traceback" not in done.stderr
 
 

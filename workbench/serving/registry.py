@@ -5,7 +5,11 @@ Runs once at start-up, never on the request path; an alias is pinned to its vers
 
 from __future__ import annotations
 
+import contextlib
+import json
+import logging
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +122,25 @@ def resolve_run(uri: str, *, trust_unverified: bool) -> ModelSource:
     verified = check_artifact(path, tags, uri, trust_unverified)
     sha = sha256_file(path) if verified else ""
     return ModelSource(uri, path, sha, name, version, "", _mlmodel_signature(folder), verified)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m workbench.serving.registry URI [--trust-unverified]`: print the resolved source
+    as JSON on stdout (the server runs this in a child, so it never imports mlflow itself)."""
+    args = sys.argv[1:] if argv is None else argv
+    trust = "--trust-unverified" in args
+    uri = next((a for a in args if a != "--trust-unverified"), "")
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    try:
+        # anything mlflow prints goes to stderr: stdout carries only the JSON answer
+        with contextlib.redirect_stdout(sys.stderr):
+            resolve = resolve_run if uri.startswith("runs:/") else resolve_registered
+            source = resolve(uri, trust_unverified=trust)
+    except WorkbenchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        sys.exit(exc.exit_code)
+    sys.stdout.write(json.dumps(source.to_dict()))
+
+
+if __name__ == "__main__":
+    main()

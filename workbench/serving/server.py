@@ -12,9 +12,11 @@ Shutdown is uvicorn's: on SIGTERM/SIGINT it stops accepting, lets in-flight requ
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +30,6 @@ from workbench.serving.loader import ModelSource, load_source, resolve_source
 
 SOURCE_ENV = "WORKBENCH_SERVE_SOURCE"
 OPTIONS_ENV = "WORKBENCH_SERVE_OPTIONS"
-EXECED_ENV = "WORKBENCH_SERVE_EXECED"  # set across the re-exec: its value is the start time
 log = logging.getLogger("workbench.serving")
 
 
@@ -104,20 +105,46 @@ def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> No
 def serve(model: str, opts: ServeOptions) -> None:
     """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT.
 
-    Resolving a models:/ or runs:/ URI imports mlflow (about 100 MB resident, and nothing the
-    request path uses). Once the file is pinned, the process re-executes itself without it
-    (same pid, so signals and container supervision are unaffected) and serves from there.
+    A models:/ or runs:/ URI needs mlflow to resolve (about 100 MB resident and two seconds to
+    import, none of it used by the request path), so a child process resolves it while this
+    one imports the serving stack; this process never imports mlflow.
     """
     started = time.time()
-    source = resolve_source(model, trust_unverified=opts.trust_unverified)
-    if "mlflow" in sys.modules and not os.environ.get(EXECED_ENV):
-        os.environ[SOURCE_ENV] = orjson.dumps(source.to_dict()).decode()
-        os.environ[OPTIONS_ENV] = orjson.dumps(asdict(opts)).decode()
-        os.environ[EXECED_ENV] = repr(started)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, "-m", "workbench.serving.server"])
+    if model.startswith(("models:/", "runs:/")):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "workbench.serving.registry", model]
+            + (["--trust-unverified"] if opts.trust_unverified else []),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        _preload()
+        out, err = child.communicate()
+        messages = err.decode(errors="replace")
+        if child.returncode != 0:
+            # the child's last line is its `error: ...`; the rest (mlflow's logging) goes before it
+            *before, last = messages.strip().splitlines() or ["resolution failed"]
+            sys.stderr.write("".join(f"{line}\n" for line in before))
+            raise WorkbenchError(last.removeprefix("error: "))
+        sys.stderr.write(messages)
+        source = ModelSource(**orjson.loads(out))
+    else:
+        source = resolve_source(model, trust_unverified=opts.trust_unverified)
     serve_source(source, opts, started)
+
+
+def _preload() -> None:
+    """Import what loading and serving need while the child resolves: the overlap is the gain.
+
+    scikit-learn is a guess (the model store holds scikit-learn estimators); a model that does
+    not need it pays only its import.
+    """
+    import starlette.applications  # noqa: F401
+    import uvicorn  # noqa: F401
+
+    import workbench.serving.app  # noqa: F401
+
+    with contextlib.suppress(ImportError):
+        import sklearn.pipeline  # noqa: F401
 
 
 def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> None:
@@ -146,19 +173,3 @@ def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> Non
     uvicorn.run(
         "workbench.serving.server:app_from_env", factory=True, workers=opts.workers, **common
     )
-
-
-def main() -> None:
-    """Entry after the re-exec in `serve`: the resolved source and options come in the env."""
-    source = ModelSource(**orjson.loads(os.environ[SOURCE_ENV]))
-    opts = ServeOptions(**orjson.loads(os.environ[OPTIONS_ENV]))
-    started = float(os.environ.pop(EXECED_ENV, "") or time.time())
-    try:
-        serve_source(source, opts, started)
-    except WorkbenchError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        sys.exit(exc.exit_code)
-
-
-if __name__ == "__main__":
-    main()
