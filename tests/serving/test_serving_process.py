@@ -192,6 +192,35 @@ def test_tampered_file_makes_the_server_refuse_to_start(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_tampered_registered_file_makes_the_server_refuse_to_start(
+    registered_project: Registered, tmp_path: Path
+) -> None:
+    import mlflow
+
+    from workbench.models.store import STORE_URI_TAG
+
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for name in ("model.pkl", "model.json"):
+        (copy / name).write_bytes((registered_project.store_folder / name).read_bytes())
+    recorded = sha256_file(copy / "model.pkl")
+    data = bytearray((copy / "model.pkl").read_bytes())
+    data[-2] ^= 1
+    (copy / "model.pkl").write_bytes(bytes(data))
+    client = mlflow.MlflowClient()
+    version = registered_project.version
+    client.set_model_version_tag(NAME, version, STORE_URI_TAG, str(copy / "model.pkl"))
+    try:
+        done = run_cli(f"models:/{NAME}/{version}", cwd=registered_project.root)
+    finally:
+        client.set_model_version_tag(
+            NAME, version, STORE_URI_TAG, str(registered_project.store_folder / "model.pkl")
+        )
+    assert done.returncode != 0
+    assert str(copy / "model.pkl") in done.stderr and recorded in done.stderr
+    assert sha256_file(copy / "model.pkl") in done.stderr and "Traceback" not in done.stderr
+
+
 def test_unknown_alias_is_a_clean_cli_error(registered_project: Registered) -> None:
     done = run_cli(f"models:/{NAME}@nobody", cwd=registered_project.root)
     assert done.returncode != 0, done.stderr
