@@ -1,0 +1,110 @@
+"""A hand-built pipeline package (what productionize would generate) for the tiny spec."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+# step name -> (module source); each is a typed function called through run_step
+MODULES = {
+    "load": """
+import sys
+from types import SimpleNamespace
+
+import pandas as pd
+
+from workbench.runtime import run_step
+
+
+def load(n: int, prefix: str) -> SimpleNamespace:
+    raw = pd.DataFrame({"id": [f"{prefix}-{i}" for i in range(n)], "x": [float(i) for i in range(n)]})
+    return SimpleNamespace(raw=raw)
+
+
+if __name__ == "__main__":
+    sys.exit(run_step(load, inputs=[], outputs=["raw"], params={"n": "int", "prefix": "str"}))
+""",
+    "left_branch": """
+import sys
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from workbench.runtime import run_step
+
+
+def left_branch(raw: pd.DataFrame, flag: bool, scale: float) -> SimpleNamespace:
+    values = raw["x"].to_numpy() * (scale if flag else 1.0)
+    return SimpleNamespace(left=np.asarray(values, dtype=float))
+
+
+if __name__ == "__main__":
+    sys.exit(run_step(left_branch, inputs=["raw"], outputs=["left"], params={"flag": "bool", "scale": "float"}))
+""",
+    "right": """
+import sys
+from types import SimpleNamespace
+
+import pandas as pd
+
+from workbench.runtime import run_step
+
+
+def right(raw: pd.DataFrame, cols: list, nothing: None, opts: dict) -> SimpleNamespace:
+    ids = list(raw["id"])
+    return SimpleNamespace(right={"cols": cols, "nothing": nothing, "opts": opts, "ids": ids})
+
+
+if __name__ == "__main__":
+    sys.exit(run_step(right, inputs=["raw"], outputs=["right"], params={"cols": "list", "nothing": "none", "opts": "dict"}))
+""",
+    "join": """
+import sys
+from types import SimpleNamespace
+
+from workbench.runtime import run_step
+
+
+def join(left, right: dict) -> SimpleNamespace:
+    return SimpleNamespace(total={"left_sum": float(left.sum()), **right})
+
+
+if __name__ == "__main__":
+    sys.exit(run_step(join, inputs=["left", "right"], outputs=["total"], params={}))
+""",
+}
+
+
+def write_project(root: Path, pipeline: str = "tiny") -> None:
+    package = root / "steps" / pipeline
+    package.mkdir(parents=True)
+    (root / "steps" / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    for name, source in MODULES.items():
+        (package / f"{name}.py").write_text(source.lstrip())
+    (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0"\n')
+
+
+def load_function(root: Path, pipeline: str, step: str) -> Any:
+    """The step's function, imported from its file (no package import, no sys.modules clash)."""
+    path = root / "steps" / pipeline / f"{step}.py"
+    spec = importlib.util.spec_from_file_location(f"_direct_{pipeline}_{step}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, step)
+
+
+def run_directly(root: Path, pipeline: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The step functions called in-process, in DAG order: the values to expect."""
+
+    def fn(step: str) -> Any:
+        return load_function(root, pipeline, step)
+
+    raw = fn("load")(params["n"], params["prefix"]).raw
+    left = fn("left_branch")(raw, flag=params["flag"], scale=params["scale"]).left
+    right = fn("right")(raw, cols=params["cols"], nothing=params["nothing"], opts=params["opts"])
+    total = fn("join")(left, right.right).total
+    return {"raw": raw, "left": left, "right": right.right, "total": total}
