@@ -176,5 +176,5 @@ def test_task_name_clash_is_a_clear_error() -> None:
     bad = PipelineSpec(
         name="tiny", notebook="n", parameters=spec.parameters, steps=(*spec.steps, clash)
     )
-    with pytest.raises(WorkbenchError, match="left_branch.*left-branch"):
+    with pytest.raises(WorkbenchError, match=r"left_branch.*left-branch"):
         render_manifests(bad, ArgoOptions(notebook="n"))
