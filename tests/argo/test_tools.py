@@ -36,6 +36,7 @@ def _kustomize(folder: Path) -> list[dict[str, Any]]:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_validate_manifests_with_kustomize(manifests: Path) -> None:
     tool = shared_tool("tools/validate_manifests.py")
     out = subprocess.run(
@@ -72,6 +73,7 @@ def test_overlay_builds_with_its_tag_everywhere(manifests: Path, overlay: Any) -
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_checkov_reports_no_failed_check(manifests: Path) -> None:
     out = subprocess.run(
         [

@@ -178,3 +178,31 @@ def test_task_name_clash_is_a_clear_error() -> None:
     )
     with pytest.raises(WorkbenchError, match=r"left_branch.*left-branch"):
         render_manifests(bad, ArgoOptions(notebook="n"))
+
+
+def test_emit_argo_entry_point_uses_the_context(spec: PipelineSpec) -> None:
+    from dataclasses import dataclass
+
+    from workbench.emit.argo import emit_argo
+
+    @dataclass(frozen=True)
+    class Ctx:  # the shape of workbench.emit.EmitContext
+        notebook: str
+        name: str
+
+        def header(self) -> str:
+            return f"# Generated from {self.notebook}. Do not edit.\n"
+
+    files = emit_argo(spec, Ctx(notebook="notebooks/tiny.ipynb", name="tiny"))
+    assert "manifests/tiny/base/workflowtemplate.yaml" in files
+    assert "manifests/tiny/overlays/production/kustomization.yaml" in files
+    assert all(p.startswith("manifests/tiny/") for p in files)
+    head = "# Generated from notebooks/tiny.ipynb. Do not edit.\n"
+    assert all(t.startswith(head) and not t.startswith(head + "#") for t in files.values())
+    (wt,) = _docs_text(files["manifests/tiny/base/notebook-workflowtemplate.yaml"])[:1]
+    args = next(t for t in wt["spec"]["templates"] if t["name"] == "papermill")["container"]["args"]
+    assert args[:2] == ["run", "notebooks/tiny.ipynb"]
+
+
+def _docs_text(text: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(text) if d]

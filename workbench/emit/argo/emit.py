@@ -9,7 +9,7 @@ from workbench.emit.argo.cron import cron_workflow
 from workbench.emit.argo.notebook import notebook_template, sweep_template
 from workbench.emit.argo.options import ArgoOptions, Names
 from workbench.emit.argo.pipeline import workflow_template
-from workbench.emit.argo.render import document_file
+from workbench.emit.argo.render import document_file, header
 from workbench.spec.model import PipelineSpec
 
 
@@ -20,7 +20,7 @@ def render_manifests(
 ) -> dict[str, str]:
     """Pure: the pipeline's manifests, paths relative to `manifests/<name>/`."""
     names = Names.of(spec.name)
-    source = f"{options.notebook} (pipeline {spec.name})"
+    source = options.header or header(f"{options.notebook} (pipeline {spec.name})")
     files = {
         "base/workflowtemplate.yaml": document_file(source, [workflow_template(spec, options)]),
         "base/cronworkflow.yaml": document_file(source, [cron_workflow(spec, options)]),
@@ -51,9 +51,11 @@ def render_manifests(
 def emit_argo(spec: PipelineSpec, ctx: Any) -> dict[str, str]:
     """Emitter registry entry: files under `manifests/<name>/`, relative to the project root.
 
-    `ctx` carries the project-relative notebook path (`ctx.notebook`); without it the spec's
-    own `notebook` field is used.
+    `ctx` (workbench.emit.EmitContext) carries the project-relative notebook path and the header
+    every generated file starts with; without them the spec's `notebook` field is used.
     """
     notebook = str(getattr(ctx, "notebook", "") or spec.notebook)
-    files = render_manifests(spec, ArgoOptions(notebook=notebook))
+    make_header = getattr(ctx, "header", None)
+    text = make_header() if callable(make_header) else ""
+    files = render_manifests(spec, ArgoOptions(notebook=notebook, header=str(text)))
     return {f"manifests/{spec.name}/{path}": text for path, text in files.items()}

@@ -45,10 +45,12 @@ class ArgoOptions:
     """Cluster-side choices; defaults suit the example and are overridden in the overlays."""
 
     notebook: str  # project-relative path of the source notebook (header comments, papermill)
+    header: str = ""  # provenance comment lines; default names the notebook (render.header)
     image: str = ""  # untagged image name; default workbench/<pipeline>-steps
     image_tag: str = "dev"  # base tag; every overlay sets its own through kustomize `images:`
     namespace: str = "workbench"
-    run_as_user: int = 1000  # numeric, so kubelet can verify runAsNonRoot without the image
+    # numeric, so kubelet can verify runAsNonRoot; the USER of steps/NAME/Dockerfile
+    run_as_user: int = 10001
     cache_max_age: str = "720h"
     artifact_prefix: str = "workbench"  # S3 keys: <prefix>/<pipeline>/<step>/<cache key>/<output>
     artifact_bucket: str = "workbench"

@@ -50,10 +50,10 @@ def dump_hera(obj: _HeraObject) -> str:
     return obj.to_yaml()
 
 
-def document_file(source: str, docs: Iterable[dict[str, Any] | _HeraObject]) -> str:
-    """One YAML file of one or more documents, under the provenance header."""
+def document_file(head: str, docs: Iterable[dict[str, Any] | _HeraObject]) -> str:
+    """One YAML file of one or more documents, under the provenance header `head`."""
     parts = [_text(d) for d in docs]
-    return header(source) + "---\n".join(parts)
+    return head + "---\n".join(parts)
 
 
 def _text(doc: dict[str, Any] | _HeraObject) -> str:
