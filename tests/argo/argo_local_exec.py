@@ -126,6 +126,7 @@ def run_dag(
     # tasks: task name -> output parameter name -> value
     scope: dict[str, Any] = {"workflow": {"parameters": wf_params}, "tasks": run.parameters}
     tags = {f"workflow.parameters.{k}": v for k, v in wf_params.items()}
+    tags |= {"workflow.uid": "local-uid", "workflow.name": "local"}
     for task in _order(templates[spec["entrypoint"]]["dag"]["tasks"]):
         args = task.get("arguments", {})
         params: dict[str, str] = {}
@@ -159,6 +160,7 @@ def _run_template(
     declared = [p["name"] for p in tmpl.get("inputs", {}).get("parameters", [])]
     assert sorted(declared) == sorted(params), (task, declared, params)
     values = {f"inputs.parameters.{k}": v for k, v in params.items()}
+    values |= {"workflow.uid": "local-uid", "workflow.name": "local"}
     paths: dict[str, Path] = {}
     for a in tmpl.get("inputs", {}).get("artifacts", []):
         paths[a["path"]] = given[a["name"]]

@@ -15,7 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def tiny_spec(name: str = "tiny") -> PipelineSpec:
-    """Four steps, two parallel branches, a parameter of every type (str "007" included)."""
+    """Four steps, two parallel branches, a parameter of every type (str "007" included);
+    `load` reads a data file named by a parameter, so it is the one step Argo does not memoize."""
     cell = (CellSpec(index=0, id="c", source="pass"),)
     params = (
         ParamSpec("flag", "bool", True),
@@ -25,6 +26,7 @@ def tiny_spec(name: str = "tiny") -> PipelineSpec:
         ParamSpec("cols", "list", ["a", "b"]),
         ParamSpec("opts", "dict", {"k": 1, "quote": "it's"}),
         ParamSpec("nothing", "none", None),
+        ParamSpec("data_path", "str", "data/tiny.csv"),
     )
     steps = (
         StepSpec(
@@ -32,7 +34,7 @@ def tiny_spec(name: str = "tiny") -> PipelineSpec:
             module=f"steps.{name}.load",
             cells=cell,
             outputs=("raw",),
-            params=("n", "prefix"),
+            params=("data_path", "n", "prefix"),
             code_digest="a" * 64,
         ),
         StepSpec(

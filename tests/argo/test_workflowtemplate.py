@@ -13,7 +13,7 @@ from conftest import tiny_spec
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import cache_key, format_param
 from workbench.emit.argo import ArgoOptions, render_manifests
-from workbench.emit.argo.cachekey import cache_key_expression
+from workbench.emit.argo.cachekey import cache_key_expression, names_a_file
 from workbench.spec.model import PipelineSpec, StepSpec
 
 
@@ -64,16 +64,24 @@ def test_parameters_keep_defaults_as_texts(manifests: Path, spec: PipelineSpec) 
 
 def test_step_templates_carry_runtime_settings(manifests: Path) -> None:
     (wt,) = _docs(manifests / "base" / "workflowtemplate.yaml")
+    memoized = []
     for t in wt["spec"]["templates"]:
         if "container" not in t:
             continue
         assert t["retryStrategy"]["limit"] >= 1
         assert t["activeDeadlineSeconds"] > 0
+        res = t["container"]["resources"]
+        assert set(res) == {"requests", "limits"}
+        if t["name"] == "step-load":  # takes data_path: Argo cannot hash the file it names
+            assert "memoize" not in t
+            assert "cache-key" not in [p["name"] for p in t["inputs"]["parameters"]]
+            key = t["outputs"]["artifacts"][0]["s3"]["key"]
+            assert key == "workbench/tiny/load/run-{{workflow.uid}}/raw"
+            continue
+        memoized.append(t["name"])
         assert t["memoize"]["key"] == "{{inputs.parameters.cache-key}}"
         assert t["memoize"]["maxAge"].endswith("h")
         assert t["memoize"]["cache"]["configMap"]["name"].startswith("workbench-cache-tiny-")
-        res = t["container"]["resources"]
-        assert set(res) == {"requests", "limits"}
         for art in t.get("outputs", {}).get("artifacts", []):
             key = art["s3"]["key"]
             assert (
@@ -81,7 +89,23 @@ def test_step_templates_carry_runtime_settings(manifests: Path) -> None:
                 == f"workbench/tiny/{key.split('/')[2]}/{{{{inputs.parameters.cache-key}}}}/{art['name']}"
             )
             assert art["archive"] == {"none": {}}
+    assert memoized == ["step-left-branch", "step-right", "step-join"]
     assert wt["spec"]["artifactRepositoryRef"]["configMap"] == "tiny-artifact-repository"
+
+
+@pytest.mark.parametrize(
+    ("text", "file"),
+    [
+        ("data/raw.csv", True),
+        ("s3://b/k", True),
+        ("x.parquet", True),
+        ("007", False),
+        ("breast-cancer", False),
+        ("hello world", False),
+    ],
+)
+def test_names_a_file(text: str, file: bool) -> None:
+    assert names_a_file(text) is file
 
 
 def test_every_pod_is_hardened(manifests: Path) -> None:
@@ -131,7 +155,7 @@ def test_no_secret_values_anywhere(manifests: Path) -> None:
 
 
 def test_cache_key_expression_is_the_local_cache_key(spec: PipelineSpec) -> None:
-    texts = {"n": "5", "prefix": "it's \\n 007", "flag": "true", "scale": "1.5"}
+    texts = {"n": "5", "prefix": "it's \\n 007", "flag": "true", "scale": "1.5", "data_path": "d"}
     texts |= {"cols": '["a"]', "opts": '{"q":"\\"x\\""}', "nothing": "null"}
     digests = {"raw": "1" * 64, "left": "2" * 64, "right": "3" * 64}
     tasks = {

@@ -17,13 +17,14 @@ import pandas as pd
 from workbench.runtime import run_step
 
 
-def load(n: int, prefix: str) -> SimpleNamespace:
-    raw = pd.DataFrame({"id": [f"{prefix}-{i}" for i in range(n)], "x": [float(i) for i in range(n)]})
+def load(data_path: str, n: int, prefix: str) -> SimpleNamespace:
+    base = pd.read_csv(data_path).head(n)
+    raw = pd.DataFrame({"id": [f"{prefix}-{i}" for i in range(len(base))], "x": base["x"].astype(float)})
     return SimpleNamespace(raw=raw)
 
 
 if __name__ == "__main__":
-    sys.exit(run_step(load, inputs=[], outputs=["raw"], params={"n": "int", "prefix": "str"}))
+    sys.exit(run_step(load, inputs=[], outputs=["raw"], params={"data_path": "str", "n": "int", "prefix": "str"}))
 """,
     "left_branch": """
 import sys
@@ -85,6 +86,9 @@ def write_project(root: Path, pipeline: str = "tiny") -> None:
     for name, source in MODULES.items():
         (package / f"{name}.py").write_text(source.lstrip())
     (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0"\n')
+    (root / "data").mkdir()
+    rows = "\n".join(f"{i},{i * i}" for i in range(10))
+    (root / "data" / "tiny.csv").write_text(f"id,x\n{rows}\n")
 
 
 def load_function(root: Path, pipeline: str, step: str) -> Any:
@@ -103,7 +107,7 @@ def run_directly(root: Path, pipeline: str, params: dict[str, Any]) -> dict[str,
     def fn(step: str) -> Any:
         return load_function(root, pipeline, step)
 
-    raw = fn("load")(params["n"], params["prefix"]).raw
+    raw = fn("load")(str(root / params["data_path"]), params["n"], params["prefix"]).raw
     left = fn("left_branch")(raw, flag=params["flag"], scale=params["scale"]).left
     right = fn("right")(raw, cols=params["cols"], nothing=params["nothing"], opts=params["opts"])
     total = fn("join")(left, right.right).total

@@ -10,12 +10,33 @@ keys `memoize` and names the S3 folders: the controller rejects expression tags 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from workbench.emit.argo.options import Names
 from workbench.spec.model import PipelineSpec, StepSpec
 
 CACHE_KEY_PARAM = "cache-key"
+_FILE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
+
+
+def names_a_file(text: str) -> bool:
+    """Whether a str parameter's default looks like a data file path or URI.
+
+    The local runner adds the content digest of an existing file a parameter names to the key
+    (`file:<param>`); Argo cannot read the file when it evaluates the key, so a step that takes
+    such a parameter is not memoized in the cluster (a changed file at the same path must re-run
+    it). Its outputs' content digests then key everything downstream exactly as locally.
+    """
+    return "://" in text or "/" in text or bool(_FILE_SUFFIX.search(text))
+
+
+def reads_data_file(spec: PipelineSpec, step: StepSpec) -> bool:
+    return any(
+        p.type == "str" and isinstance(p.default, str) and names_a_file(p.default)
+        for p in spec.parameters
+        if p.name in step.params
+    )
 
 
 @dataclass(frozen=True)

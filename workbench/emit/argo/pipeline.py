@@ -33,7 +33,7 @@ from hera.workflows.models import (
 
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
-from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression
+from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression, reads_data_file
 from workbench.emit.argo.options import (
     INPUTS_DIR,
     OUTPUTS_DIR,
@@ -59,15 +59,18 @@ def step_command(step: StepSpec) -> tuple[list[str], list[str]]:
     return ["python", "-m", step.module], args
 
 
-def artifact_key(names: Names, options: ArgoOptions, step: str, output: str) -> str:
-    key = f"{{{{inputs.parameters.{CACHE_KEY_PARAM}}}}}"
+def artifact_key(names: Names, options: ArgoOptions, step: str, output: str, cached: bool) -> str:
+    """<prefix>/<pipeline>/<step>/<cache key>/<output>, the local store's layout; a step that
+    reads a data file is not memoized, and its outputs go under the workflow's uid instead."""
+    key = f"{{{{inputs.parameters.{CACHE_KEY_PARAM}}}}}" if cached else "run-{{workflow.uid}}"
     return f"{options.artifact_prefix}/{names.pipeline}/{step}/{key}/{output}"
 
 
 def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> Container:
     names = Names.of(spec.name)
     command, args = step_command(step)
-    inputs: list[Parameter | Artifact] = [Parameter(name=CACHE_KEY_PARAM)]
+    cached = not reads_data_file(spec, step)
+    inputs: list[Parameter | Artifact] = [Parameter(name=CACHE_KEY_PARAM)] if cached else []
     inputs += [Parameter(name=p) for p in step.params]
     inputs += [Artifact(name=i, path=f"{INPUTS_DIR}/{i}") for i in step.inputs]
     outputs: list[Parameter | Artifact] = []
@@ -76,7 +79,7 @@ def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> C
             S3Artifact(
                 name=out,
                 path=f"{OUTPUTS_DIR}/{out}",
-                key=artifact_key(names, options, step.name, out),
+                key=artifact_key(names, options, step.name, out, cached),
                 archive=NoneArchiveStrategy(),
             )
         )
@@ -103,15 +106,17 @@ def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> C
             key=f"{{{{inputs.parameters.{CACHE_KEY_PARAM}}}}}",
             max_age=options.cache_max_age,
             cache=Cache(config_map=LocalObjectReference(name=names.cache_config_map(step.name))),
-        ),
+        )
+        if cached
+        else None,
         labels={"workbench.io/pipeline": names.base, "workbench.io/step": Names.task(step.name)},
     )
 
 
 def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
-    arguments: list[Parameter | Artifact] = [
-        Parameter(name=CACHE_KEY_PARAM, value=cache_key_expression(spec, step))
-    ]
+    arguments: list[Parameter | Artifact] = []
+    if not reads_data_file(spec, step):
+        arguments.append(Parameter(name=CACHE_KEY_PARAM, value=cache_key_expression(spec, step)))
     arguments += [Parameter(name=p, value=f"{{{{workflow.parameters.{p}}}}}") for p in step.params]
     for name in step.inputs:
         source = Names.task(step.input_sources[name])
