@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from argo_helpers import REPO, tiny_spec, write_files
 from argo_local_exec import load_template, run_dag
-from conftest import REPO, tiny_spec, write_files
 from tiny_project import run_directly, write_project
 
 from workbench.core.hashing import cache_key, format_param

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_files
+from argo_helpers import write_files
 
 from workbench.cli.main import main
 from workbench.emit.argo import ArgoOptions, render_manifests

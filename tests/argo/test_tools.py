@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import checkov_binary, shared_tool
+from argo_helpers import checkov_binary, shared_tool
 
 from workbench.emit.argo.kustomize import default_overlays
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 import yaml
+from argo_helpers import tiny_spec
 from argo_local_exec import evaluate_expression
-from conftest import tiny_spec
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import cache_key, format_param

@@ -19,7 +19,7 @@ import json
 
 from hera.workflows import DAG, Container, NoneArchiveStrategy, Parameter, S3Artifact, Task
 from hera.workflows import WorkflowTemplate as HeraWorkflowTemplate
-from hera.workflows.models import ArtifactRepositoryRef, TTLStrategy, ValueFrom
+from hera.workflows.models import ArtifactRepositoryRef, PodGC, TTLStrategy, ValueFrom
 
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
@@ -127,6 +127,7 @@ def _template(
         ),
         active_deadline_seconds=options.workflow_deadline_seconds,
         ttl_strategy=TTLStrategy(seconds_after_completion=7 * 24 * 3600),
+        pod_gc=PodGC(strategy="OnPodSuccess"),  # failed pods stay for their logs
     )
 
 

@@ -27,6 +27,7 @@ from hera.workflows.models import (
     Cache,
     LocalObjectReference,
     Memoize,
+    PodGC,
     TTLStrategy,
     ValueFrom,
 )
@@ -160,6 +161,7 @@ def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTempl
         ),
         active_deadline_seconds=options.workflow_deadline_seconds,
         ttl_strategy=TTLStrategy(seconds_after_completion=7 * 24 * 3600),
+        pod_gc=PodGC(strategy="OnPodSuccess"),  # failed pods stay for their logs
     )
 
 
