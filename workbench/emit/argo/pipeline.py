@@ -32,6 +32,7 @@ from hera.workflows.models import (
     ValueFrom,
 )
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression, reads_data_file
@@ -167,8 +168,6 @@ def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTempl
 
 def _check(spec: PipelineSpec) -> None:
     """Name clashes Argo would only report at submit time."""
-    from workbench.core.errors import WorkbenchError
-
     seen: dict[str, str] = {}
     for step in spec.steps:
         task = Names.task(step.name)
