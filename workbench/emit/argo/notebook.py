@@ -7,6 +7,10 @@ even when a cell fails; Argo uploads output artifacts of failed containers too, 
 notebook is there to read either way (optional: a run that dies before writing it still reports
 the real error rather than a missing artifact).
 
+Values are papermill-style texts (`True`, `None`, `0.5`), which is what `workbench run -p` parses;
+list and dict parameters are not passed at all (neither `-p` nor `-r` can carry them typed), so
+the notebook's own defaults apply to them.
+
 The sweep fans out over `sweep-parameter-sets` (withParam: a JSON list of objects) and then
 reports the best run by a metric with `python -m workbench.tracking.best_run`. Each set names
 every parameter, with its command-line text as a string ("1.0", not 1.0): Argo cannot default
@@ -24,8 +28,8 @@ from hera.workflows.models import ArtifactRepositoryRef, PodGC, TTLStrategy, Val
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
-from workbench.emit.argo.pipeline import ARTIFACT_REPOSITORY_KEY, workflow_parameters
-from workbench.spec.model import PipelineSpec
+from workbench.emit.argo.pipeline import ARTIFACT_REPOSITORY_KEY
+from workbench.spec.model import ParamSpec, PipelineSpec
 
 PAPERMILL = "papermill"
 EXECUTED = f"{OUTPUTS_DIR}/executed.ipynb"
@@ -35,9 +39,21 @@ METRIC_PARAM = "sweep-metric"
 DIRECTION_PARAM = "sweep-direction"
 
 
+def passed(spec: PipelineSpec) -> list[ParamSpec]:
+    """The parameters `workbench run` can take with their types: all but lists and dicts."""
+    return [p for p in spec.parameters if p.type not in ("list", "dict")]
+
+
+def papermill_text(param: ParamSpec) -> str:
+    """A default as `workbench run -p` parses it back (True/False/None, numbers), or raw text."""
+    if param.type in ("bool", "none"):
+        return repr(param.default)
+    return format_param(param.default)
+
+
 def papermill_args(spec: PipelineSpec, notebook: str) -> list[str]:
     args = ["run", notebook]
-    for p in spec.parameters:
+    for p in passed(spec):
         flag = "-r" if p.type == "str" else "-p"
         args += [flag, p.name, f"{{{{inputs.parameters.{p.name}}}}}"]
     return [*args, "--output", EXECUTED]
@@ -51,7 +67,7 @@ def papermill_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
         image=image_ref(spec.name, options),
         command=["workbench"],
         args=papermill_args(spec, options.notebook),
-        inputs=[Parameter(name=p.name) for p in spec.parameters],
+        inputs=[Parameter(name=p.name) for p in passed(spec)],
         outputs=[
             S3Artifact(
                 name="executed-notebook",
@@ -97,7 +113,7 @@ def best_run_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
 
 def default_parameter_sets(spec: PipelineSpec) -> str:
     """One complete set (the defaults), as a JSON text users copy and vary."""
-    one = {p.name: format_param(p.default) for p in spec.parameters}
+    one = {p.name: papermill_text(p) for p in passed(spec)}
     return json.dumps([one], sort_keys=True)
 
 
@@ -105,7 +121,9 @@ def _template(
     spec: PipelineSpec, options: ArgoOptions, name: str, entry: DAG, extra: list[Container]
 ) -> HeraWorkflowTemplate:
     names = Names.of(spec.name)
-    arguments = workflow_parameters(spec)
+    arguments = [
+        Parameter(name=p.name, value=papermill_text(p), description=p.type) for p in passed(spec)
+    ]
     if name == names.sweep_template:
         arguments += [
             Parameter(name=SETS_PARAM, value=default_parameter_sets(spec)),
@@ -138,7 +156,7 @@ def notebook_template(spec: PipelineSpec, options: ArgoOptions) -> HeraWorkflowT
         template=PAPERMILL,
         arguments=[
             Parameter(name=p.name, value=f"{{{{workflow.parameters.{p.name}}}}}")
-            for p in spec.parameters
+            for p in passed(spec)
         ],
     )
     dag = DAG(name="notebook", tasks=[run])
@@ -151,7 +169,7 @@ def sweep_template(spec: PipelineSpec, options: ArgoOptions) -> HeraWorkflowTemp
         name="trial",
         template=PAPERMILL,
         with_param=f"{{{{workflow.parameters.{SETS_PARAM}}}}}",
-        arguments=[Parameter(name=p.name, value=f"{{{{item.{p.name}}}}}") for p in spec.parameters],
+        arguments=[Parameter(name=p.name, value=f"{{{{item.{p.name}}}}}") for p in passed(spec)],
     )
     # AnySucceeded: one failed trial must not hide the best of the others
     best = Task(name="best-run", template="best-run", depends="trial.AnySucceeded")
