@@ -106,3 +106,49 @@ def test_checkov_reports_no_failed_check(manifests: Path) -> None:
     assert summaries["kubernetes"]["passed"] > 0, summaries
     assert all(s["parsing_errors"] == 0 for s in summaries.values()), summaries
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.integration
+def test_images_configuration_covers_every_argo_image_field(tmp_path: Path) -> None:
+    """A Workflow, a CronWorkflow and a ClusterWorkflowTemplate with every kind of image field
+    all get the tag: the transformer configuration is what makes kustomize see them."""
+    from workbench.emit.argo.kustomize import IMAGES_CONFIG, images_configuration
+    from workbench.emit.argo.render import dump_dict
+
+    def templates() -> list[dict[str, Any]]:
+        return [
+            {"name": "c", "container": {"image": IMAGE}},
+            {"name": "s", "script": {"image": IMAGE, "source": "print()"}},
+            {
+                "name": "i",
+                "container": {"image": "other"},
+                "initContainers": [{"name": "a", "image": IMAGE}],
+                "sidecars": [{"name": "b", "image": IMAGE}],
+            },
+            {"name": "k", "containerSet": {"containers": [{"name": "x", "image": IMAGE}]}},
+        ]
+
+    docs = [
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "w"}},
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "ClusterWorkflowTemplate",
+            "metadata": {"name": "c"},
+        },
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow", "metadata": {"name": "cr"}},
+    ]
+    docs[0]["spec"] = {"templates": templates()}
+    docs[1]["spec"] = {"templates": templates()}
+    docs[2]["spec"] = {"workflowSpec": {"templates": templates()}}
+    (tmp_path / "kustomizeconfig").mkdir()
+    (tmp_path / IMAGES_CONFIG).write_text(dump_dict(images_configuration()))
+    (tmp_path / "all.yaml").write_text("---\n".join(dump_dict(d) for d in docs))
+    kustomization = {
+        "resources": ["all.yaml"],
+        "configurations": [IMAGES_CONFIG],
+        "images": [{"name": IMAGE, "newTag": "t1"}],
+    }
+    (tmp_path / "kustomization.yaml").write_text(dump_dict(kustomization))
+    text = yaml.safe_dump_all(_kustomize(tmp_path))
+    assert text.count(f"{IMAGE}:t1") == 3 * 5
+    assert f"image: {IMAGE}\n" not in text and "image: other" in text
