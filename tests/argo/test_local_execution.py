@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from argo_helpers import REPO, tiny_spec, write_files
 from argo_local_exec import load_template, run_dag
-from tiny_project import run_directly, write_project
+from tiny_project import consistent_spec, run_directly, write_project
 
 from workbench.core.hashing import cache_key, format_param
 from workbench.emit.argo import ArgoOptions, render_manifests
@@ -26,7 +26,8 @@ def _project(tmp_path: Path) -> Path:
     root = tmp_path / "proj"
     root.mkdir()
     write_project(root, PIPELINE)
-    spec = tiny_spec(PIPELINE)
+    spec = consistent_spec(tiny_spec(PIPELINE))
+    (root / "steps" / PIPELINE / "pipeline.json").write_text(spec.to_json())
     write_files(root / "manifests" / PIPELINE, render_manifests(spec, ArgoOptions(notebook="nb")))
     return root
 
@@ -39,7 +40,7 @@ def _project(tmp_path: Path) -> Path:
 )
 def test_manifest_commands_match_direct_calls(tmp_path: Path, overrides: dict[str, str]) -> None:
     root = _project(tmp_path)
-    spec = tiny_spec(PIPELINE)
+    spec = consistent_spec(tiny_spec(PIPELINE))
     wt = load_template(root / "manifests" / PIPELINE / "base" / "workflowtemplate.yaml")
     store = tmp_path / "store"
     env = {"PYTHONPATH": os.pathsep.join([str(root), str(REPO)])}

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from workbench.spec.digest import lock_digest, step_code_digest
+from workbench.spec.model import PipelineSpec
 
 # step name -> (module source); each is a typed function called through run_step
 MODULES = {
@@ -78,6 +82,19 @@ if __name__ == "__main__":
 }
 
 
+REQUIREMENTS = "pandas\nnumpy\npyarrow\n"
+
+
+def consistent_spec(spec: PipelineSpec) -> PipelineSpec:
+    """The spec with the digests of these module texts, as the compiler records them (and as the
+    local runner recomputes them from disk)."""
+    steps = tuple(
+        replace(s, code_digest=step_code_digest(MODULES[s.name].lstrip(), "", s.helpers))
+        for s in spec.steps
+    )
+    return replace(spec, steps=steps, lock_digest=lock_digest(REQUIREMENTS))
+
+
 def write_project(root: Path, pipeline: str = "tiny") -> None:
     package = root / "steps" / pipeline
     package.mkdir(parents=True)
@@ -85,6 +102,7 @@ def write_project(root: Path, pipeline: str = "tiny") -> None:
     (package / "__init__.py").write_text("")
     for name, source in MODULES.items():
         (package / f"{name}.py").write_text(source.lstrip())
+    (package / "requirements.txt").write_text(REQUIREMENTS)
     (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0"\n')
     (root / "data").mkdir()
     rows = "\n".join(f"{i},{i * i}" for i in range(10))
