@@ -84,21 +84,11 @@ def test_cron_runs_the_template_by_reference(manifests: Path) -> None:
 
 
 def test_papermill_texts_parse_back_to_the_defaults(spec: PipelineSpec) -> None:
-    """`-p` parsing as papermill does it (True/False/None, int, float, else the text)."""
+    """The default texts, parsed by `workbench run -p`'s own parser, are the defaults."""
     from workbench.emit.argo.notebook import papermill_text
-
-    def parse_like_papermill(text: str) -> object:
-        keywords: dict[str, object] = {"True": True, "False": False, "None": None}
-        if text in keywords:
-            return keywords[text]
-        for kind in (int, float):
-            try:
-                return kind(text)
-            except ValueError:
-                continue
-        return text
+    from workbench.execute.params import parse_value
 
     for p in spec.parameters:
         if p.name in PAPERMILL_TEXTS and p.type != "str":
-            value = parse_like_papermill(papermill_text(p))
+            value = parse_value(papermill_text(p))
             assert value == p.default and type(value) is type(p.default), p
