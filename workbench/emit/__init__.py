@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from workbench.emit.argo import emit_argo
 from workbench.emit.context import EmitContext
 from workbench.emit.docker import emit_docker
 from workbench.emit.python import emit_python, render_helpers, render_step
@@ -20,7 +21,7 @@ from workbench.spec.model import PipelineSpec
 
 Emitter = Callable[[PipelineSpec, EmitContext], dict[str, str]]
 
-EMITTERS: list[Emitter] = [emit_python, emit_requirements, emit_docker, emit_tests]
+EMITTERS: list[Emitter] = [emit_python, emit_requirements, emit_docker, emit_tests, emit_argo]
 
 __all__ = ["EMITTERS", "EmitContext", "Emitter", "build_files", "with_digests"]
 
