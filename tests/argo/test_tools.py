@@ -152,3 +152,24 @@ def test_images_configuration_covers_every_argo_image_field(tmp_path: Path) -> N
     text = yaml.safe_dump_all(_kustomize(tmp_path))
     assert text.count(f"{IMAGE}:t1") == 3 * 5
     assert f"image: {IMAGE}\n" not in text and "image: other" in text
+
+
+def _committed_overlays() -> list[Path]:
+    from argo_helpers import REPO
+
+    return sorted(p.parent for p in (REPO / "manifests").glob("*/overlays/*/kustomization.yaml"))
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("overlay", _committed_overlays(), ids=lambda p: f"{p.parts[-3]}-{p.name}")
+def test_committed_overlays_build_with_their_image(overlay: Path) -> None:
+    """The repository's own manifests: each overlay builds and every template runs the image
+    its kustomization names (whatever `set-image` last wrote there)."""
+    kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text())
+    (entry,) = kustomization["images"]
+    image = entry.get("newName", entry["name"])
+    image += f"@{entry['digest']}" if "digest" in entry else f":{entry['newTag']}"
+    docs = _kustomize(overlay)
+    images = {i for d in docs for i in _images(d)}
+    assert images == {image}
+    assert {d["metadata"]["namespace"] for d in docs} == {kustomization["namespace"]}
