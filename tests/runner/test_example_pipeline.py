@@ -17,8 +17,6 @@ from workbench.runner import RunOptions, run_pipeline
 from workbench.runner.store import ArtifactStore
 from workbench.runtime import read_value
 
-COMPILED = REPO / "steps" / "train"
-
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
