@@ -150,7 +150,8 @@ class TrackedRun:
             extra = context_tags() if target == managed and self._requested_id is None else {}
             self._buffer.tags.update({**extra, **self._user_tags})
         if cell is not None:
-            self._buffer.tags[CELL_TAG] = cell_tag(cell[1], cell[0])
+            if self._requested_id is None:  # the tag names the cell that opened the run
+                self._buffer.tags[CELL_TAG] = cell_tag(cell[1], cell[0])
             client.log_text(run_id, cell[1], f"{CELL_ARTIFACT_DIR}/cell_{cell[0]}.py")
         return self
 
