@@ -76,6 +76,17 @@ def test_large_buffers_split_at_mlflow_limits(
     assert len(_run(run.run_id).data.params) == 150
 
 
+def test_a_long_loop_flushes_on_its_own(project: Path, batch_spy: list[dict[str, int]]) -> None:
+    from workbench.tracking.batch import AUTO_FLUSH_AT
+
+    with wbt.start_run() as run:
+        for step in range(AUTO_FLUSH_AT + 10):
+            run.log_metric("loss", 1.0, step=step)
+        sent = sum(c["metrics"] for c in batch_spy)
+        assert sent == AUTO_FLUSH_AT  # sent while the loop ran, in limit-sized batches
+    assert sum(c["metrics"] for c in batch_spy) == AUTO_FLUSH_AT + 10
+
+
 def test_split_batches_keeps_order_and_limits() -> None:
     metrics = [(f"m{i}", float(i), 0, i) for i in range(2500)]
     params = [(f"p{i}", str(i)) for i in range(250)]

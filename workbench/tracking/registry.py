@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _ChosenFormatFilter(logging.Filter):
+    """Drop MLflow's warning against the pickle formats: workbench chose cloudpickle on purpose
+    (see log_sklearn_model) and repeating the warning on every model would only teach users to
+    ignore warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pickle or cloudpickle format requires exercising caution" not in str(record.msg)
+
+
+logging.getLogger("mlflow.sklearn").addFilter(_ChosenFormatFilter())
+
+
 @dataclass(frozen=True)
 class LoggedModelInfo:
     """What `TrackedRun.log_model` produced. `version` and the store fields are None unregistered."""

@@ -133,7 +133,8 @@ class TrackedRun:
             if target is None:
                 run_id = self._open_new(active_id, managed)
             else:
-                _get_run(client, target)
+                if target != active_id:
+                    _get_run(client, target)  # a clear error for an unknown id
                 self._owner = target not in (managed, active_id)
                 if target != active_id:
                     # keep MLFLOW_RUN_ID: mlflow.end_run of a resumed run would unset it
@@ -186,7 +187,6 @@ class TrackedRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-
         try:
             self.flush()
         except Exception:
