@@ -321,6 +321,34 @@ def test_log_model_rejects_non_models(project: Path) -> None:
         run.log_model(object())
 
 
+def test_artifacts_text_and_dict(project: Path) -> None:
+    import mlflow
+
+    (project / "report.txt").write_text("ok\n")
+    (project / "plots").mkdir()
+    (project / "plots" / "a.txt").write_text("a\n")
+    with wbt.start_run() as run:
+        run.log_artifact(project / "report.txt")
+        run.log_artifact(project / "plots", "figures")
+        run.log_text("hello", "notes/hello.txt")
+        run.log_dict({"b": 2, "a": 1}, "config.json")
+        with pytest.raises(WorkbenchError, match=r"missing\.txt does not exist"):
+            run.log_artifact(project / "missing.txt")
+    uri = f"runs:/{run.run_id}"
+    assert mlflow.artifacts.load_text(f"{uri}/report.txt") == "ok\n"
+    assert mlflow.artifacts.load_text(f"{uri}/figures/a.txt") == "a\n"
+    assert mlflow.artifacts.load_text(f"{uri}/notes/hello.txt") == "hello"
+    assert mlflow.artifacts.load_dict(f"{uri}/config.json") == {"a": 1, "b": 2}
+
+
+def test_package_root_exposes_promote() -> None:
+    import workbench
+    from workbench.tracking.promotion import promote
+
+    assert workbench.promote is promote
+    assert wbt.promote is promote and wbt.PromotionDecision.__name__ == "PromotionDecision"
+
+
 def test_import_does_not_load_mlflow() -> None:
     code = "import sys, workbench.tracking as t; t.start_run; print('mlflow' in sys.modules)"
     out = subprocess.run(
