@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -291,7 +292,11 @@ class TrackedRun:
         self.flush()
         sha = frame_sha256(df)
         where = {"source": source} if source else {}  # no source: MLflow records this code
-        dataset = from_pandas(df, name=name, digest=sha[:DIGEST_CHARS], **where)
+        with warnings.catch_warnings():
+            # MLflow registers its local-file source twice and then warns that a path "can be
+            # interpreted in multiple ways" although both readings are the same class
+            warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways")
+            dataset = from_pandas(df, name=name, digest=sha[:DIGEST_CHARS], **where)
         self._require_active()
         mlflow.log_input(dataset, context=context, tags={SHA256_INPUT_TAG: sha})
         return sha
