@@ -355,3 +355,29 @@ def test_import_does_not_load_mlflow() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_model_requirements_follow_the_estimator_tree() -> None:
+    from importlib.metadata import version
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench.tracking.registry import model_requirements
+
+    class Foreign:  # an estimator from another package, as xgboost's sklearn API would be
+        def get_params(self, deep: bool = False) -> dict[str, Any]:
+            return {}
+
+    Foreign.__module__ = "pandas.fake_estimators"
+    model = Pipeline(
+        [
+            ("prep", ColumnTransformer([("scale", StandardScaler(), [0])])),
+            ("clf", LogisticRegression(solver=Foreign())),  # type: ignore[arg-type]
+        ]
+    )
+    assert model_requirements(model) == sorted(
+        f"{name}=={version(name)}" for name in ("cloudpickle", "pandas", "scikit-learn")
+    )
