@@ -58,3 +58,29 @@ def test_example_notebook_tracks_registers_and_promotes(
     )
     champion = client.get_model_version_by_alias("breast-cancer", "champion")
     assert str(champion.version) == "1"
+
+    # Again as `workbench run` executes it: the manager's run id in the kernel's environment.
+    manager_run = client.create_run(experiment.experiment_id, run_name="manager").info.run_id
+    monkeypatch.setenv("MLFLOW_RUN_ID", manager_run)
+    papermill.execute_notebook(
+        str(REPO / "notebooks" / "train.ipynb"),
+        str(project / "out2.ipynb"),
+        parameters={"C": 0.01},
+        kernel_name="python3",
+        cwd=str(project),
+        progress_bar=False,
+    )
+    assert len(client.search_runs([experiment.experiment_id])) == 2  # no run of its own
+    managed = client.get_run(manager_run)
+    assert managed.data.params["C"] == "0.01"
+    assert set(managed.data.metrics) == {"accuracy", "f1", "roc_auc", "log_loss"}
+    v2 = client.get_model_version("breast-cancer", "2")
+    assert v2.run_id == manager_run
+    decision = v2.tags["workbench.promotion.decision"]
+    aliases = {a: str(v) for a, v in client.get_registered_model("breast-cancer").aliases.items()}
+    better = managed.data.metrics["roc_auc"] > run.data.metrics["roc_auc"]
+    assert decision == ("promoted" if better else "rejected")
+    if better:
+        assert aliases == {"champion": "2"}
+    else:
+        assert aliases == {"champion": "1", "challenger": "2"}
