@@ -11,7 +11,7 @@ SHARED ?= ../shared
 NOTEBOOK := notebooks/train.ipynb
 PIPELINE := train
 
-.PHONY: demo test install system-deps lint typecheck drift manifests checkov pytest clean
+.PHONY: demo test install tools system-deps lint typecheck drift manifests checkov pytest clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,8 @@ system-deps:
 demo: install
 	$(WB) demo-data
 	$(WB) run $(NOTEBOOK)
+	$(WB) productionize $(NOTEBOOK)
+	$(WB) pipeline run $(PIPELINE) --lineage wait
 	@echo
 	@echo "Done. Look next:  $(WB) ui   (MLflow UI on http://127.0.0.1:5000)"
 
@@ -40,10 +42,14 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy workbench
 
+# Generated files (steps/, tests/steps/, manifests/) must equal what the notebooks generate.
+drift: install
+	$(WB) productionize $(NOTEBOOK) --check
+
 pytest: install system-deps
 	$(VENV)/bin/pytest
 
-test: lint typecheck pytest
+test: lint typecheck drift pytest
 
 clean:
 	rm -rf .workbench mlruns mlartifacts mlflow.db models
