@@ -42,14 +42,30 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy workbench
 
+# checkov pins many packages of its own: it lives in a separate virtual environment.
+CHECKOV_VERSION := 3.3.30
+$(TOOLS)/bin/checkov:
+	test -x $(TOOLS)/bin/python || python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q 'checkov==$(CHECKOV_VERSION)'
+
+tools: $(TOOLS)/bin/checkov
+
+# Offline manifest checks: official schemas + lint, every overlay built by kustomize, checkov.
+manifests: install
+	$(PY) $(SHARED)/tools/validate_manifests.py manifests --kustomize -q
+	@for o in manifests/*/overlays/*/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
+
+checkov: $(TOOLS)/bin/checkov
+	$(TOOLS)/bin/checkov -d manifests --framework kubernetes argo_workflows --skip-download --compact --quiet
+
 # Generated files (steps/, tests/steps/, manifests/) must equal what the notebooks generate.
 drift: install
 	$(WB) productionize $(NOTEBOOK) --check
 
-pytest: install system-deps
-	$(VENV)/bin/pytest
+pytest: install system-deps $(TOOLS)/bin/checkov
+	WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest
 
-test: lint typecheck drift pytest
+test: lint typecheck drift manifests checkov pytest
 
 clean:
 	rm -rf .workbench mlruns mlartifacts mlflow.db models
