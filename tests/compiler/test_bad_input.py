@@ -111,6 +111,10 @@ CASES: dict[str, tuple[list[notebooks.Cell], list[str]]] = {
         [(["step:a"], "x = [3, 1]"), (["skip"], "x.sort()"), ([], "y = x[0]")],
         ["cell 1 (id cell-1), line 1", "skipped cell changes `x`, which step 'a' reads", "hint:"],
     ),
+    "top-level await": (
+        [(["step:a"], "import asyncio\nx = 1\nawait asyncio.sleep(0)")],
+        ["cell 0 (id cell-0), line 3", "top-level `await`", "hint: wrap"],
+    ),
     "unknown after target": (
         [(["step:a", "after:nothing"], "x = 1")],
         ["cell 0 (id cell-0)", "after:nothing: no step 'nothing'"],
