@@ -13,7 +13,8 @@ from workbench.compiler.graph import ancestors
 from workbench.compiler.names import Ref
 from workbench.compiler.parse import NotebookDoc
 
-RESERVED = {"pipeline", "_helpers", "__init__", "__main__"}
+# module names the package uses, and the names a step module binds at module level
+RESERVED = {"pipeline", "_helpers", "__init__", "__main__", "run_step", "main_guard", "typing"}
 
 
 def error_at(blocks: Blocks, diags: Diagnostics, ref: Ref, message: str, **extra: str) -> None:
