@@ -121,6 +121,12 @@ def train_only_override(project: Path) -> str:
     raise SystemExit("no numeric parameter is used by the train step alone")
 
 
+def step_seconds(stderr: str) -> str:
+    """`load 1.2 s, preprocess 3.4 s, ...` from the runner's per-step lines."""
+    found = re.findall(r"^(\w+): done in ([\d.]+) s", stderr, re.MULTILINE)
+    return ", ".join(f"{name} {seconds} s" for name, seconds in found) or "-"
+
+
 def step_states(stderr: str) -> dict[str, str]:
     """`NAME: cached` / `NAME: done in ...` lines the runner prints when not on a terminal."""
     states = {}
@@ -165,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"\n{label} failed (exit {proc.returncode}):\n{(proc.stderr or proc.stdout)[-3000:]}"
             )
         cold, cached = results[2][1], results[3][1]
+        print(f"\nsteps in (c): {step_seconds(results[2][2].stderr)}")
+        print(f"steps in (e): {step_seconds(results[4][2].stderr)}")
         states = step_states(results[4][2].stderr)
         skipped = all(states.get(s) == "cached" for s in LOADING_STEPS)
         print("\ntargets:")

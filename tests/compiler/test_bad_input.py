@@ -111,6 +111,10 @@ CASES: dict[str, tuple[list[notebooks.Cell], list[str]]] = {
         [(["step:a"], "x = [3, 1]"), (["skip"], "x.sort()"), ([], "y = x[0]")],
         ["cell 1 (id cell-1), line 1", "skipped cell changes `x`, which step 'a' reads", "hint:"],
     ),
+    "top-level await": (
+        [(["step:a"], "import asyncio\nx = 1\nawait asyncio.sleep(0)")],
+        ["cell 0 (id cell-0), line 3", "top-level `await`", "hint: wrap"],
+    ),
     "unknown after target": (
         [(["step:a", "after:nothing"], "x = 1")],
         ["cell 0 (id cell-0)", "after:nothing: no step 'nothing'"],
@@ -200,3 +204,20 @@ def test_dropped_code_and_global_seeds_are_warnings(
         "cell 1 (id cell-1), line 1: warning: step 'a' seeds the global generator of `random`"
         in output
     )
+
+
+def test_injected_parameters_and_kale_settings(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cells = [
+        GOOD[0],
+        (["injected-parameters"], "k = 5\nextra = 1"),
+        (["step:a", "limit:nvidia.com/gpu:1"], GOOD[1][1]),
+        GOOD[2],
+    ]
+    notebooks.write(notebooks.build(cells), project / "nb.ipynb")
+    code, output = _run(["productionize", "nb.ipynb"], capsys)
+    assert code == 0, output
+    assert "cell 1 (id cell-1): note: papermill's injected-parameters cell left out" in output
+    assert "warning: Kale step setting 'limit:nvidia.com/gpu:1' ignored" in output
+    assert '"default": 2' in (project / "steps" / "nb" / "pipeline.json").read_text()

@@ -127,3 +127,22 @@ def test_foreign_notebooks_match_the_notebook(name: str, tmp_path: Path) -> None
     values = run_in_process(project, spec)
     assert compare_with_notebook(spec, values, fixtures) >= 4
     assert compare_final(spec, values, final) >= 2
+
+
+def test_record_of_a_failing_notebook_writes_nothing(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    cells = [(["step:a"], "x = [1, 2]"), (["step:b"], "y = x[0] / 0")]
+    notebooks.write(notebooks.build(cells), project / "broken.ipynb")
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "productionize", "broken.ipynb", "--record"],
+        cwd=project,
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert (
+        "broken.ipynb: --record: the notebook failed at run time (ZeroDivisionError" in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+    assert not (project / "steps").exists() and not (project / "tests").exists()

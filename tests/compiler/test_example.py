@@ -73,7 +73,15 @@ def test_example_steps_reproduce_the_notebook(
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
     monkeypatch.setenv("WORKBENCH_PROJECT", str(example))
     spec = spec_of(example, "train")
-    values = run_in_process(example, spec)
+    try:
+        values = run_in_process(example, spec)
+    finally:
+        # the train step's mlflow.set_experiment leaves the id of an experiment in this test's
+        # temporary store in os.environ and in mlflow's module state
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+        import mlflow.tracking.fluent
+
+        mlflow.tracking.fluent._active_experiment_id = None
     fixtures = example / "tests" / "steps" / "train" / "fixtures"
     for step in spec.steps:
         for name in step.outputs:

@@ -33,8 +33,9 @@ def _copy_example(dest: Path) -> Path:
     """The example notebook with its committed generated files, in a fresh project."""
     make_project(dest)
     shutil.copytree(REPO / "notebooks", dest / "notebooks")
-    for folder in ("steps/train", "tests/steps/train"):
-        shutil.copytree(REPO / folder, dest / folder)
+    for folder in ("steps/train", "tests/steps/train", "manifests/train"):
+        if (REPO / folder).is_dir():  # manifests/ once the Argo emitter is registered
+            shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("fixtures"))
     shutil.copy(REPO / "steps" / "__init__.py", dest / "steps" / "__init__.py")
     return dest
 

@@ -141,3 +141,17 @@ def test_each_step_gets_only_its_parameters(demo: PipelineSpec, project: Path) -
     assert result.steps["report"].params == {"threshold": "7"}
     assert result.steps["clean"].params == {}
     assert result.steps["scaled"].params == {"scale": "2.0"}
+
+
+def test_jobs_bounds_the_steps_running_at_once(demo: PipelineSpec, project: Path) -> None:
+    running: set[str] = set()
+    most = 0
+
+    def observe(step: Any) -> None:
+        nonlocal most
+        (running.add if step.status == "running" else running.discard)(step.name)
+        most = max(most, len(running))
+
+    result = run_pipeline("demo", RunOptions(jobs=1, lineage="off"), observer=observe)
+    assert result.ok and most == 1
+    assert sorted(ran(project)) == sorted(ALL)

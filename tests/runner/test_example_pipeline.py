@@ -17,16 +17,7 @@ from workbench.runner import RunOptions, run_pipeline
 from workbench.runner.store import ArtifactStore
 from workbench.runtime import read_value
 
-COMPILED = REPO / "steps" / "train"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.integration,
-    pytest.mark.skipif(
-        not (COMPILED / "pipeline.json").is_file(),
-        reason="steps/train/ (the compiled example) is not in this checkout yet",
-    ),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 def test_example_pipeline_matches_papermill_and_caches(project: Path) -> None:

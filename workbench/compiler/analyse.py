@@ -11,6 +11,7 @@ from workbench.compiler.checks import (
     check_skips_inside_steps,
     check_star_imports,
     check_step_names,
+    check_top_level_await,
     check_unordered,
     error_at,
     warn_dropped_statements,
@@ -43,6 +44,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
     helpers = _helper_names(blocks, table, diags)
     check_star_imports(blocks, diags)
     check_skips_inside_steps(blocks, diags)
+    check_top_level_await(blocks, diags)
 
     positions = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
     resolved: dict[str, Resolved] = {}

@@ -13,7 +13,8 @@ from workbench.compiler.graph import ancestors
 from workbench.compiler.names import Ref
 from workbench.compiler.parse import NotebookDoc
 
-RESERVED = {"pipeline", "_helpers", "__init__", "__main__"}
+# module names the package uses, and the names a step module binds at module level
+RESERVED = {"pipeline", "_helpers", "__init__", "__main__", "run_step", "main_guard", "typing"}
 
 
 def error_at(blocks: Blocks, diags: Diagnostics, ref: Ref, message: str, **extra: str) -> None:
@@ -183,3 +184,27 @@ def check_unordered(
                     hint=f"add the tag after:{other.owner} to step {source!r} if its value "
                     "should win, or rename one of them",
                 )
+
+
+def check_top_level_await(blocks: Blocks, diags: Diagnostics) -> None:
+    """IPython runs a cell's top-level `await`; inside a step function it is a syntax error."""
+    for step, cells in blocks.steps.items():
+        for prepared in cells:
+            asyncs = {
+                id(inner)
+                for node in ast.walk(prepared.tree)
+                if isinstance(node, ast.AsyncFunctionDef)
+                for inner in ast.walk(node)
+            }
+            for node in ast.walk(prepared.tree):
+                is_async = isinstance(node, ast.Await | ast.AsyncFor | ast.AsyncWith)
+                if is_async and id(node) not in asyncs:
+                    error_at(
+                        blocks,
+                        diags,
+                        Ref(prepared.cell.index, getattr(node, "lineno", 1)),
+                        f"step {step!r} uses top-level `await`, which only IPython allows",
+                        hint="wrap the asynchronous code in a function and call "
+                        "asyncio.run(main())",
+                    )
+                    break

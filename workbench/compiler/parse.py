@@ -34,7 +34,11 @@ ROLE_TAGS = {
 STEP_PREFIXES = ("step:", "block:")
 AFTER_PREFIXES = ("after:", "prev:")
 # Tags other tools put on cells that mean nothing to a pipeline: accepted silently.
-QUIET_TAGS = {"injected-parameters", "hide-input", "hide-output", "remove-cell", "remove-input"}
+QUIET_TAGS = {"hide-input", "hide-output", "remove-cell", "remove-input"}
+# A cell papermill added to an executed copy: a run's overrides, not part of the source.
+INJECTED_TAG = "injected-parameters"
+# Kale's per-step Kubeflow settings: accepted with a warning, workbench does not use them.
+KALE_SETTINGS = ("image:", "cache:", "annotation:", "label:", "limit:", "secret:", "report:")
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,9 @@ def parse_notebook(path: Path, shown: str, diags: Diagnostics) -> NotebookDoc | 
         cell_id = str(raw.get("id", "") or "")
         where = {"cell": index, "cell_id": cell_id}
         tags = tuple(str(t) for t in raw.get("metadata", {}).get("tags", []) or [])
+        if INJECTED_TAG in tags:
+            diags.note("papermill's injected-parameters cell left out", **where)
+            continue
         role, step, after = "", "", []
         for tag in tags:
             if tag in ROLE_TAGS:
@@ -133,7 +140,14 @@ def parse_notebook(path: Path, shown: str, diags: Diagnostics) -> NotebookDoc | 
                 name = tag.split(":", 1)[1]
                 if _valid_name(name, tag, where, diags):
                     after.append(name)
-            elif tag not in QUIET_TAGS:
+            elif tag.startswith(KALE_SETTINGS):
+                diags.warning(
+                    f"Kale step setting {tag!r} ignored",
+                    **where,
+                    name=tag,
+                    hint="set images, limits and secrets in the Argo manifests instead",
+                )
+            elif tag not in QUIET_TAGS and tag != INJECTED_TAG:
                 diags.warning(
                     f"unknown tag {tag!r} ignored",
                     **where,

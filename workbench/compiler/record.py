@@ -79,6 +79,8 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
         )
     ]
     for index, cell in enumerate(cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue  # a previous run's overrides: record with the notebook's own defaults
         if index in first:
             out.append(
                 nbformat.v4.new_code_cell(

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from workbench.core.errors import WorkbenchError
+from workbench.emit.argo import emit_argo
 from workbench.emit.context import EmitContext
 from workbench.emit.docker import emit_docker
 from workbench.emit.python import emit_python, render_helpers, render_step
@@ -20,7 +22,7 @@ from workbench.spec.model import PipelineSpec
 
 Emitter = Callable[[PipelineSpec, EmitContext], dict[str, str]]
 
-EMITTERS: list[Emitter] = [emit_python, emit_requirements, emit_docker, emit_tests]
+EMITTERS: list[Emitter] = [emit_python, emit_requirements, emit_docker, emit_tests, emit_argo]
 
 __all__ = ["EMITTERS", "EmitContext", "Emitter", "build_files", "with_digests"]
 
@@ -50,4 +52,19 @@ def build_files(
             if path in files and files[path] != text:
                 raise RuntimeError(f"two emitters generate {path}")
             files[path] = text
+    for path, text in files.items():
+        if path.endswith(".py"):
+            _compiles(path, text)
     return spec, dict(sorted(files.items()))
+
+
+def _compiles(path: str, text: str) -> None:
+    """Every generated module must compile: a failure here is a compiler bug, reported before
+    anything is written rather than when a step starts in a container."""
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise WorkbenchError(
+            f"{path}: generated code does not compile ({exc.msg}, line {exc.lineno}); "
+            "please report this with the notebook"
+        ) from exc

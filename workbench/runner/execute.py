@@ -210,14 +210,15 @@ class Scheduler:
                 continue
             if not all(u.status in (DONE, CACHED) for u in upstream):
                 continue
-            run.key = self.key_for(step, run)
-            if step.name not in self.plan.forced:
-                entry = self.store.lookup(self.spec.name, step.name, run.key, step.outputs)
-                if entry is not None:
-                    run.status, run.outputs = CACHED, dict(entry.outputs)
-                    run.start_ms = now_ms()
-                    self._finished(run)
-                    continue
+            if not run.key:  # once per step: a ready step may wait for a free job slot
+                run.key = self.key_for(step, run)
+                if step.name not in self.plan.forced:
+                    entry = self.store.lookup(self.spec.name, step.name, run.key, step.outputs)
+                    if entry is not None:
+                        run.status, run.outputs = CACHED, dict(entry.outputs)
+                        run.start_ms = now_ms()
+                        self._finished(run)
+                        continue
             if step.name in self.plan.required_cached:
                 raise WorkbenchError(
                     f"--only {self.plan.steps[-1]}: upstream step {step.name} has no cached "

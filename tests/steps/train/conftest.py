@@ -4,8 +4,10 @@
 
 import json
 import math
+import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,23 @@ RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
 @pytest.fixture(autouse=True)
-def isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Steps that log to MLflow write to a store in tmp_path, never the project's."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
+    yield
+    forget_experiment()
+
+
+def forget_experiment() -> None:
+    """mlflow.set_experiment leaves the experiment id in os.environ and in a module global;
+    the store it belongs to is gone after the test, so neither may reach the next test."""
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None and hasattr(fluent, "_active_experiment_id"):
+        fluent._active_experiment_id = None
 
 
 def load_recorded(step: str, kind: str) -> dict[str, Any]:
