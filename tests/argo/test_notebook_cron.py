@@ -67,10 +67,19 @@ def test_sweep_fans_out_and_reports_the_best_run(manifests: Path) -> None:
     args = templates["best-run"]["container"]["args"]
     assert args[:2] == ["-m", "workbench.tracking.best_run"]
     assert args[args.index("--metric") + 1] == "{{workflow.parameters.sweep-metric}}"
+    # only this sweep's trials: they carry its name (WORKBENCH_WORKFLOW -> the run's tag)
+    assert args[args.index("--workflow") + 1] == "{{workflow.name}}"
     params = {p["name"]: p for p in doc["spec"]["arguments"]["parameters"]}
     sets = json.loads(params["sweep-parameter-sets"]["value"])
     assert sets == [PAPERMILL_TEXTS]
     assert params["sweep-direction"]["enum"] == ["max", "min"]
+
+
+def test_papermill_containers_know_their_workflow(manifests: Path) -> None:
+    docs = _docs(manifests / "base" / "notebook-workflowtemplate.yaml")
+    for name in ("tiny-notebook", "tiny-sweep"):
+        env = _templates(docs[name])["papermill"]["container"]["env"]
+        assert {"name": "WORKBENCH_WORKFLOW", "value": "{{workflow.name}}"} in env, name
 
 
 def test_cron_runs_the_template_by_reference(manifests: Path) -> None:
