@@ -12,7 +12,8 @@ from pathlib import Path
 # its imported subpackages need at run time are pinned here instead.
 WORKBENCH_NEEDS = {
     "": ("cloudpickle", "fsspec", "joblib"),  # workbench.runtime, imported by every step
-    "data": ("fsspec", "pandas", "pyarrow"),
+    # s3fs: in the cluster data lives in object storage (the scheduled runs read s3:// URIs)
+    "data": ("fsspec", "pandas", "pyarrow", "s3fs"),
     "tracking": ("mlflow",),
     "models": ("joblib",),
 }
