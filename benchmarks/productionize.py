@@ -61,11 +61,14 @@ def synthetic_notebook(path: Path, steps: int = 20, cells_per_step: int = 10) ->
 
 def compile_once(notebook: Path, root: Path) -> float:
     from workbench.compiler import compile_notebook
+    from workbench.compiler.environment import notebook_runtime_packages
     from workbench.emit import EmitContext, build_files
 
     start = time.perf_counter()
     spec, _ = compile_notebook(notebook, root=root)
-    build_files(spec, EmitContext(spec.notebook, spec.name))
+    build_files(
+        spec, EmitContext(spec.notebook, spec.name, tuple(notebook_runtime_packages().items()))
+    )
     return time.perf_counter() - start
 
 

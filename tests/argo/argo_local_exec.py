@@ -119,7 +119,10 @@ def run_dag(
     overrides: dict[str, str] | None = None,
     env: dict[str, str] | None = None,
     check: bool = True,
+    container_env: tuple[str, ...] = (),
 ) -> Run:
+    """Run the DAG's tasks in order; `container_env` names the containers' literal `env`
+    entries to apply (substituted like args), e.g. WORKBENCH_WORKFLOW={{workflow.name}}."""
     spec = wt["spec"]
     wf_params = {p["name"]: p["value"] for p in spec["arguments"]["parameters"]}
     wf_params.update(overrides or {})
@@ -144,7 +147,7 @@ def run_dag(
             assert m, a
             given[a["name"]] = run.outputs[m.group(1)][m.group(2)]
         tmpl = templates[task["template"]]
-        _run_template(tmpl, task["name"], params, given, store, cwd, env, run, check)
+        _run_template(tmpl, task["name"], params, given, store, cwd, env, run, check, container_env)
     return run
 
 
@@ -158,6 +161,7 @@ def _run_template(
     env: dict[str, str] | None,
     run: Run,
     check: bool,
+    container_env: tuple[str, ...] = (),
 ) -> None:
     declared = [p["name"] for p in tmpl.get("inputs", {}).get("parameters", [])]
     assert sorted(declared) == sorted(params), (task, declared, params)
@@ -180,8 +184,13 @@ def _run_template(
         argv[0] = sys.executable
     elif argv[0] == "workbench":  # the console script of the image: the same CLI
         argv[:1] = [sys.executable, "-m", "workbench"]
+    applied = {
+        e["name"]: substitute(e["value"], values)
+        for e in container.get("env", [])
+        if e["name"] in container_env and "value" in e
+    }
     proc = subprocess.run(
-        argv, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True
+        argv, cwd=cwd, env={**os.environ, **(env or {}), **applied}, capture_output=True, text=True
     )
     run.exit_codes[task] = proc.returncode
     if check:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from workbench.spec.model import PipelineSpec
@@ -67,16 +70,29 @@ def test_sweep_fans_out_and_reports_the_best_run(manifests: Path) -> None:
     args = templates["best-run"]["container"]["args"]
     assert args[:2] == ["-m", "workbench.tracking.best_run"]
     assert args[args.index("--metric") + 1] == "{{workflow.parameters.sweep-metric}}"
+    # only this sweep's trials: they carry its name (WORKBENCH_WORKFLOW -> the run's tag)
+    assert args[args.index("--workflow") + 1] == "{{workflow.name}}"
     params = {p["name"]: p for p in doc["spec"]["arguments"]["parameters"]}
     sets = json.loads(params["sweep-parameter-sets"]["value"])
     assert sets == [PAPERMILL_TEXTS]
     assert params["sweep-direction"]["enum"] == ["max", "min"]
 
 
+def test_papermill_containers_know_their_workflow(manifests: Path) -> None:
+    docs = _docs(manifests / "base" / "notebook-workflowtemplate.yaml")
+    for name in ("tiny-notebook", "tiny-sweep"):
+        env = _templates(docs[name])["papermill"]["container"]["env"]
+        assert {"name": "WORKBENCH_WORKFLOW", "value": "{{workflow.name}}"} in env, name
+
+
 def test_cron_runs_the_template_by_reference(manifests: Path) -> None:
     cron = _docs(manifests / "base" / "cronworkflow.yaml")["tiny-scheduled"]["spec"]
     assert cron["workflowSpec"]["workflowTemplateRef"] == {"name": "tiny"}
     assert "templates" not in cron["workflowSpec"]
+    # only the data location is the schedule's own (the overlays patch it); the base keeps the
+    # notebook's default, every other parameter comes from the WorkflowTemplate
+    data = cron["workflowSpec"]["arguments"]["parameters"]
+    assert data == [{"name": "data_path", "value": "data/tiny.csv"}]
     assert cron["concurrencyPolicy"] == "Forbid"
     assert cron["schedules"] and cron["timezone"]
     assert cron["startingDeadlineSeconds"] > 0
@@ -92,3 +108,46 @@ def test_papermill_texts_parse_back_to_the_defaults(spec: PipelineSpec) -> None:
         if p.name in PAPERMILL_TEXTS and p.type != "str":
             value = parse_value(papermill_text(p))
             assert value == p.default and type(value) is type(p.default), p
+
+
+def test_data_uri_placeholders() -> None:
+    from workbench.emit.argo.cron import data_uri
+
+    assert data_uri("data/raw/breast_cancer.csv") == "s3://workbench-data/raw/breast_cancer.csv"
+    assert data_uri("./data/x.parquet", "s3://bucket/") == "s3://bucket/x.parquet"
+    assert data_uri("tables/x.csv") == "s3://workbench-data/tables/x.csv"
+    assert data_uri("s3://elsewhere/x.csv") == "s3://elsewhere/x.csv"  # already a URI
+
+
+def test_no_data_parameter_means_no_cron_arguments(spec: PipelineSpec) -> None:
+    from dataclasses import replace
+
+    from workbench.emit.argo import ArgoOptions, render_manifests
+
+    bare = replace(spec, parameters=tuple(p for p in spec.parameters if p.name != "data_path"))
+    files = render_manifests(bare, ArgoOptions(notebook=bare.notebook))
+    (cron,) = [d for d in yaml.safe_load_all(files["base/cronworkflow.yaml"]) if d]
+    assert "arguments" not in cron["spec"]["workflowSpec"]
+    overlay = yaml.safe_load(files["overlays/staging/kustomization.yaml"])
+    assert "/spec/workflowSpec/arguments" not in json.dumps(overlay)
+
+
+@pytest.mark.integration
+def test_overlays_point_the_scheduled_run_at_object_storage(manifests: Path) -> None:
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl is needed to build the overlays"
+    for overlay in ("staging", "production"):
+        out = subprocess.run(
+            [kubectl, "kustomize", str(manifests / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        docs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(out.stdout) if d}
+        cron = docs[("CronWorkflow", "tiny-scheduled")]["spec"]
+        assert cron["workflowSpec"]["arguments"]["parameters"] == [
+            {"name": "data_path", "value": "s3://workbench-data/tiny.csv"}
+        ]
+        template = docs[("WorkflowTemplate", "tiny")]["spec"]["arguments"]["parameters"]
+        # the template's own default is untouched: a manual submit still names its data
+        assert {p["name"]: p["value"] for p in template}["data_path"] == "data/tiny.csv"

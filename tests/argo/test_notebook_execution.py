@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import pytest
@@ -48,6 +49,14 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
+def _runs(root: Path) -> list[Any]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{root / 'mlflow.db'}")
+    ids = [e.experiment_id for e in client.search_experiments()]
+    return list(client.search_runs(ids))
+
+
 def _outputs(path: Path) -> str:
     nb = nbformat.read(path, as_version=4)
     return "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []))
@@ -67,11 +76,21 @@ def test_papermill_template_runs_with_types_kept(
     env = {"PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     store = tmp_path / "store"
     overrides = {"prefix": "0042", "flag": "False", "scale": "2.0"}
-    run = run_dag(wt, store=store, cwd=root, env=env, overrides=overrides)
+    run = run_dag(
+        wt,
+        store=store,
+        cwd=root,
+        env=env,
+        overrides=overrides,
+        container_env=("WORKBENCH_WORKFLOW",),
+    )
     executed = run.outputs["run"]["executed-notebook"]
     assert executed == store / "workbench/tiny/notebooks/local/local-pod.ipynb"
     printed = json.loads(_outputs(executed))
     assert printed == {"flag": False, "n": 5, "scale": 2.0, "prefix": "0042"}
+    # the run carries the workflow's name ("local" here), which the sweep's best run filters on
+    (tracked,) = _runs(root)
+    assert tracked.data.tags["workbench.argo.workflow"] == "local"
 
     failed = run_dag(
         wt, store=tmp_path / "failed", cwd=root, env=env, overrides={"n": "-1"}, check=False

@@ -41,3 +41,46 @@ def test_emitter_changes_show_up_in_check(
     assert "manifests/train/base/workflowtemplate.yaml" in drift.diff
     assert "+      maxAge: 1h" in drift.diff
     assert "steps/train/" not in drift.diff  # only the manifests changed
+
+
+def test_overlays_edited_by_gitops_are_kept_and_not_drift(train_project: Path) -> None:
+    """CI retags an overlay with set-image: --check stays clean and productionize keeps the tag;
+    a deleted overlay file is drift, and productionize writes it again."""
+    from workbench.kustomize import set_image
+
+    notebook = train_project / "notebooks" / "train.ipynb"
+    assert productionize(notebook, root=train_project).exit_code == 0
+    overlays = train_project / "manifests" / "train" / "overlays"
+    production = overlays / "production" / "kustomization.yaml"
+    staging = overlays / "staging" / "kustomization.yaml"
+    generated = staging.read_bytes()
+    assert generated.startswith(b"# Seeded by workbench productionize")
+
+    set_image(production.parent, ["workbench/train-steps=registry/x:v2"])
+    (production.parent / "extra-patch.yaml").write_text("# added by hand\n")
+    edited = production.read_bytes()
+    assert b"newName: registry/x" in edited and b"newTag: v2" in edited
+    assert productionize(notebook, root=train_project, check=True).exit_code == 0
+    assert productionize(notebook, root=train_project).exit_code == 0
+    assert production.read_bytes() == edited  # the tag CI set survives a regeneration
+    assert (production.parent / "extra-patch.yaml").read_text() == "# added by hand\n"
+    assert productionize(notebook, root=train_project, check=True).exit_code == 0
+
+    staging.unlink()
+    missing = productionize(notebook, root=train_project, check=True)
+    assert missing.exit_code == 1
+    assert "+++ b/manifests/train/overlays/staging/kustomization.yaml" in missing.diff
+    assert "overlays/production" not in missing.diff
+    assert productionize(notebook, root=train_project).exit_code == 0
+    assert staging.read_bytes() == generated
+    assert production.read_bytes() == edited
+    assert productionize(notebook, root=train_project, check=True).exit_code == 0
+
+
+def test_base_drift_is_still_reported_next_to_kept_overlays(train_project: Path) -> None:
+    notebook = train_project / "notebooks" / "train.ipynb"
+    productionize(notebook, root=train_project)
+    base = train_project / "manifests" / "train" / "base" / "cronworkflow.yaml"
+    base.write_text(base.read_text().replace("Forbid", "Allow"))
+    drift = productionize(notebook, root=train_project, check=True)
+    assert drift.exit_code == 1 and "manifests/train/base/cronworkflow.yaml" in drift.diff

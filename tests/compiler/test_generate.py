@@ -216,7 +216,7 @@ def test_requirements_pin_only_what_steps_import() -> None:
     from importlib.metadata import version
 
     assert pins["scikit-learn"] == version("scikit-learn")
-    assert {"pandas", "mlflow", "scikit-learn", "pyarrow", "fsspec"} <= set(pins)
+    assert {"pandas", "mlflow", "scikit-learn", "pyarrow", "fsspec", "s3fs"} <= set(pins)
     # numpy is imported by the notebook but used by no step; workbench comes from the context
     assert "numpy" not in pins and "workbench" not in pins and "optuna" not in pins
 

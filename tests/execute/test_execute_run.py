@@ -26,8 +26,9 @@ class Outcome:
     stderr: str
 
 
-def _run_cli(root: Path, *args: str) -> Outcome:
+def _run_cli(root: Path, *args: str, extra_env: dict[str, str] | None = None) -> Outcome:
     env = {k: v for k, v in os.environ.items() if not k.startswith(SCRUBBED)}
+    env.update(extra_env or {})
     done = subprocess.run(
         [sys.executable, "-m", "workbench", "run", *args],
         cwd=root,
@@ -45,7 +46,10 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     root = tmp_path_factory.mktemp("runproj")
     (root / "pyproject.toml").write_text('[project]\nname = "runproj"\nversion = "0"\n')
     write_probe(root / "notebooks" / "probe.ipynb")
-    ok = _run_cli(root, "notebooks/probe.ipynb", "-p", "alpha", "3", "-r", "label", "007")
+    ok = _run_cli(
+        root, "notebooks/probe.ipynb", "-p", "alpha", "3", "-r", "label", "007",
+        extra_env={"WORKBENCH_WORKFLOW": "train-sweep-x7k2p"},  # as the Argo templates set it
+    )  # fmt: skip
     failed = _run_cli(
         root, "notebooks/probe.ipynb", "-p", "fail", "True",
         "--output", "out/failed.ipynb", "--cwd", ".", "--experiment", "failures",
@@ -91,6 +95,7 @@ def test_success_is_one_finished_run_with_params_metrics_and_notebook(
     assert params["kernel_cwd"] == "notebooks"  # default cwd: the notebook's folder
     assert run.data.tags["mlflow.source.name"] == "notebooks/probe.ipynb"
     assert run.data.tags["workbench.notebook"] == "notebooks/probe.ipynb"
+    assert run.data.tags["workbench.argo.workflow"] == "train-sweep-x7k2p"
     artifacts = [a.path for a in _client(root).list_artifacts(run.info.run_id, "notebook")]
     assert artifacts == ["notebook/probe.ipynb"]
     assert (root / ".workbench" / "runs" / run.info.run_id / "probe.ipynb").is_file()
@@ -113,6 +118,7 @@ def test_failing_cell_gives_exit_1_a_failed_run_and_the_executed_notebook(
     assert run.info.run_id in failed.stderr
     assert run.data.metrics["alpha_sq"] == 1.0  # logged before the failing cell
     assert run.data.params["kernel_cwd"] == root.name  # --cwd .
+    assert "workbench.argo.workflow" not in run.data.tags  # no WORKBENCH_WORKFLOW: no tag
     local = _client(root).download_artifacts(run.info.run_id, "notebook/failed.ipynb")
     executed_nb = nbformat.read(local, as_version=4)
     errors = [

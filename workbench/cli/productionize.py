@@ -31,6 +31,7 @@ def productionize(
 ) -> Outcome:
     """Compile `notebook` and write (or, with `check`, compare) every generated file."""
     from workbench.compiler import compile_notebook
+    from workbench.compiler.environment import notebook_runtime_packages
     from workbench.core.errors import WorkbenchError
     from workbench.core.settings import find_project_root
     from workbench.emit import EmitContext, build_files
@@ -42,7 +43,8 @@ def productionize(
     spec, notes = compile_notebook(notebook, root=root, name=name)
     for note in notes:
         click.echo(note.render(), err=True)
-    spec, files = build_files(spec, EmitContext(spec.notebook, spec.name))
+    pins = tuple(notebook_runtime_packages().items())
+    spec, files = build_files(spec, EmitContext(spec.notebook, spec.name, pins))
     if check:
         diff = diff_outputs(root, files, spec.name)
         return Outcome(1 if diff else 0, files, diff)

@@ -12,10 +12,16 @@ from pathlib import Path
 # its imported subpackages need at run time are pinned here instead.
 WORKBENCH_NEEDS = {
     "": ("cloudpickle", "fsspec", "joblib"),  # workbench.runtime, imported by every step
-    "data": ("fsspec", "pandas", "pyarrow"),
+    # s3fs: in the cluster data lives in object storage (the scheduled runs read s3:// URIs)
+    "data": ("fsspec", "pandas", "pyarrow", "s3fs"),
     "tracking": ("mlflow",),
     "models": ("joblib",),
 }
+# The notebook templates run `workbench run NOTEBOOK` in the steps image, which imports these on
+# top of what the steps need: click (workbench.cli), nbformat, papermill and jupyter-client
+# (workbench.execute), mlflow (execute.run, tracking.config); ipykernel is the kernel papermill
+# starts. tests/compiler/test_notebook_image.py checks the list against those modules' imports.
+NOTEBOOK_RUNTIME = ("click", "ipykernel", "jupyter-client", "mlflow", "nbformat", "papermill")
 # A value of these distributions' types is stored as parquet, which needs pyarrow.
 PARQUET_USERS = ("pandas",)
 
@@ -119,3 +125,24 @@ def resolve_packages(modules: Iterable[str]) -> tuple[dict[str, str], list[str]]
         elif name != "workbench":
             found[name] = version
     return dict(sorted(found.items())), sorted(set(unknown))
+
+
+def notebook_runtime_packages() -> dict[str, str]:
+    """{distribution: version} of NOTEBOOK_RUNTIME as installed here, for the image's notebook
+    layer; a WorkbenchError naming what is missing (nothing can be pinned to an absent version)."""
+    from workbench.core.errors import WorkbenchError
+
+    found: dict[str, str] = {}
+    missing: list[str] = []
+    for dist in NOTEBOOK_RUNTIME:
+        version = _version(dist)
+        if version is None:
+            missing.append(dist)
+        else:
+            found[dist] = version
+    if missing:
+        raise WorkbenchError(
+            f"cannot pin the notebook image's {', '.join(missing)}: not installed in this "
+            f"environment; pip install {' '.join(missing)}"
+        )
+    return dict(sorted(found.items()))

@@ -11,6 +11,10 @@ class EmitContext:
 
     notebook: str  # project-root relative, POSIX
     name: str  # the pipeline name
+    # (distribution, version) pairs the image needs to run the notebook itself with
+    # `workbench run` (compiler.environment.notebook_runtime_packages); not part of the lock
+    # digest, since no step imports them
+    notebook_packages: tuple[tuple[str, str], ...] = ()
 
     @property
     def command(self) -> str:

@@ -5,6 +5,12 @@ image installs the workbench package from it. BuildKit reads `steps/NAME/Dockerf
 for that Dockerfile (a Dockerfile-specific ignore file); `.dockerignore` beside it carries the
 same list for builds that use the folder's ignore file. The requirements layer comes before the
 code, so editing a step reuses the cached dependency layer.
+
+The same image runs the notebook WorkflowTemplates (`workbench run NOTEBOOK`), so it also carries
+the source notebook at its project path under /app (the templates' working directory) and a
+second dependency layer (papermill, ipykernel, ...; steps/NAME/notebook-requirements.txt) after
+the steps' own, constrained by them so it cannot move a step's pin. Jupyter and IPython write
+runtime files (kernel connection files) under /tmp, the only writable path on the read-only root.
 """
 
 from __future__ import annotations
@@ -12,9 +18,18 @@ from __future__ import annotations
 import json
 
 from workbench.emit.context import EmitContext
+from workbench.emit.requirements import NOTEBOOK_REQUIREMENTS
 from workbench.spec.model import PipelineSpec
 
 UID = 10001
+# Where Jupyter and IPython write at run time, all on the /tmp emptyDir (HOME=/tmp as well).
+NOTEBOOK_ENV = (
+    ("JUPYTER_RUNTIME_DIR", "/tmp/jupyter/runtime"),
+    ("JUPYTER_DATA_DIR", "/tmp/jupyter/data"),
+    ("JUPYTER_CONFIG_DIR", "/tmp/jupyter/config"),
+    ("IPYTHONDIR", "/tmp/ipython"),
+    ("MPLCONFIGDIR", "/tmp/matplotlib"),
+)
 
 
 def render_dockerfile(spec: PipelineSpec, ctx: EmitContext) -> str:
@@ -32,17 +47,24 @@ def render_dockerfile(spec: PipelineSpec, ctx: EmitContext) -> str:
         f"      io.workbench.notebook={json.dumps(spec.notebook)} \\\n"
         f"      io.workbench.pipeline={json.dumps(spec.name)}\n"
         "\n"
-        "# No bytecode writes (read-only root file system), unbuffered logs, HOME on a writable mount.\n"
+        "# No bytecode writes (read-only root file system), unbuffered logs, HOME on a writable mount;\n"
+        "# Jupyter's and IPython's run-time files there too, so the notebook kernel starts.\n"
         "ENV PYTHONDONTWRITEBYTECODE=1 \\\n"
         "    PYTHONUNBUFFERED=1 \\\n"
         "    PIP_NO_CACHE_DIR=1 \\\n"
         "    PIP_DISABLE_PIP_VERSION_CHECK=1 \\\n"
-        "    HOME=/tmp\n"
+        + "".join(f"    {k}={v} \\\n" for k, v in NOTEBOOK_ENV)
+        + "    HOME=/tmp\n"
         "WORKDIR /app\n"
         "\n"
         "# Dependencies first: this layer is reused until requirements.txt changes.\n"
         f"COPY {base}/requirements.txt /app/{base}/requirements.txt\n"
         f"RUN pip install --no-cache-dir -r /app/{base}/requirements.txt\n"
+        "\n"
+        "# What `workbench run` needs for the notebook templates, constrained by the steps' pins.\n"
+        f"COPY {base}/{NOTEBOOK_REQUIREMENTS} /app/{base}/{NOTEBOOK_REQUIREMENTS}\n"
+        f"RUN pip install --no-cache-dir -r /app/{base}/{NOTEBOOK_REQUIREMENTS} \\\n"
+        f"    -c /app/{base}/requirements.txt\n"
         "\n"
         "# The workbench runtime the step modules import, without its (already pinned) dependencies.\n"
         "COPY pyproject.toml README.md /app/src/\n"
@@ -51,6 +73,8 @@ def render_dockerfile(spec: PipelineSpec, ctx: EmitContext) -> str:
         "\n"
         "COPY steps/__init__.py /app/steps/__init__.py\n"
         f"COPY {base} /app/{base}\n"
+        "# The notebook itself, at the path the notebook templates pass to `workbench run`.\n"
+        f"COPY {spec.notebook} /app/{spec.notebook}\n"
         "\n"
         f"USER {UID}:{UID}\n"
         'ENTRYPOINT ["python", "-m"]\n'
@@ -68,6 +92,7 @@ def render_dockerignore(spec: PipelineSpec, ctx: EmitContext) -> str:
         "!workbench/\n"
         "!steps/__init__.py\n"
         f"!steps/{spec.name}/\n"
+        f"!{spec.notebook}\n"
         "**/__pycache__\n"
         "**/*.pyc\n"
     )

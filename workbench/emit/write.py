@@ -5,6 +5,13 @@ Generated files are grouped by the folder that owns them (`steps/NAME/`, `tests/
 own. Each folder is built complete in a sibling temp folder, then swapped in with two renames,
 so a failure leaves the previous output in place. Recorded fixtures (`tests/steps/NAME/fixtures/`)
 are carried over unless new ones are given; they and `__pycache__` are not compared by --check.
+
+Overlays (`manifests/NAME/overlays/`) belong to GitOps after their first write: CI retags them
+(`workbench set-image`), people patch them per environment. So a generated overlay file is
+written only when it is missing, every existing file under `overlays/` (generated or added by
+hand) is carried over byte for byte, and --check reports only a generated overlay file that is
+missing, never a difference inside an existing one. Deleting an overlay file is how to get the
+generated version back.
 """
 
 from __future__ import annotations
@@ -18,7 +25,13 @@ from pathlib import Path
 from workbench.core.errors import WorkbenchError
 
 KEEP = ("fixtures",)  # sub-folders of a generated folder that productionize never regenerates
+SEEDED = ("overlays",)  # top-level sub-folders whose files are written only when missing
 IGNORED = ("__pycache__", ".pytest_cache", *KEEP)
+
+
+def _seeded(rel: str) -> bool:
+    """Whether `rel` (relative to its generated folder) lies in a write-once sub-folder."""
+    return rel.split("/", 1)[0] in SEEDED
 
 
 def owned_folders(files: dict[str, str], name: str) -> list[str]:
@@ -38,7 +51,7 @@ def _existing(root: Path, folder: str) -> dict[str, Path]:
         return found
     for path in sorted(base.rglob("*")):
         rel = path.relative_to(base)
-        if path.is_file() and not set(rel.parts) & set(IGNORED):
+        if path.is_file() and not set(rel.parts) & set(IGNORED) and not _seeded(rel.as_posix()):
             found[f"{folder}/{rel.as_posix()}"] = path
     return found
 
@@ -52,8 +65,9 @@ def diff_outputs(root: Path, files: dict[str, str], name: str) -> str:
     for path in files:
         if _folder_of(path, folders) is None and (root / path).is_file():
             on_disk[path] = root / path
+    kept = {p for p in files if _is_seeded(p, folders) and (root / p).is_file()}
     chunks: list[str] = []
-    for path in sorted(set(files) | set(on_disk)):
+    for path in sorted((set(files) | set(on_disk)) - kept):
         old = ""
         if path in on_disk:
             try:
@@ -74,10 +88,16 @@ def diff_outputs(root: Path, files: dict[str, str], name: str) -> str:
     return "".join(chunks)
 
 
+def _is_seeded(path: str, folders: list[str]) -> bool:
+    folder = _folder_of(path, folders)
+    return folder is not None and _seeded(path[len(folder) + 1 :])
+
+
 def write_outputs(
     root: Path, files: dict[str, str], name: str, fixtures: Path | None = None
 ) -> None:
-    """Write every generated file; `fixtures` (a folder) replaces tests/steps/NAME/fixtures."""
+    """Write every generated file (overlay files only when missing); `fixtures` (a folder)
+    replaces tests/steps/NAME/fixtures."""
     folders = owned_folders(files, name)
     staged: list[tuple[Path, Path]] = []
     try:
@@ -100,6 +120,9 @@ def write_outputs(
                 )
                 if source.is_dir():
                     shutil.copytree(source, temp / keep)
+            for seed in SEEDED:  # existing files win over the generated ones, extra files stay
+                if (target / seed).is_dir():
+                    shutil.copytree(target / seed, temp / seed, dirs_exist_ok=True)
     except OSError as exc:
         for temp, _ in staged:
             shutil.rmtree(temp, ignore_errors=True)

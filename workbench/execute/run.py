@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.core.argo import WORKFLOW_ENV, WORKFLOW_TAG
 from workbench.core.errors import WorkbenchError
 from workbench.core.settings import Settings, settings
 from workbench.execute.environment import environment, git_commit
@@ -40,13 +42,16 @@ class NotebookRun:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-def _tags(rel: str, root: Path) -> dict[str, str]:
+def _tags(rel: str, root: Path, env: Mapping[str, str] = os.environ) -> dict[str, str]:
     tags = {
         "mlflow.source.name": rel,
         "mlflow.source.type": "NOTEBOOK",
         "workbench.notebook": rel,
         "workbench.executor": "papermill",
     }
+    workflow = env.get(WORKFLOW_ENV, "").strip()
+    if workflow:  # set by the Argo notebook templates: the sweep's best run filters on it
+        tags[WORKFLOW_TAG] = workflow
     commit = git_commit(root)
     if commit:
         tags["mlflow.source.git.commit"] = commit

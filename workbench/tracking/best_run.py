@@ -1,7 +1,12 @@
 """The best finished run of an experiment by one metric: the sweep's final step.
 
     python -m workbench.tracking.best_run --experiment NAME --metric roc_auc [--lower-is-better]
-                                          [--direction max|min] [--output best.json]
+                                          [--direction max|min] [--workflow NAME]
+                                          [--output best.json]
+
+With --workflow (the sweep passes `{{workflow.name}}`) only runs tagged with that Argo workflow
+(workbench.core.argo.WORKFLOW_TAG, set by `workbench run`) are compared: the experiment also
+holds earlier sweeps, single notebook runs and laptop runs, which are not this sweep's result.
 
 Prints one JSON object (run id and name, the metric's value, the run's parameters) and writes
 it to --output, where Argo picks it up as an output parameter.
@@ -16,13 +21,27 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.core.argo import WORKFLOW_TAG
 from workbench.core.errors import WorkbenchError
 
 PAGE = 100
 
 
-def best_run(experiment: str, metric: str, *, lower_is_better: bool = False) -> dict[str, Any]:
-    """The finished run of `experiment` with the best `metric`; WorkbenchError when none has it."""
+def run_filter(workflow: str | None) -> str:
+    """The MLflow filter string: finished runs, of `workflow` when given."""
+    text = "attributes.status = 'FINISHED'"
+    if workflow is None:
+        return text
+    if not workflow or "'" in workflow or "\\" in workflow:
+        raise WorkbenchError(f"--workflow {workflow!r}: expected an Argo workflow name")
+    return f"{text} and tags.\"{WORKFLOW_TAG}\" = '{workflow}'"
+
+
+def best_run(
+    experiment: str, metric: str, *, lower_is_better: bool = False, workflow: str | None = None
+) -> dict[str, Any]:
+    """The finished run of `experiment` (and of Argo `workflow`, when given) with the best
+    `metric`; WorkbenchError when none has it."""
     import mlflow
 
     from workbench.tracking.config import configure
@@ -35,14 +54,17 @@ def best_run(experiment: str, metric: str, *, lower_is_better: bool = False) -> 
     order = "ASC" if lower_is_better else "DESC"
     runs = client.search_runs(
         experiment_ids=[found.experiment_id],
-        filter_string="attributes.status = 'FINISHED'",
+        filter_string=run_filter(workflow),
         order_by=[f"metrics.`{metric}` {order}"],
         max_results=PAGE,
     )
     # runs without the metric sort last in MLflow; skip them explicitly all the same
     ranked = [r for r in runs if metric in r.data.metrics]
     if not ranked:
-        raise WorkbenchError(f"experiment {experiment!r}: no finished run has a metric {metric!r}")
+        scope = f" of workflow {workflow!r}" if workflow is not None else ""
+        raise WorkbenchError(
+            f"experiment {experiment!r}: no finished run{scope} has a metric {metric!r}"
+        )
     best = ranked[0]
     return {
         "experiment": experiment,
@@ -52,6 +74,7 @@ def best_run(experiment: str, metric: str, *, lower_is_better: bool = False) -> 
         "run_id": best.info.run_id,
         "run_name": best.info.run_name,
         "params": dict(sorted(best.data.params.items())),
+        **({"workflow": workflow} if workflow is not None else {}),
     }
 
 
@@ -61,13 +84,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--metric", required=True)
     parser.add_argument("--lower-is-better", action="store_true", help="same as --direction min")
     parser.add_argument("--direction", choices=("max", "min"), default=None)
+    parser.add_argument(
+        "--workflow", default=None, help="compare only the runs of this Argo workflow"
+    )
     parser.add_argument("--output", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
     lower = args.lower_is_better or args.direction == "min"
     if args.lower_is_better and args.direction == "max":
         parser.error("--lower-is-better contradicts --direction max")
     try:
-        result = best_run(args.experiment, args.metric, lower_is_better=lower)
+        result = best_run(
+            args.experiment, args.metric, lower_is_better=lower, workflow=args.workflow
+        )
     except WorkbenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

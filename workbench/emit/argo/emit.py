@@ -9,7 +9,7 @@ from workbench.emit.argo.cron import cron_workflow
 from workbench.emit.argo.notebook import notebook_template, sweep_template
 from workbench.emit.argo.options import ArgoOptions, Names
 from workbench.emit.argo.pipeline import workflow_template
-from workbench.emit.argo.render import document_file, header
+from workbench.emit.argo.render import document_file, header, overlay_header
 from workbench.spec.model import PipelineSpec
 
 
@@ -41,9 +41,10 @@ def render_manifests(
         ),
         "base/kustomization.yaml": document_file(source, [kustomize.base_kustomization()]),
     }
+    seeded = overlay_header(options.notebook)
     for overlay in overlays if overlays is not None else kustomize.default_overlays(spec.name):
         files[f"overlays/{overlay.name}/kustomization.yaml"] = document_file(
-            source, [kustomize.overlay_kustomization(spec, options, overlay)]
+            seeded, [kustomize.overlay_kustomization(spec, options, overlay)]
         )
     return dict(sorted(files.items()))
 

@@ -4,7 +4,8 @@ Argo objects).
 kustomize's `images:` rewrites only `containers[]`/`initContainers[]` of the kinds it knows, so
 the base ships a transformer configuration (`configurations:`) with the image fields of Argo's
 kinds; overlays inherit it, and `workbench set-image overlays/ENV NAME=…:TAG` (or
-`kustomize edit set image`) then retags every template.
+`kustomize edit set image`) then retags every template. Overlays also set the scheduled run's
+data location (cron.py). They are written once, then edited in place (workbench.emit.write).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.emit.argo.cron import DATA_PREFIX, data_parameters, data_uri
 from workbench.emit.argo.options import ArgoOptions, Names, Resources, image_name
 from workbench.emit.argo.render import dump_dict
 from workbench.spec.model import PipelineSpec
@@ -54,6 +56,7 @@ class Overlay:
     image_tag: str
     schedules: tuple[str, ...]
     resources: Resources
+    data_prefix: str = DATA_PREFIX  # where the scheduled runs read data files (cron.data_uri)
 
 
 def default_overlays(pipeline: str) -> tuple[Overlay, ...]:
@@ -124,7 +127,17 @@ def overlay_kustomization(
     best_run_op = [
         {"op": "replace", "path": "/spec/templates/2/container/resources", "value": value}
     ]
-    cron_op = [{"op": "replace", "path": "/spec/schedules", "value": list(overlay.schedules)}]
+    cron_op: list[dict[str, Any]] = [
+        {"op": "replace", "path": "/spec/schedules", "value": list(overlay.schedules)}
+    ]
+    data = [
+        {"name": p.name, "value": data_uri(str(p.default), overlay.data_prefix)}
+        for p in data_parameters(spec)
+    ]
+    if data:  # the whole list: a patch by index would silently hit another parameter
+        cron_op.append(
+            {"op": "replace", "path": "/spec/workflowSpec/arguments/parameters", "value": data}
+        )
     return {
         "apiVersion": KUSTOMIZE_API,
         "kind": "Kustomization",

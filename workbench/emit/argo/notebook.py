@@ -12,7 +12,10 @@ list and dict parameters are not passed at all (neither `-p` nor `-r` can carry 
 the notebook's own defaults apply to them.
 
 The sweep fans out over `sweep-parameter-sets` (withParam: a JSON list of objects) and then
-reports the best run by a metric with `python -m workbench.tracking.best_run`. Each set names
+reports the best run by a metric with `python -m workbench.tracking.best_run --workflow
+{{workflow.name}}`: every papermill container gets WORKBENCH_WORKFLOW={{workflow.name}}, which
+`workbench run` stores as the run's `workbench.argo.workflow` tag, so only this sweep's trials
+are compared. Each set names
 every parameter, with its command-line text as a string ("1.0", not 1.0): Argo cannot default
 a key missing from an item (argoproj/argo-workflows#16002) and would print the float 1.0 as "1".
 """
@@ -21,10 +24,11 @@ from __future__ import annotations
 
 import json
 
-from hera.workflows import DAG, Container, NoneArchiveStrategy, Parameter, S3Artifact, Task
+from hera.workflows import DAG, Container, Env, NoneArchiveStrategy, Parameter, S3Artifact, Task
 from hera.workflows import WorkflowTemplate as HeraWorkflowTemplate
 from hera.workflows.models import ArtifactRepositoryRef, PodGC, TTLStrategy, ValueFrom
 
+from workbench.core.argo import WORKFLOW_ENV
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
@@ -37,6 +41,7 @@ BEST_RUN = f"{OUTPUTS_DIR}/best-run.json"
 SETS_PARAM = "sweep-parameter-sets"
 METRIC_PARAM = "sweep-metric"
 DIRECTION_PARAM = "sweep-direction"
+WORKFLOW_NAME = "{{workflow.name}}"
 
 
 def passed(spec: PipelineSpec) -> list[ParamSpec]:
@@ -77,7 +82,8 @@ def papermill_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
                 optional=True,
             )
         ],
-        env=pods.environment(names, options),
+        # the workflow's name tags the MLflow run, so the sweep's best-run step sees its own runs
+        env=[*pods.environment(names, options), Env(name=WORKFLOW_ENV, value=WORKFLOW_NAME)],
         volume_mounts=pods.volume_mounts(),
         resources=pods.resources(options),
         security_context=pods.container_security_context(options),
@@ -95,7 +101,8 @@ def best_run_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
     names = Names.of(spec.name)
     args = ["-m", "workbench.tracking.best_run", "--experiment", _experiment(spec)]
     args += ["--metric", f"{{{{workflow.parameters.{METRIC_PARAM}}}}}"]
-    args += ["--direction", f"{{{{workflow.parameters.{DIRECTION_PARAM}}}}}", "--output", BEST_RUN]
+    args += ["--direction", f"{{{{workflow.parameters.{DIRECTION_PARAM}}}}}"]
+    args += ["--workflow", WORKFLOW_NAME, "--output", BEST_RUN]  # only this sweep's trials
     return Container(
         name="best-run",
         image=image_ref(spec.name, options),

@@ -22,6 +22,15 @@ def header(source: str) -> str:
     )
 
 
+def overlay_header(source: str) -> str:
+    """Overlays are written once and then belong to GitOps (workbench.emit.write): their header
+    says so instead of "do not edit"."""
+    return (
+        f"# Seeded by workbench productionize from {source}; yours to edit from now on:\n"
+        "# productionize writes this file only when it is missing (delete it to regenerate).\n"
+    )
+
+
 class _Dumper(yaml.SafeDumper):
     """Block style lists indented under their key, like kubectl and hera print them."""
 
