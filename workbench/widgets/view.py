@@ -159,9 +159,9 @@ class CompareView(W.VBox):
     # ---- wiring -----------------------------------------------------------------------------
     def _guard(self, action: Callable[[], None]) -> None:
         """Run a control's action; a user mistake becomes a message, not a traceback."""
+        self.status.value = ""
         try:
             action()
-            self.status.value = ""
         except WorkbenchError as exc:
             self.status.value = (
                 f'<span class="wb-error" style="color:#c92a2a">{html.escape(str(exc))}</span>'
