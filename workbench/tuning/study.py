@@ -158,6 +158,7 @@ def tune(
     A trial that raises is recorded as failed (with the error as a tag) and the study goes on.
     """
 
+    from workbench.tracking.config import configure
     from workbench.tracking.tuning_log import open_trial_writer
     from workbench.tracking.tuning_runs import (
         create_study_run,
@@ -172,6 +173,7 @@ def tune(
     if not callable(objective):
         raise WorkbenchError("objective: expected a callable")
     wrapped = _objective(objective, space)
+    configure()  # this project's store, whatever an earlier call pointed MLflow at
     name = str(study_name or getattr(objective, "__name__", None) or "study")
     if storage is None:
         storage = default_storage()

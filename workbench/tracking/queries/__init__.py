@@ -95,7 +95,9 @@ def open_run_source(
 def _engine_for(uri: str) -> Any:
     import sqlalchemy as sa
 
-    return sa.create_engine(uri)
+    # SQLite: wait for another process's write (a shared study) instead of failing at once
+    connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
+    return sa.create_engine(uri, connect_args=connect_args)
 
 
 def _sql_engine(uri: str) -> Any | None:
