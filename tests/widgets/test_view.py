@@ -50,6 +50,8 @@ def test_changing_the_metric_updates_table_and_charts(view) -> None:
     assert sorted(view.scatter_fig.data[0].y) == pytest.approx(
         sorted(0.6 - 0.01 * i for i in range(24))
     )
+    assert len(view.parallel_fig.data) == 0  # a hidden tab's chart is drawn when shown
+    view.tabs.selected_index = 1
     assert view.parallel_fig.data[0].line.color[0] == pytest.approx(
         view.state.values()[view.state.records[0].run_id]["log_loss"]
     )
@@ -103,6 +105,7 @@ def test_champion_run_is_marked(view, in_store: Store) -> None:
 
 
 def test_selecting_runs_overlays_history_and_diffs_them(view, in_store: Store) -> None:
+    view.tabs.selected_index = 2
     view.selection.value = (in_store.runs["a01"], in_store.runs["a02"])
     assert [t.name for t in view.history_fig.data] == ["a01", "a02"]
     assert list(view.history_fig.data[0].y) == pytest.approx([0.71, 0.61, 0.76])

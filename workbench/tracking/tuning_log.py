@@ -34,7 +34,9 @@ class TrialRun:
 
 
 class TrialWriter(Protocol):
-    def write(self, experiment_id: str, parent_run_id: str, trials: Sequence[TrialRun]) -> None: ...
+    def write(
+        self, experiment_id: str, parent_run_id: str | None, trials: Sequence[TrialRun]
+    ) -> None: ...
 
 
 def open_trial_writer(tracking_uri: str) -> TrialWriter:
@@ -76,7 +78,9 @@ class SqlTrialWriter:
             self._locations[experiment_id] = str(row[0] or "").rstrip("/")
         return self._locations[experiment_id]
 
-    def write(self, experiment_id: str, parent_run_id: str, trials: Sequence[TrialRun]) -> None:
+    def write(
+        self, experiment_id: str, parent_run_id: str | None, trials: Sequence[TrialRun]
+    ) -> None:
         if not trials:
             return
         import getpass
@@ -106,12 +110,9 @@ class SqlTrialWriter:
                         "experiment_id": int(experiment_id),
                     }
                 )
-                all_tags = {
-                    **trial.tags,
-                    "mlflow.runName": trial.name,
-                    "mlflow.parentRunId": parent_run_id,
-                    "mlflow.user": user,
-                }
+                all_tags = {**trial.tags, "mlflow.runName": trial.name, "mlflow.user": user}
+                if parent_run_id:
+                    all_tags["mlflow.parentRunId"] = parent_run_id
                 tags += [{"run_uuid": run_id, "key": k, "value": v} for k, v in all_tags.items()]
                 params += [
                     {"run_uuid": run_id, "key": k, "value": v} for k, v in trial.params.items()
@@ -162,7 +163,9 @@ class ClientTrialWriter:
 
         self.client = MlflowClient(tracking_uri)
 
-    def write(self, experiment_id: str, parent_run_id: str, trials: Sequence[TrialRun]) -> None:
+    def write(
+        self, experiment_id: str, parent_run_id: str | None, trials: Sequence[TrialRun]
+    ) -> None:
         import getpass
 
         from mlflow.entities import Metric, Param
@@ -173,7 +176,7 @@ class ClientTrialWriter:
                 start_time=trial.start_time,
                 tags={
                     **trial.tags,
-                    "mlflow.parentRunId": parent_run_id,
+                    **({"mlflow.parentRunId": parent_run_id} if parent_run_id else {}),
                     "mlflow.user": getpass.getuser(),
                 },
                 run_name=trial.name,

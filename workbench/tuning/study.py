@@ -44,10 +44,15 @@ def _storage(storage: Any) -> Any:
                 f"storage {storage!r}: expected an Optuna RDB URL such as sqlite:///optuna.db, "
                 "'memory', or None for the project's optuna.db"
             )
-        try:
-            return optuna.storages.RDBStorage(storage)
-        except Exception as exc:  # bad driver, unreachable server, ...
-            raise WorkbenchError(f"storage {_redact(storage)}: {exc}") from exc
+        for attempt in range(3):
+            try:
+                return optuna.storages.RDBStorage(storage)
+            except Exception as exc:  # bad driver, unreachable server, ...
+                # two processes creating a fresh database race on its schema version row;
+                # the loser finds the schema in place on its next attempt
+                if attempt == 2:
+                    raise WorkbenchError(f"storage {_redact(storage)}: {exc}") from exc
+                time.sleep(0.5 * (attempt + 1))
     return storage
 
 

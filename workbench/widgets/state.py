@@ -88,6 +88,8 @@ class CompareState:
         self.total = 0
         self.champions: dict[str, list[str]] = {}
         self._values: dict[str, dict[str, float]] | None = None
+        self._rows: list[Row] | None = None
+        self._sorted: tuple[tuple[str, bool], list[Row]] | None = None
         self._watermark = 0
         self.load()
 
@@ -111,7 +113,7 @@ class CompareState:
         page = self.source.search(self._effective_filter(), self._server_order(), self.max_runs)
         self.records, self.total = page.records, page.total
         self._watermark = page.fetched_at_ms
-        self._values = None
+        self._invalidate()
         self.page = 0
         self._load_champions()
 
@@ -121,6 +123,13 @@ class CompareState:
 
             self._champions_fn = champion_runs
         self.champions = self._champions_fn([r.run_id for r in self.records])
+        self._rows = self._sorted = None
+
+    def _invalidate(self) -> None:
+        """Records or summaries changed: derived rows are rebuilt on next use, once."""
+        self._values = None
+        self._rows = None
+        self._sorted = None
 
     @property
     def complete(self) -> bool:
@@ -139,7 +148,7 @@ class CompareState:
             0, self.total + new - len(changes.removed & {r.run_id for r in self.records})
         )
         self.records = list(by_id.values())
-        self._values = None
+        self._invalidate()
         if len(self.records) > self.max_runs:  # keep the top max_runs by the current order
             self.records = self._trim(self.records)
         if changes.records or changes.removed:
@@ -182,7 +191,7 @@ class CompareState:
         self.summary = summary
         if step is not None:
             self.step = step
-        self._values = None
+        self._invalidate()
 
     # ---- derived data ----------------------------------------------------------------------
     def values_for(self, records: Sequence[RunRecord]) -> dict[str, dict[str, float]]:
@@ -206,11 +215,19 @@ class CompareState:
         return self._values
 
     def rows(self) -> list[Row]:
-        return build_rows(self.records, self.values(), self.champions)
+        if self._rows is None:
+            self._rows = build_rows(self.records, self.values(), self.champions)
+        return self._rows
+
+    def sorted_rows(self) -> list[Row]:
+        key = (self.sort, self.ascending)
+        if self._sorted is None or self._sorted[0] != key:
+            self._sorted = (key, sort_rows(self.rows(), parse_column(self.sort), self.ascending))
+        return self._sorted[1]
 
     def table(self) -> TableModel:
         return build_table(
-            self.rows(),
+            self.sorted_rows(),
             params=self.params,
             metrics=self.metrics,
             metric=self.metric,
@@ -220,6 +237,7 @@ class CompareState:
             diff_only=self.diff_only,
             page=self.page,
             page_size=self.page_size,
+            presorted=True,
         )
 
     def table_html(self) -> str:

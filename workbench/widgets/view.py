@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from workbench.core.errors import WorkbenchError
 from workbench.widgets.diff import MAX_RUNS, MIN_RUNS, diff_html, selection_hint
 from workbench.widgets.state import CompareState
-from workbench.widgets.table import direction
+from workbench.widgets.table import direction, render_table_html
 
 RegisterFn = Callable[[str, str], str]  # (run_id, model name) -> version
 PromoteFn = Callable[..., Any]  # workbench.tracking.promotion.promote's signature
@@ -112,6 +112,10 @@ class CompareView(W.VBox):
             self.study_figs = (go.FigureWidget(), go.FigureWidget())
             tabs.insert(0, ("Study", W.HBox(list(self.study_figs))))
         self.tabs = W.Tab(children=[t[1] for t in tabs], titles=[t[0] for t in tabs])
+        # charts are drawn when their tab is shown: thousands of points cost real time
+        offset = 1 if s.study is not None else 0  # the study tab comes first
+        self._chart_tabs = {i + offset: n for i, n in enumerate(("scatter", "parallel", "history"))}
+        self._stale: set[str] = set()
         super().__init__(
             [
                 W.HBox([self.metric_control, self.summary_control, self.step_control]),
@@ -187,7 +191,8 @@ class CompareView(W.VBox):
         on(self.ascending_control, lambda v: s.set_sort(s.sort, v))
         on(self.diff_only_control, lambda v: setattr(s, "diff_only", v))
         self.selection.observe(lambda _: self._selection_changed(), "value")
-        self.scatter_param.observe(lambda _: self._draw_scatter(), "value")
+        self.scatter_param.observe(lambda _: self._draw("scatter"), "value")
+        self.tabs.observe(lambda _: self._draw_visible(), "selected_index")
         self.prev_button.on_click(lambda _: self._guard(lambda: setattr(s, "page", s.page - 1)))
         self.next_button.on_click(lambda _: self._guard(lambda: setattr(s, "page", s.page + 1)))
         self.refresh_button.on_click(lambda _: self._guard(lambda: self._refresh()))
@@ -210,23 +215,38 @@ class CompareView(W.VBox):
             self._syncing = False
         model = s.table()
         s.page = model.page
-        self.table.value = s.table_html()
+        self.table.value = render_table_html(model, s.base_url)
         self.page_label.value = f"page {model.page + 1} / {model.pages} · {s.total} runs"
-        selected = [r for r in self.selection.value if r in {row.run_id for row in model.rows}]
+        shown = {row.run_id for row in model.rows}
+        selected = [r for r in self.selection.value if r in shown]
         self.selection.options = [
             (f"{row.name} ({row.run_id[:8]})", row.run_id) for row in model.rows
         ]
         self.selection.value = tuple(selected)
-        self._draw_scatter()
-        _set_figure(self.parallel_fig, s.parallel())
-        _set_figure(self.history_fig, s.history(self.selection.value))
+        self._stale = {"scatter", "parallel", "history"}
+        self._draw_visible()
 
-    def _draw_scatter(self) -> None:
-        _set_figure(self.scatter_fig, self.state.scatter(self.scatter_param.value))
+    def _draw_visible(self) -> None:
+        index = self.tabs.selected_index
+        name = self._chart_tabs.get(index) if index is not None else None
+        if name in self._stale:
+            self._draw(name)
+
+    def _draw(self, name: str) -> None:
+        """Redraw one chart from the state now."""
+        s = self.state
+        if name == "scatter":
+            _set_figure(self.scatter_fig, s.scatter(self.scatter_param.value))
+        elif name == "parallel":
+            _set_figure(self.parallel_fig, s.parallel())
+        else:
+            _set_figure(self.history_fig, s.history(self.selection.value))
+        self._stale.discard(name)
 
     def _selection_changed(self) -> None:
         ids = list(self.selection.value)
-        _set_figure(self.history_fig, self.state.history(ids))
+        self._stale.add("history")
+        self._draw_visible()
         if MIN_RUNS <= len(ids) <= MAX_RUNS:
             if self._details is None:
                 from workbench.tracking.queries import run_details
