@@ -25,11 +25,22 @@ DetailsFn = Callable[[str], Any]
 
 
 def _set_figure(fig: go.FigureWidget, spec: dict[str, Any]) -> None:
-    """Replace a FigureWidget's traces and layout in place (the front end keeps the view)."""
+    """Show `spec` in a FigureWidget: restyle traces in place when their kinds are unchanged
+    (one message, no re-validation of the template), else replace them."""
+    data = spec["data"]
+    same = len(fig.data) == len(data) and all(
+        t.type == d["type"] for t, d in zip(fig.data, data, strict=True)
+    )
+    if same and data:
+        with fig.batch_update():
+            for trace, new in zip(fig.data, data, strict=True):
+                trace.update(new, overwrite=True)
+            fig.layout.update(spec["layout"], overwrite=True)
+        return
     with fig.batch_update():
         fig.data = ()
         fig.layout = spec["layout"]
-    fig.add_traces(spec["data"])
+    fig.add_traces(data)
 
 
 class CompareView(W.VBox):
