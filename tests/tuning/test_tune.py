@@ -121,7 +121,7 @@ def test_compare_shows_the_study(tproject: Path) -> None:
 def test_user_mistakes(tproject: Path) -> None:
     with pytest.raises(WorkbenchError, match="direction 'up'"):
         workbench.tune(objective, SPACE, n_trials=1, direction="up")
-    with pytest.raises(WorkbenchError, match="storage 'optuna.db'"):
+    with pytest.raises(WorkbenchError, match=r"storage 'optuna\.db'"):
         workbench.tune(objective, SPACE, n_trials=1, storage="optuna.db")
     with pytest.raises(WorkbenchError, match=r"space\['x'\]"):
         workbench.tune(objective, {"x": ("float", 2, 1)}, n_trials=1)
