@@ -34,8 +34,8 @@ demo: install
 	@echo "Done. Look next:  $(WB) ui   (MLflow UI on http://127.0.0.1:5000)"
 
 lint: install
-	$(VENV)/bin/ruff check workbench tests benchmarks
-	$(VENV)/bin/ruff format --check workbench tests benchmarks
+	$(VENV)/bin/ruff check workbench tests $(wildcard benchmarks/*.py)
+	$(VENV)/bin/ruff format --check workbench tests $(wildcard benchmarks/*.py)
 
 typecheck: install
 	$(VENV)/bin/mypy workbench

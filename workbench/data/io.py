@@ -1,64 +1,69 @@
-"""DataFrame I/O by URI. Relative local paths resolve against the project root, like every
+"""DataFrame I/O by URI: the one entry point that picks local files, object storage or SQL.
+
+Relative local paths (and `sqlite:///relative.db`) resolve against the project root, like every
 workbench setting, so a notebook in notebooks/ and a pipeline step run from the root read the
-same file.
+same file. Every failure is a DataError that names the URI with any password redacted.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import DataError
-from workbench.core.settings import find_project_root
+from workbench.data.uris import SUPPORTED, kind, local_path, redact, scheme
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-
 
 def resolve(uri: str) -> str:
     """Absolute form of a local path (project-root relative); URLs pass through."""
-    if "://" in uri:
+    if "://" in uri and not uri.startswith("file://"):
         return uri
-    path = Path(uri).expanduser()
-    return str(path if path.is_absolute() else find_project_root() / path)
+    return str(local_path(uri))
 
 
-def _format(uri: str) -> str:
-    suffix = Path(uri.split("?", 1)[0]).suffix.lower()
-    if suffix not in FORMATS:
-        raise DataError(f"{uri}: unsupported file type {suffix or '(none)'}; use .csv or .parquet")
-    return FORMATS[suffix]
+def _kind(uri: str, options: dict[str, Any]) -> str:
+    if not isinstance(uri, str) or not uri:
+        raise DataError(f"{uri!r}: expected a path or URL string")
+    found = kind(uri, options)
+    if found is None:
+        raise DataError(
+            f"{redact(uri)}: unsupported scheme {scheme(uri)!r} (supported: {SUPPORTED})"
+        )
+    if found != "sql" and ("table" in options or "query" in options):
+        raise DataError(f"{redact(uri)}: table= and query= apply to SQL URLs only")
+    return found
 
 
 def load(uri: str, **options: Any) -> pd.DataFrame:
-    """Read a DataFrame from a csv or parquet file at a local path or fsspec URL."""
-    import pandas as pd
+    """Read a DataFrame.
 
-    target = resolve(uri)
-    fmt = _format(target)
-    try:
-        if fmt == "csv":
-            return pd.read_csv(target, **options)
-        return pd.read_parquet(target, **options)
-    except FileNotFoundError as exc:
-        raise DataError(f"{uri}: file not found") from exc
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{uri}: cannot read: {exc}") from exc
+    Local path or `file://`, `s3://` (csv/parquet; `storage_options=` or AWS_* variables,
+    AWS_ENDPOINT_URL for MinIO), or a SQLAlchemy URL with `table=` or `query=`. Other options go
+    to pandas (`read_csv`, `read_parquet`, `read_sql_table`/`read_sql_query`).
+    """
+    found = _kind(uri, options)
+    if found == "sql":
+        from workbench.data.sql import load_sql
+
+        return load_sql(uri, options)
+    from workbench.data.files import load_local, load_object
+
+    return load_local(uri, options) if found == "local" else load_object(uri, options)
 
 
 def save(df: pd.DataFrame, uri: str, **options: Any) -> str:
-    """Write a DataFrame as csv or parquet; return the resolved URI."""
-    target = resolve(uri)
-    fmt = _format(target)
-    if "://" not in target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-    try:
-        if fmt == "csv":
-            df.to_csv(target, index=False, **options)
-        else:
-            df.to_parquet(target, **options)
-    except OSError as exc:
-        raise DataError(f"{uri}: cannot write: {exc}") from exc
-    return target
+    """Write a DataFrame (csv/parquet file, object, or SQL `table=`); return the resolved URI.
+
+    Nothing half-written: local files are renamed into place, objects uploaded in one PUT,
+    SQL written in one transaction. SQL `if_exists` defaults to pandas' "fail".
+    """
+    found = _kind(uri, options)
+    if found == "sql":
+        from workbench.data.sql import save_sql
+
+        return save_sql(df, uri, options)
+    from workbench.data.files import save_local, save_object
+
+    return save_local(df, uri, options) if found == "local" else save_object(df, uri, options)

@@ -1,14 +1,53 @@
 """All use of MLflow: tracked runs with batched logging, models, lineage, registry, promotion.
 
-The notebook API (filled in by the tracking modules):
+The notebook API:
     import workbench.tracking as wbt
     wbt.set_experiment("name")
-    with wbt.start_run(run_name="train") as run: ...
-    wbt.promote(model_name, version, metric="roc_auc", X=X_test, y=y_test)
+    with wbt.start_run(run_name="train") as run:
+        run.log_params({...}); run.log_metric("loss", 0.1, step=3)
+        info = run.log_model(model, input_example=X.head(5), register="name")
+    decision = wbt.promote("name", info.version, metric="roc_auc", X=X_test, y=y_test)
+
+`import workbench.tracking` does not import mlflow: the names below load on first use (PEP 562).
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from workbench.tracking.config import configure, experiment_artifact_location
 
-__all__ = ["configure", "experiment_artifact_location"]
+if TYPE_CHECKING:
+    from workbench.tracking.promotion import PromotionDecision, promote
+    from workbench.tracking.registry import LoggedModelInfo
+    from workbench.tracking.runs import TrackedRun, set_experiment, start_run
+
+# name -> module holding it
+_LAZY = {
+    "set_experiment": "workbench.tracking.runs",
+    "start_run": "workbench.tracking.runs",
+    "TrackedRun": "workbench.tracking.runs",
+    "LoggedModelInfo": "workbench.tracking.registry",
+    "promote": "workbench.tracking.promotion",
+    "PromotionDecision": "workbench.tracking.promotion",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'workbench.tracking' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+__all__ = [
+    "LoggedModelInfo",
+    "PromotionDecision",
+    "TrackedRun",
+    "configure",
+    "experiment_artifact_location",
+    "promote",
+    "set_experiment",
+    "start_run",
+]

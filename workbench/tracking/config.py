@@ -7,8 +7,12 @@ SQLite store and its artifacts live side by side in the project, whatever the wo
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from workbench.core.settings import Settings, settings
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 
 def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str:
@@ -48,3 +52,11 @@ def configure(experiment: str | None = None) -> str | None:
         experiment_id = found.experiment_id
     mlflow.set_experiment(experiment_id=experiment_id)
     return str(experiment_id)
+
+
+def tracking_client() -> MlflowClient:
+    """An MlflowClient on the project's store (configured on every call: cwd may have changed)."""
+    import mlflow
+
+    configure()
+    return mlflow.MlflowClient()

@@ -1,0 +1,72 @@
+"""workbench.data on local files: round trips, project-root paths, atomic writes, clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+
+import workbench.data as wbdata
+from workbench.core.errors import DataError
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"sample": ["S0001", "S0002", "S0003"], "radius": [12.5, None, 7.25], "label": [1, 0, 1]}
+    )
+
+
+@pytest.mark.parametrize("name", ["data/clean.csv", "data/clean.parquet"])
+def test_same_frame_back_from_a_local_file(project: Path, frame: pd.DataFrame, name: str) -> None:
+    written = wbdata.save(frame, name)
+    assert Path(written) == project / name
+    assert_frame_equal(wbdata.load(name), frame)
+
+
+def test_relative_paths_resolve_at_the_project_root(
+    project: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wbdata.save(frame, "data/x.csv")
+    (project / "notebooks").mkdir()
+    monkeypatch.chdir(project / "notebooks")  # where a notebook kernel runs
+    assert_frame_equal(wbdata.load("data/x.csv"), frame)
+    assert_frame_equal(wbdata.load((project / "data/x.csv").as_uri()), frame)
+
+
+def test_missing_file_names_the_uri(project: Path) -> None:
+    with pytest.raises(DataError, match=r"data/nope\.csv: file not found"):
+        wbdata.load("data/nope.csv")
+
+
+def test_unsupported_file_type(project: Path, frame: pd.DataFrame) -> None:
+    with pytest.raises(DataError, match=r"data/x\.xlsx: unsupported file type \.xlsx"):
+        wbdata.save(frame, "data/x.xlsx")
+    assert not (project / "data").exists()
+
+
+@pytest.mark.parametrize("uri", ["ftp://host/x.csv", "foo://bucket/x.csv", "http://h/x.csv"])
+def test_unsupported_scheme(project: Path, uri: str) -> None:
+    with pytest.raises(DataError, match="unsupported scheme") as info:
+        wbdata.load(uri)
+    assert uri in str(info.value)
+
+
+def test_failed_write_leaves_the_old_file_and_no_temp_file(
+    project: Path, frame: pd.DataFrame
+) -> None:
+    target = project / "data" / "clean.parquet"
+    wbdata.save(frame, "data/clean.parquet")
+    before = target.read_bytes()
+    bad = pd.DataFrame({"mixed": [1, "two", object()]})  # pyarrow cannot store this column
+    with pytest.raises(DataError, match=r"data/clean\.parquet: cannot write parquet"):
+        wbdata.save(bad, "data/clean.parquet")
+    assert target.read_bytes() == before
+    assert sorted(p.name for p in target.parent.iterdir()) == ["clean.parquet"]
+
+
+def test_table_option_on_a_file_is_an_error(project: Path) -> None:
+    with pytest.raises(DataError, match="SQL URLs only"):
+        wbdata.load("data/x.csv", table="t")

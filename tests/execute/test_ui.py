@@ -1,0 +1,76 @@
+"""`workbench ui`: a real MLflow server on 127.0.0.1 over the project's store, then stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from workbench.cli.ui import ui_command
+from workbench.core.settings import load_settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_command_points_at_the_project_store(project: Path) -> None:
+    argv = ui_command(load_settings(project), "127.0.0.1", 5123)
+    assert argv[1:4] == ["-m", "mlflow", "server"]
+    assert argv[argv.index("--backend-store-uri") + 1] == f"sqlite:///{project / 'mlflow.db'}"
+    assert argv[argv.index("--artifacts-destination") + 1] == (project / "mlartifacts").as_uri()
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    assert argv[argv.index("--port") + 1] == "5123"
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_ui_serves_the_projects_experiments(project: Path, tmp_path: Path) -> None:
+    from workbench.tracking.config import configure
+
+    configure("seen-by-the-ui")  # an experiment in the project's store before the server starts
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")}
+    log = (tmp_path / "ui.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "ui", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+        start_new_session=True,  # mlflow starts uvicorn as a child: stop the whole group
+    )
+    url = f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search?max_results=50"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    body = json.loads(response.read())
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError((tmp_path / "ui.log").read_text()[-3000:]) from None
+                time.sleep(0.3)
+        names = {e["name"] for e in body["experiments"]}
+        assert "seen-by-the-ui" in names
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        log.close()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)

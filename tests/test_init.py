@@ -1,0 +1,123 @@
+"""`workbench init`: a deterministic scaffold, written whole or not at all, whose own smoke test
+(the starter notebook as one FINISHED MLflow run) passes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from workbench.cli.main import main
+from workbench.scaffold import project_files, scaffold_project
+
+EXPECTED = {
+    ".gitignore",
+    "Makefile",
+    "README.md",
+    "environment.yml",
+    "pyproject.toml",
+    "notebooks/train.ipynb",
+    "tests/test_smoke.py",
+    "data/.gitkeep",
+    "manifests/.gitkeep",
+    "steps/.gitkeep",
+}
+
+
+def _init(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as info:
+        main(["init", *args])
+    return int(info.value.code or 0), capsys.readouterr().err
+
+
+def test_scaffold_is_deterministic_and_complete(tmp_path: Path) -> None:
+    files = project_files("churn-model")
+    assert files == project_files("churn-model")
+    assert set(files) == EXPECTED
+    assert not any(str(tmp_path) in text or "/home/" in text for text in files.values())
+    readme = files["README.md"].splitlines()
+    assert readme[:5] == ["# churn-model", "", "```bash", readme[3], readme[4]]
+    assert readme[3].startswith("make demo") and readme[4].startswith("make test")
+    pyproject = tomllib.loads(files["pyproject.toml"])
+    assert pyproject["project"]["name"] == "churn-model"
+    assert any(dep.startswith("workbench") for dep in pyproject["project"]["dependencies"])
+    assert "workbench" in pyproject["tool"]
+    pip = yaml.safe_load(files["environment.yml"])["dependencies"][-1]["pip"]
+    assert set(pyproject["project"]["dependencies"]) <= set(pip)
+    assert "\n\t$(WB) run notebooks/train.ipynb" in files["Makefile"]
+
+
+def test_starter_notebook_carries_every_tag_and_names_the_experiment() -> None:
+    nb = json.loads(project_files("churn-model")["notebooks/train.ipynb"])
+    tags = [tag for cell in nb["cells"] for tag in cell["metadata"].get("tags", [])]
+    assert {"parameters", "imports", "functions", "skip"} <= set(tags)
+    assert [t for t in tags if t.startswith("step:")] == [
+        "step:load",
+        "step:prepare",
+        "step:train",
+        "step:evaluate",
+    ]
+    parameters = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assert 'experiment = "churn-model"' in "".join(parameters["source"])
+
+
+def test_refuses_a_non_empty_folder_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "busy"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    code, err = _init([str(target)], capsys)
+    assert code != 0 and "not empty" in err and str(target) in err
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]  # no staging folder left
+
+
+def test_force_adds_the_scaffold_and_keeps_other_files(tmp_path: Path) -> None:
+    target = tmp_path / "busy"
+    (target / "notebooks").mkdir(parents=True)
+    (target / "notes.txt").write_text("mine")
+    (target / "README.md").write_text("old")
+    scaffold_project(target, force=True)
+    assert (target / "notes.txt").read_text() == "mine"
+    assert (target / "README.md").read_text().startswith("# busy")
+    assert {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()} == (
+        EXPECTED | {"notes.txt"}
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]
+
+
+def test_a_name_that_cannot_be_a_project_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, err = _init([str(tmp_path / "x"), "--name", "42"], capsys)
+    assert code != 0 and "'42' cannot be a project name" in err
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_scaffold_passes_its_own_smoke_test(tmp_path: Path) -> None:
+    target = tmp_path / "fresh"
+    code = subprocess.run(
+        [sys.executable, "-m", "workbench", "init", str(target)], capture_output=True, text=True
+    )
+    assert code.returncode == 0, code.stderr
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=target,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "2 passed" in done.stdout
+    # the smoke test used a throw-away store: the new project itself stays clean
+    assert not (target / "mlflow.db").exists() and not (target / ".workbench").exists()

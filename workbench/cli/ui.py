@@ -1,0 +1,67 @@
+"""`workbench ui`: the MLflow UI against the project's tracking store and artifact folder.
+
+The process replaces itself with `python -m mlflow server` (exec), so stopping `workbench ui`
+stops the server and no extra parent process is left in between.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from workbench.core.settings import Settings, settings
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _as_uri(location: str) -> str:
+    return location if "://" in location else Path(location).as_uri()
+
+
+def ui_command(cfg: Settings, host: str, port: int) -> list[str]:
+    """The `mlflow server` command line for these settings (pure, so it can be tested)."""
+    return [
+        sys.executable,
+        "-m",
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        cfg.tracking_uri,
+        "--registry-store-uri",
+        cfg.registry_uri,
+        # artifacts of experiments created in the UI land beside the ones the CLI creates
+        "--artifacts-destination",
+        _as_uri(cfg.artifact_root),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
+
+
+@click.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to bind; the UI has no login, so keep it on loopback unless you mean it.",
+)
+def command(port: int, host: str) -> None:
+    """Start the MLflow UI on 127.0.0.1 against the project's tracking store."""
+    cfg = settings()
+    if host not in LOOPBACK:
+        click.echo(
+            f"warning: binding {host}: anyone who can reach it can read and edit runs", err=True
+        )
+    click.echo(f"MLflow UI on http://{host}:{port}  (store: {cfg.tracking_uri})", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(cfg.root)
+    argv = ui_command(cfg, host, port)
+    os.execv(argv[0], argv)

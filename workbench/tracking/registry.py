@@ -1,0 +1,216 @@
+"""Models in MLflow's registry and the workbench model store, kept in step.
+
+A registered version gets its cloudpickle written to the model store
+(`<store>/<NAME>/<VERSION>/model.pkl`) and two model-version tags: `workbench.sha256` (the file's
+digest) and `workbench.model_store_uri` (its path). Serving and the pipeline runner rely on those
+two tags (workbench.models.store.SHA256_TAG / STORE_URI_TAG); their names must not change.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from workbench.core.errors import WorkbenchError
+from workbench.core.settings import settings
+from workbench.models.store import SHA256_TAG, STORE_URI_TAG, load_model_file, write_model_file
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+    from mlflow.entities.model_registry import ModelVersion
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoggedModelInfo:
+    """What `TrackedRun.log_model` produced. `version` and the store fields are None unregistered."""
+
+    model_uri: str
+    run_id: str
+    name: str | None = None
+    version: int | None = None
+    sha256: str | None = None
+    store_path: str | None = None
+
+
+def _signature(model: Any, input_example: Any) -> Any:
+    """The signature MLflow would show, inferred from the example and the model's predictions."""
+    from mlflow.models import infer_signature
+
+    try:
+        return infer_signature(input_example, model.predict(input_example))
+    except Exception as exc:  # the model's own error on its example: say which step failed
+        raise WorkbenchError(
+            f"log_model: the model cannot predict on its input_example: {exc}"
+        ) from exc
+
+
+@lru_cache(maxsize=1)
+def _distributions() -> dict[str, list[str]]:
+    from importlib.metadata import packages_distributions
+
+    return dict(packages_distributions())
+
+
+def _estimator_types(model: Any) -> set[type]:
+    """The classes in a fitted estimator's parameter tree (pipeline steps, wrapped models)."""
+    seen: set[type] = set()
+    stack = [model]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, list | tuple):  # Pipeline.steps, ColumnTransformer.transformers
+            stack.extend(obj)
+            continue
+        if type(obj) in seen or not hasattr(obj, "get_params"):
+            continue
+        seen.add(type(obj))
+        try:
+            stack.extend(obj.get_params(deep=False).values())
+        except Exception:  # get_params of a non-sklearn object: its own type is enough
+            continue
+    return seen
+
+
+def model_requirements(model: Any) -> list[str]:
+    """Pinned requirements of a model: scikit-learn, cloudpickle and the packages of its classes.
+
+    MLflow's own inference starts a subprocess that re-imports the model (about 2.5 s per
+    log_model here); the classes in the estimator tree name the same packages in milliseconds.
+    Classes defined in a notebook are pickled by value by cloudpickle and need no package.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    names = {"scikit-learn", "cloudpickle"}
+    dists = _distributions()
+    for cls in _estimator_types(model):
+        names.update(dists.get(cls.__module__.partition(".")[0], []))
+    pins = []
+    for name in sorted(names):
+        try:
+            pins.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return pins
+
+
+def log_sklearn_model(
+    model: Any,
+    run_id: str,
+    name: str = "model",
+    *,
+    input_example: Any = None,
+    signature: Any = None,
+    register: str | None = None,
+) -> LoggedModelInfo:
+    """Log a fitted scikit-learn model into the active run `run_id`; optionally register it."""
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    if not callable(getattr(model, "predict", None)):
+        raise WorkbenchError(
+            f"log_model: {type(model).__name__} has no predict(); expected a fitted "
+            "scikit-learn estimator or pipeline"
+        )
+    if signature is None and input_example is not None:
+        signature = _signature(model, input_example)
+    try:
+        # cloudpickle, not MLflow 3's default skops: skops refuses forests, trees and pipelines
+        # unless every type is listed in skops_trusted_types. Loading a pickle runs code, but
+        # every model file workbench loads is first checked against the sha256 recorded at
+        # registration (workbench.models.load_model_file), which is the trust boundary we need.
+        info = mlflow.sklearn.log_model(
+            model,
+            name=name,
+            signature=signature,
+            input_example=input_example,
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            registered_model_name=register,
+            pip_requirements=model_requirements(model),
+        )
+    except MlflowException as exc:
+        target = f" as {register!r}" if register else ""
+        raise WorkbenchError(
+            f"run {run_id}: logging model {name!r}{target} failed: {exc.message}"
+        ) from exc
+    if register is None:
+        return LoggedModelInfo(model_uri=info.model_uri, run_id=run_id)
+    version = int(info.registered_model_version)
+    path, sha = _store_version(model, register, version, run_id)
+    return LoggedModelInfo(
+        model_uri=info.model_uri,
+        run_id=run_id,
+        name=register,
+        version=version,
+        sha256=sha,
+        store_path=path,
+    )
+
+
+def _store_version(model: Any, name: str, version: int, run_id: str) -> tuple[str, str]:
+    """Write the model-store file and tag the version; undo the registration if that fails."""
+    import mlflow
+
+    client = mlflow.MlflowClient()
+    try:
+        path, sha = write_model_file(
+            model, settings().model_store, name, version, extra={"run_id": run_id}
+        )
+        client.set_model_version_tag(name, str(version), SHA256_TAG, sha)
+        client.set_model_version_tag(name, str(version), STORE_URI_TAG, path)
+    except Exception:
+        # a version without its verified file cannot be served or promoted: leave none behind
+        client.delete_model_version(name, str(version))
+        raise
+    return path, sha
+
+
+def get_version(client: MlflowClient, name: str, version: int | str | None) -> ModelVersion:
+    """One registered version (the highest when `version` is None); WorkbenchError naming it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        client.get_registered_model(name)
+    except MlflowException:
+        raise WorkbenchError(f"model {name!r} is not registered") from None
+    if version is None:
+        found = client.search_model_versions(f"name = '{name}'")
+        if not found:
+            raise WorkbenchError(f"model {name!r} has no versions")
+        return max(found, key=lambda mv: int(mv.version))
+    try:
+        return client.get_model_version(name, str(version))
+    except MlflowException:
+        raise WorkbenchError(f"model {name!r} has no version {version}") from None
+
+
+def get_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    """The version holding `alias`, or None when no version holds it."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def load_version_model(mv: ModelVersion) -> Any:
+    """The fitted model of a version: the model-store file, verified against its sha256 tag.
+
+    Versions registered outside workbench carry no sha256 tag; only those fall back to MLflow's
+    own artifact. A tagged version whose file is missing or altered is an error, never a fallback.
+    """
+    tags = dict(mv.tags or {})
+    if SHA256_TAG in tags and STORE_URI_TAG in tags:
+        return load_model_file(tags[STORE_URI_TAG], tags[SHA256_TAG])
+    import mlflow.sklearn
+
+    log.warning(
+        "model %s version %s has no %s tag (registered outside workbench); loading MLflow's copy",
+        mv.name,
+        mv.version,
+        SHA256_TAG,
+    )
+    return mlflow.sklearn.load_model(f"models:/{mv.name}/{mv.version}")
