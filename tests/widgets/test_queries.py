@@ -67,13 +67,15 @@ def test_top_k_order_matches_mlflow(in_store: Store, order: SortKey, mlflow_orde
 
 
 def test_rows_hold_params_latest_metrics_and_selected_tags(in_store: Store) -> None:
-    source = open_run_source("wb-a")
-    record = next(r for r in source.search("").records if r.name == "a03")
-    run = MlflowClient().get_run(in_store.runs["a03"])
-    assert record.params == run.data.params
-    assert record.metrics == run.data.metrics
-    assert record.status == "FINISHED" and record.experiment_id == in_store.experiment_ids["wb-a"]
-    assert CELL_TAG not in record.tags  # long tags are read only for the diff
+    records = {r.name: r for r in open_run_source(["wb-a", "wb-b"]).search("").records}
+    for name in ("a03", "b1"):
+        run = MlflowClient().get_run(in_store.runs[name])
+        assert records[name].params == run.data.params
+        assert records[name].metrics == run.data.metrics
+        assert records[name].status == "FINISHED"
+        assert records[name].experiment_id == run.info.experiment_id
+    assert CELL_TAG in MlflowClient().get_run(in_store.runs["b1"]).data.tags
+    assert CELL_TAG not in records["b1"].tags  # long tags are read only for the diff
 
 
 def test_keys_are_the_union_over_the_experiments(in_store: Store) -> None:
@@ -151,3 +153,4 @@ def test_champion_and_run_details(in_store: Store) -> None:
     assert [name for name, _ in details.datasets] == ["train"]
     assert details.params["C"] == "0.1" and not math.isnan(details.metrics["acc"])
     assert run_details(in_store.runs["a03"]).cell_source is None
+    assert run_details(in_store.runs["b1"]).cell_source == "old = True\nclf.fit(X, y)\n"

@@ -95,8 +95,10 @@ def populate(root: Path) -> Store:
             {"acc": [0.5 + 0.1 * i]},
         )
     # cell source and a dataset on two runs, for the diff view
+    # where workbench.tracking keeps the executing cell: an artifact per cell
     for name, source in (("a01", "C = 0.1\nclf.fit(X, y)\n"), ("a02", "C = 1.0\nclf.fit(X, y)\n")):
-        client.set_tag(store.runs[name], CELL_TAG, source)
+        client.log_text(store.runs[name], source, "workbench/cells/cell_3.py")
+    client.set_tag(store.runs["b1"], CELL_TAG, "old = True\nclf.fit(X, y)\n")  # older runs: a tag
     import pandas as pd
 
     configure("wb-a")  # start_run wants the run's experiment active

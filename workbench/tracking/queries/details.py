@@ -10,7 +10,6 @@ from workbench.tracking.queries.types import RunDetails
 
 # Where the tracking engineer may record the executing cell's source (tag keys, artifact names).
 CELL_SOURCE_TAGS = ("workbench.cell_source", "workbench.cell.source", "workbench.source.cell")
-CELL_SOURCE_ARTIFACT_HINTS = ("cell", "source")
 
 
 def champion_runs(run_ids: Iterable[str], alias: str = "champion") -> dict[str, list[str]]:
@@ -64,38 +63,32 @@ def run_details(run_id: str) -> RunDetails:
 
 
 def _cell_source(client: Any, run_id: str, tags: dict[str, str]) -> str | None:
-    """The notebook cell that produced the run: a known tag, else a small text artifact."""
+    """The notebook cell(s) that logged to the run: `workbench.tracking` saves each as the
+    artifact workbench/cells/cell_<execution count>.py; older runs may carry a tag instead."""
+    from workbench.tracking.context import CELL_ARTIFACT_DIR
+
+    try:
+        cells = [a.path for a in client.list_artifacts(run_id, CELL_ARTIFACT_DIR) if not a.is_dir]
+    except Exception:  # an unreachable artifact store must not break the rest of the diff
+        cells = []
+    if cells:
+        import mlflow.artifacts
+
+        def count(path: str) -> int:
+            digits = "".join(ch for ch in path.rsplit("/", 1)[-1] if ch.isdigit())
+            return int(digits or 0)
+
+        parts = []
+        for path in sorted(cells, key=count):
+            try:
+                text = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
+            except Exception:
+                continue
+            # a run reopened by a later cell has several: show them in execution order
+            parts.append(text if len(cells) == 1 else f"# In[{count(path)}]\n{text}")
+        if parts:
+            return "\n".join(parts)
     for key in CELL_SOURCE_TAGS:
         if tags.get(key):
             return tags[key]
-    for key, value in sorted(tags.items()):
-        if "cell" in key.lower() and ("source" in key.lower() or "code" in key.lower()):
-            return value
-    try:
-        candidates = _artifact_paths(client, run_id)
-    except Exception:  # any store error: the diff still shows everything else
-        return None
-    for path in candidates:
-        lower = path.lower()
-        if lower.endswith((".py", ".txt")) and any(h in lower for h in CELL_SOURCE_ARTIFACT_HINTS):
-            try:
-                import mlflow.artifacts
-
-                text: str = mlflow.artifacts.load_text(f"runs:/{run_id}/{path}")
-                return text
-            except Exception:
-                return None
     return None
-
-
-def _artifact_paths(client: Any, run_id: str, depth: int = 2) -> list[str]:
-    paths: list[str] = []
-    pending: list[tuple[str | None, int]] = [(None, 0)]
-    while pending:
-        folder, level = pending.pop()
-        for info in client.list_artifacts(run_id, folder):
-            if info.is_dir and level + 1 < depth:
-                pending.append((info.path, level + 1))
-            elif not info.is_dir and (info.file_size or 0) < 200_000:
-                paths.append(info.path)
-    return sorted(paths)
