@@ -63,7 +63,7 @@ def compare(
     from workbench.tracking.queries import open_run_source
     from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
 
-    filters = [filter] if filter else []
+    filters: list[str] = []  # added for a study; the user's own filter stays in the box
     info = None
     experiments: list[str] | None = None
     if experiment is not None:
@@ -84,7 +84,8 @@ def compare(
     state = CompareState(
         source,
         metric=metric,
-        filter_string=" AND ".join(filters),  # MLflow's syntax has AND only
+        filter_string=filter or "",
+        base_filter=" AND ".join(filters),  # MLflow's syntax has AND only
         run_ids=runs,
         max_runs=max_runs,
         page_size=page_size,

@@ -48,6 +48,7 @@ class CompareState:
         *,
         metric: str | None = None,
         filter_string: str = "",
+        base_filter: str = "",
         run_ids: Sequence[str] | None = None,
         max_runs: int = 2000,
         page_size: int = 50,
@@ -69,6 +70,7 @@ class CompareState:
         self._champions_fn = champions
         self.run_ids = list(run_ids) if run_ids else None
         self.filter_string = filter_string
+        self.base_filter = base_filter  # terms the caller adds (a study's), not shown in the box
         self.params, self.metrics = source.keys()
         if metric is None:
             metric = study.metric if study and study.metric in self.metrics else None
@@ -95,7 +97,7 @@ class CompareState:
 
     # ---- loading -------------------------------------------------------------------------
     def _effective_filter(self) -> str:
-        terms = [self.filter_string.strip()] if self.filter_string.strip() else []
+        terms = [t.strip() for t in (self.base_filter, self.filter_string) if t.strip()]
         if self.run_ids:
             quoted = ", ".join(f"'{r}'" for r in self.run_ids)
             terms.append(f"attributes.run_id IN ({quoted})")
@@ -112,10 +114,21 @@ class CompareState:
         """(Re)load the top `max_runs` matching runs, sorted by the current column in SQL."""
         page = self.source.search(self._effective_filter(), self._server_order(), self.max_runs)
         self.records, self.total = page.records, page.total
+        self._columns_from_records()
         self._watermark = page.fetched_at_ms
         self._invalidate()
         self.page = 0
         self._load_champions()
+
+    def _columns_from_records(self) -> None:
+        """Columns are the params and metrics of the loaded runs, not of the whole store:
+        a study's parent run or another experiment's settings would only add empty columns."""
+        if not self.records:
+            return
+        params = {k for r in self.records for k in r.params}
+        metrics = {k for r in self.records for k in r.metrics}
+        self.params = sorted(params)
+        self.metrics = sorted(metrics | ({self.metric} if self.metric else set()))
 
     def _load_champions(self) -> None:
         if self._champions_fn is None:
@@ -151,6 +164,7 @@ class CompareState:
         self._invalidate()
         if len(self.records) > self.max_runs:  # keep the top max_runs by the current order
             self.records = self._trim(self.records)
+        self._columns_from_records()
         if changes.records or changes.removed:
             self._load_champions()
         return len(changes.records) + len(changes.removed)

@@ -203,6 +203,16 @@ def run_url(base_url: str, experiment_id: str, run_id: str) -> str:
     return f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
+def format_param(raw: str) -> str:
+    """Long floats (0.0745934328572655, from a sampler) shortened for the table; text as is."""
+    if len(raw) <= 8:
+        return raw
+    try:
+        return f"{float(raw):.4g}"
+    except ValueError:
+        return raw
+
+
 def format_value(value: float | None) -> str:
     if value is None:
         return ""
@@ -217,7 +227,7 @@ def render_table_html(model: TableModel, base_url: str = "http://127.0.0.1:5000"
     head = []
     for col in model.columns:
         label = col.key if col.kind != "attribute" else col.key.replace("_", " ")
-        style = "text-align:left;padding:2px 6px;border-bottom:1px solid #999"
+        style = "text-align:left;padding:2px 6px;border-bottom:1px solid #999;white-space:nowrap"
         if col.kind == "param" and col.key in model.differing:
             style += ";" + DIFF_STYLE
         if col.id == model.sort:
@@ -230,7 +240,7 @@ def render_table_html(model: TableModel, base_url: str = "http://127.0.0.1:5000"
     for row in model.rows:
         cells = []
         for col in model.columns:
-            style = "padding:2px 6px"
+            style = "padding:2px 6px;white-space:nowrap"
             css = ""
             if col.kind == "attribute":
                 if col.key == "run":
@@ -247,7 +257,9 @@ def render_table_html(model: TableModel, base_url: str = "http://127.0.0.1:5000"
                 else:
                     text = e(_time(row.start_time))
             elif col.kind == "param":
-                text = e(row.params.get(col.key, ""))
+                raw = row.params.get(col.key, "")
+                short = format_param(raw)
+                text = e(short) if short == raw else f'<span title="{e(raw)}">{e(short)}</span>'
                 if col.key in model.differing:
                     css, style = ' class="wb-diff"', style + ";" + DIFF_STYLE
             else:
@@ -266,10 +278,11 @@ def render_table_html(model: TableModel, base_url: str = "http://127.0.0.1:5000"
         f"page {model.page + 1} of {model.pages}"
     )
     return (
+        '<div style="overflow-x:auto;max-width:100%">'
         f'<table class="wb-runs" data-metric="{e(model.metric)}" data-summary="{e(model.summary)}" '
         f'data-sort="{e(model.sort)}" style="border-collapse:collapse;font-size:12px">'
         f'<caption style="text-align:left;caption-side:top;padding:2px 6px">{caption}</caption>'
-        f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
     )
 
 

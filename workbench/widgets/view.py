@@ -218,6 +218,18 @@ class CompareView(W.VBox):
         s = self.state
         self._syncing = True  # reflect the state in controls without re-triggering actions
         try:
+            # the loaded runs decide the columns: offer exactly those
+            if tuple(self.metric_control.options) != tuple(s.metrics):
+                self.metric_control.options = s.metrics
+            options = self._sort_options()
+            if tuple(self.sort_control.options) != tuple(options):
+                self.sort_control.options = options
+            if tuple(self.scatter_param.options) != tuple(s.params):
+                current = self.scatter_param.value
+                self.scatter_param.options = s.params
+                self.scatter_param.value = (
+                    current if current in s.params else (s.params[0] if s.params else None)
+                )
             self.metric_control.value = s.metric or None
             self.sort_control.value = s.sort
             self.ascending_control.value = s.ascending
