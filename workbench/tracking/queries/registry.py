@@ -39,10 +39,36 @@ def run_model_uri(run_id: str) -> str:
 
 
 def register_run_model(run_id: str, name: str) -> str:
-    """Register the run's model under `name`; return the new version number."""
+    """Register the run's model under `name`; return the new version number.
+
+    Like a model registered by `run.log_model(register=...)`, a scikit-learn model also gets
+    its file in the project's model store and the file's sha256 on the version, so the
+    promotion gate and serving load the verified copy.
+    """
     import mlflow
 
     if not name:
         raise WorkbenchError("model name: required to register a run's model")
-    version = mlflow.register_model(run_model_uri(run_id), name)
-    return str(version.version)
+    uri = run_model_uri(run_id)
+    version = str(mlflow.register_model(uri, name).version)
+    _store_file(uri, name, version, run_id)
+    return version
+
+
+def _store_file(uri: str, name: str, version: str, run_id: str) -> None:
+    import mlflow
+    import mlflow.sklearn
+
+    from workbench.core.settings import settings
+    from workbench.models.store import SHA256_TAG, STORE_URI_TAG, write_model_file
+
+    try:
+        model = mlflow.sklearn.load_model(uri)
+    except Exception:  # not a scikit-learn model: the gate falls back to MLflow's own copy
+        return
+    path, sha = write_model_file(
+        model, settings().model_store, name, version, extra={"run_id": run_id}
+    )
+    client = mlflow.MlflowClient()
+    client.set_model_version_tag(name, version, SHA256_TAG, sha)
+    client.set_model_version_tag(name, version, STORE_URI_TAG, path)
