@@ -39,6 +39,7 @@ def trial_runs(study: optuna.Study) -> list:
     return MlflowClient().search_runs([exp], study_filter(study.study_name), max_results=1000)
 
 
+@pytest.mark.slow
 def test_tracks_parent_and_nested_trial_runs(tproject: Path) -> None:
     sampler = optuna.samplers.RandomSampler(seed=3)
     study = workbench.tune(

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from widgets_store import Store, _isolate, make_project, populate
 
 
 @pytest.fixture(scope="session")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = make_project(tmp_path_factory.mktemp("wbstore") / "proj")
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp:  # only while building: no cwd leaks to other tests
         _isolate(mp, root)
-        yield populate(root)
+        return populate(root)
 
 
 @pytest.fixture

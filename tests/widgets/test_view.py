@@ -12,7 +12,7 @@ from widgets_store import Store, log_run
 
 import workbench
 from workbench.core.errors import WorkbenchError
-from workbench.tracking.config import configure
+from workbench.tracking.tuning_runs import get_or_create_experiment
 
 
 def row_names(view) -> list[str]:
@@ -169,7 +169,7 @@ def test_register_and_promote_uses_the_gate_and_shows_the_decision(view, in_stor
 
 
 def test_refresh_fetches_new_runs(in_store: Store) -> None:
-    exp = configure("wb-refresh")
+    exp = get_or_create_experiment("wb-refresh")
     client = MlflowClient()
     log_run(client, exp, "r0", {"C": 1}, {"acc": [0.5]})
     view = workbench.compare("wb-refresh", metric="acc")

@@ -66,12 +66,12 @@ def populate(root: Path) -> Store:
     from mlflow import MlflowClient
 
     from workbench.tracking.config import configure
+    from workbench.tracking.tuning_runs import get_or_create_experiment
 
     configure()
     client = MlflowClient()
-    ids = {}
-    for name in ("wb-a", "wb-b"):
-        ids[name] = configure(name)
+    # created without making them active: the fluent API's global state stays untouched
+    ids = {name: get_or_create_experiment(name) for name in ("wb-a", "wb-b")}
     store = Store(root, ids)
     for i in range(24):
         c = [0.01, 0.1, 1.0, 10.0][i % 4]
@@ -100,12 +100,13 @@ def populate(root: Path) -> Store:
         client.log_text(store.runs[name], source, "workbench/cells/cell_3.py")
     client.set_tag(store.runs["b1"], CELL_TAG, "old = True\nclf.fit(X, y)\n")  # older runs: a tag
     import pandas as pd
+    from mlflow.entities import DatasetInput, InputTag
 
-    configure("wb-a")  # start_run wants the run's experiment active
-    with mlflow.start_run(run_id=store.runs["a01"]):
-        mlflow.log_input(
-            mlflow.data.from_pandas(pd.DataFrame({"x": [1, 2]}), name="train"), "training"
-        )
+    dataset = mlflow.data.from_pandas(pd.DataFrame({"x": [1.0, 2.0]}), name="train")
+    context = InputTag("mlflow.data.context", "training")
+    client.log_inputs(
+        store.runs["a01"], datasets=[DatasetInput(dataset._to_mlflow_entity(), [context])]
+    )
     client.create_registered_model("clf")
     version = client.create_model_version(
         "clf", source=f"runs:/{store.runs['a05']}/model", run_id=store.runs["a05"]
