@@ -172,3 +172,11 @@ def test_two_processes_share_one_study(tproject: Path, tmp_path: Path) -> None:
     assert sorted(int(r.data.tags["optuna.trial_number"]) for r in runs) == list(range(30))
     parents = {r.data.tags["mlflow.parentRunId"] for r in runs}
     assert parents == {study.user_attrs["workbench.mlflow_run_id"]}
+
+
+def test_parallel_threads_record_every_trial(tproject: Path) -> None:
+    study = workbench.tune(
+        objective, SPACE, n_trials=12, n_jobs=3, storage="memory", study_name="threads"
+    )
+    numbers = sorted(int(r.data.tags["optuna.trial_number"]) for r in trial_runs(study))
+    assert numbers == list(range(12))

@@ -202,3 +202,11 @@ def test_import_workbench_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_runs_argument_restricts_the_table(in_store: Store) -> None:
+    wanted = [in_store.runs["a03"], in_store.runs["b1"]]
+    view = workbench.compare(["wb-a", "wb-b"], metric="acc", runs=wanted)
+    assert sorted(row_names(view)) == ["a03", "b1"]
+    view.filter_control.value = "params.C = '1.0'"  # combined with the run ids
+    assert row_names(view) == ["b1"]
