@@ -11,7 +11,7 @@ SHARED ?= ../shared
 NOTEBOOK := notebooks/train.ipynb
 PIPELINE := train
 
-.PHONY: demo test install system-deps lint typecheck drift manifests checkov pytest clean
+.PHONY: demo test install tools system-deps lint typecheck drift manifests checkov pytest clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -30,6 +30,8 @@ system-deps:
 demo: install
 	$(WB) demo-data
 	$(WB) run $(NOTEBOOK)
+	$(WB) productionize $(NOTEBOOK)
+	$(WB) pipeline run $(PIPELINE) --lineage wait
 	@echo
 	@echo "Done. Look next:  $(WB) ui   (MLflow UI on http://127.0.0.1:5000)"
 
@@ -40,10 +42,30 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy workbench
 
-pytest: install system-deps
-	$(VENV)/bin/pytest
+# checkov pins many packages of its own: it lives in a separate virtual environment.
+CHECKOV_VERSION := 3.3.30
+$(TOOLS)/bin/checkov:
+	test -x $(TOOLS)/bin/python || python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install -q 'checkov==$(CHECKOV_VERSION)'
 
-test: lint typecheck pytest
+tools: $(TOOLS)/bin/checkov
+
+# Offline manifest checks: official schemas + lint, every overlay built by kustomize, checkov.
+manifests: install
+	$(PY) $(SHARED)/tools/validate_manifests.py manifests --kustomize -q
+	@for o in manifests/*/overlays/*/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
+
+checkov: $(TOOLS)/bin/checkov
+	$(TOOLS)/bin/checkov -d manifests --framework kubernetes argo_workflows --skip-download --compact --quiet
+
+# Generated files (steps/, tests/steps/, manifests/) must equal what the notebooks generate.
+drift: install
+	$(WB) productionize $(NOTEBOOK) --check
+
+pytest: install system-deps $(TOOLS)/bin/checkov
+	WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest
+
+test: lint typecheck drift manifests checkov pytest
 
 clean:
 	rm -rf .workbench mlruns mlartifacts mlflow.db models

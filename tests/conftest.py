@@ -23,33 +23,58 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+_ISOLATED_ENV = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_REGISTRY_URI",
+    "MLFLOW_RUN_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_EXPERIMENT_ID",
+    "WORKBENCH_PROJECT",
+    "WORKBENCH_NOTEBOOK",
+    "WORKBENCH_ARTIFACT_STORE",
+    "WORKBENCH_CACHE_DIR",
+    "WORKBENCH_MODEL_STORE",
+    "WORKBENCH_DATA_DIR",
+)
+
+
+def _reset_mlflow_globals() -> None:
+    """In-process MLflow keeps the tracking URI, registry URI and active experiment in module
+    globals; reset them so one test's store never leaks into the next."""
+    if "mlflow" not in sys.modules:
+        return
+    import mlflow
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    tracking_utils._tracking_uri = None
+    registry_utils._registry_uri = None
+    fluent._active_experiment_id = None
+
+
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh project folder (pyproject.toml only) as the working directory.
 
     Tracking goes to `<project>/mlflow.db` through the embedded default; no variable leaks in
-    from the developer's shell.
+    from the developer's shell, and none set during the test (MLflow's set_tracking_uri writes
+    os.environ) leaks out to the next test.
     """
     root = tmp_path / "proj"
     root.mkdir()
     (root / "pyproject.toml").write_text(
         '[project]\nname = "proj"\nversion = "0"\n\n[tool.workbench]\n'
     )
-    for var in (
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_REGISTRY_URI",
-        "MLFLOW_RUN_ID",
-        "MLFLOW_EXPERIMENT_NAME",
-        "MLFLOW_EXPERIMENT_ID",
-        "WORKBENCH_PROJECT",
-        "WORKBENCH_ARTIFACT_STORE",
-        "WORKBENCH_CACHE_DIR",
-        "WORKBENCH_MODEL_STORE",
-        "WORKBENCH_DATA_DIR",
-    ):
-        monkeypatch.delenv(var, raising=False)
+    for var in _ISOLATED_ENV:
+        monkeypatch.setenv(var, "")  # records the original value (or its absence) for undo
+        monkeypatch.delenv(var)
+    _reset_mlflow_globals()
     monkeypatch.chdir(root)
-    return root
+    yield root
+    _reset_mlflow_globals()
 
 
 @dataclass(frozen=True)

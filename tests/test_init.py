@@ -121,3 +121,17 @@ def test_scaffold_passes_its_own_smoke_test(tmp_path: Path) -> None:
     assert "2 passed" in done.stdout
     # the smoke test used a throw-away store: the new project itself stays clean
     assert not (target / "mlflow.db").exists() and not (target / ".workbench").exists()
+
+
+def test_init_into_the_empty_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    here = tmp_path / "ml-project"
+    here.mkdir()
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    code, _ = _init(["."], capsys)
+    assert code == 0
+    assert here.stat().st_ino == inode  # the folder itself was kept, not replaced
+    assert (here / "README.md").read_text().startswith("# ml-project")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ml-project"]

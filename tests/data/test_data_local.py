@@ -70,3 +70,11 @@ def test_failed_write_leaves_the_old_file_and_no_temp_file(
 def test_table_option_on_a_file_is_an_error(project: Path) -> None:
     with pytest.raises(DataError, match="SQL URLs only"):
         wbdata.load("data/x.csv", table="t")
+
+
+def test_memory_filesystem_round_trip_and_missing_object(frame: pd.DataFrame) -> None:
+    # fsspec's in-memory store: the object-storage code path without a server
+    wbdata.save(frame, "memory://wb-test/frame.parquet")
+    assert_frame_equal(wbdata.load("memory://wb-test/frame.parquet"), frame)
+    with pytest.raises(DataError, match=r"memory://wb-test/absent\.csv: file not found"):
+        wbdata.load("memory://wb-test/absent.csv")

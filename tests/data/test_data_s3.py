@@ -124,3 +124,9 @@ def test_bad_credentials_are_one_clear_error_without_the_secret(
             wbdata.save(frame, "s3://locked/x.csv", storage_options=options)
     assert secret not in str(info.value)
     assert "AKIANOTAREALKEY" not in str(info.value)
+
+
+def test_unknown_storage_option_is_a_data_error(s3_env: object) -> None:
+    with pytest.raises(DataError, match=r"s3://b/x\.csv: bad storage_options") as info:
+        wbdata.load("s3://b/x.csv", storage_options={"secret": "Zq-hidden", "no_such_option": 1})
+    assert "Zq-hidden" not in str(info.value)

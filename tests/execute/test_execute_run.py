@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from probe_notebooks import write_probe
+from probe_notebooks import isolate_mlflow, write_probe
 
 from workbench.cli.main import main
 
@@ -122,6 +122,15 @@ def test_failing_cell_gives_exit_1_a_failed_run_and_the_executed_notebook(
     assert (root / "out" / "failed.ipynb").is_file()
 
 
+@pytest.fixture(autouse=True)
+def _keep_jsonschema_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command skips an optional import process-wide; not in the shared test process."""
+    from workbench.execute import lean
+
+    monkeypatch.setattr(lean, "skip_slow_optional_imports", lambda: None)
+    isolate_mlflow(monkeypatch)
+
+
 def _cli_exit(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
     with pytest.raises(SystemExit) as info:
         main(["run", *args])
@@ -194,3 +203,19 @@ def test_uninstalled_kernel_exits_2_listing_the_installed_ones(
     code, err = _cli_exit(["probe.ipynb"], capsys)
     assert code == 2
     assert "kernel 'no-such-kernel' is not installed (installed:" in err and "python3" in err
+
+
+@pytest.mark.parametrize(
+    "uri", ["http://bob:pw-Secret9@127.0.0.1:9", "postgresql://bob:pw-Secret9@127.0.0.1:9/mlflow"]
+)
+def test_unreachable_tracking_store_is_one_error_without_the_password(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, uri: str
+) -> None:
+    write_probe(project / "notebooks" / "probe.ipynb")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    code, err = _cli_exit(["notebooks/probe.ipynb"], capsys)
+    assert code == 1
+    assert "MLflow tracking store" in err and "bob:***@127.0.0.1:9" in err
+    assert "pw-Secret9" not in err and "Traceback" not in err

@@ -13,9 +13,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from probe_notebooks import isolate_mlflow
 
 from workbench.cli.ui import ui_command
 from workbench.core.settings import load_settings
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch) -> None:
+    isolate_mlflow(monkeypatch)
 
 
 def _free_port() -> int:
@@ -74,3 +80,16 @@ def test_ui_serves_the_projects_experiments(project: Path, tmp_path: Path) -> No
         log.close()
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_a_taken_port_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from workbench.cli.main import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(SystemExit) as info:
+            main(["ui", "--port", str(port)])
+    assert info.value.code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err

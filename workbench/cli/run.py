@@ -64,6 +64,7 @@ def command(
         output=output,
         cwd=cwd,
         experiment=experiment,
+        announce=lambda line: click.echo(line, err=True),
     )
     click.echo(f"run {result.run_id} FINISHED (experiment {result.experiment!r})")
     click.echo(f"executed notebook: {result.output}")

@@ -7,11 +7,13 @@ stops the server and no extra parent process is left in between.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
 import click
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.settings import Settings, settings
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -44,6 +46,20 @@ def ui_command(cfg: Settings, host: str, port: int) -> list[str]:
     ]
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Fail before starting MLflow (which takes seconds to import) when the port is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        # as uvicorn does: a port in TIME_WAIT is usable, only a live listener is a clash
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise WorkbenchError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port"
+            ) from exc
+
+
 @click.command()
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
 @click.option(
@@ -55,6 +71,7 @@ def ui_command(cfg: Settings, host: str, port: int) -> list[str]:
 def command(port: int, host: str) -> None:
     """Start the MLflow UI on 127.0.0.1 against the project's tracking store."""
     cfg = settings()
+    check_port_free(host, port)
     if host not in LOOPBACK:
         click.echo(
             f"warning: binding {host}: anyone who can reach it can read and edit runs", err=True

@@ -75,7 +75,7 @@ def save_local(df: pd.DataFrame, uri: str, options: Mapping[str, Any]) -> str:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, TypeError) as exc:
         raise DataError(f"{uri}: cannot write {fmt}: {redact(str(exc))}") from exc
     return str(path)
 
@@ -105,6 +105,10 @@ def _filesystem(uri: str, opts: Mapping[str, Any]) -> Any:
         raise DataError(
             f"{redact(uri)}: {protocol}:// needs {package}: pip install {package}"
         ) from exc
+    except (TypeError, ValueError) as exc:  # an option the filesystem does not take
+        raise DataError(
+            f"{redact(uri, opts)}: bad storage_options: {redact(str(exc), opts)}"
+        ) from exc
     # fsspec shares instances per option set; a listing cached by an earlier call must not hide
     # a bucket or file created since.
     fs.invalidate_cache()
@@ -124,7 +128,7 @@ def _object_error(
 ) -> DataError:
     shown = redact(uri, opts)
     if isinstance(exc, FileNotFoundError):
-        if _bucket_missing(fs, uri):
+        if scheme(uri) in ("s3", "s3a") and _bucket_missing(fs, uri):
             bucket = uri.split("://", 1)[1].split("/", 1)[0]
             return DataError(f"{shown}: bucket {bucket!r} not found")
         return DataError(f"{shown}: file not found")
@@ -137,6 +141,8 @@ def _object_error(
             f"{shown}: access denied; check the credentials (AWS_ACCESS_KEY_ID/"
             f"AWS_SECRET_ACCESS_KEY or storage_options): {redact(str(exc), opts)}"
         )
+    if isinstance(exc, TypeError):  # s3fs hands unknown options to the session only on connect
+        return DataError(f"{shown}: bad storage_options: {redact(str(exc), opts)}")
     return DataError(f"{shown}: cannot {action}: {redact(str(exc), opts)}")
 
 
@@ -162,7 +168,12 @@ def save_object(df: pd.DataFrame, uri: str, options: Mapping[str, Any]) -> str:
     fmt = file_format(uri)
     write_options = dict(options)
     opts = storage_options(uri, write_options.pop("storage_options", None))
-    data = _serialise(df, fmt, write_options)
+    try:
+        data = _serialise(df, fmt, write_options)
+    except (OSError, ValueError, TypeError) as exc:
+        raise DataError(
+            f"{redact(uri, opts)}: cannot write {fmt}: {redact(str(exc), opts)}"
+        ) from exc
     fs = _filesystem(uri, opts)
     try:
         fs.pipe_file(uri, data)

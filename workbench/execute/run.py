@@ -2,28 +2,30 @@
 
 The run is created here, before the kernel starts, so its id can be handed to the kernel
 (MLFLOW_RUN_ID) and so the executed notebook can be attached to it whatever happens in the cells.
-Everything that can be checked without executing (file, JSON, parameter names, working
-directory) is checked before the run exists: bad input never leaves a RUNNING run behind.
+Input is validated first (`plan.plan_run`): bad input never leaves a RUNNING run behind.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.core.settings import settings
-from workbench.execute.environment import environment, git_commit, project_relative
-from workbench.execute.errors import NotebookFailed, NotebookInputError
+from workbench.core.errors import WorkbenchError
+from workbench.core.settings import Settings, settings
+from workbench.execute.environment import environment, git_commit
+from workbench.execute.errors import NotebookFailed
 from workbench.execute.notebook import CellFailure, find_failure, read_notebook
-from workbench.execute.params import merge_parameters, notebook_defaults, param_text
+from workbench.execute.params import param_text
+from workbench.execute.plan import RunPlan, plan_run
 
 ARTIFACT_DIR = "notebook"
 RUNS_DIR = ".workbench/runs"
 MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limit
+MAX_PARAM_LENGTH = 6000  # MLflow's limit on a parameter value
 
 
 @dataclass(frozen=True)
@@ -36,52 +38,6 @@ class NotebookRun:
     notebook: str  # project-relative path
     output: Path
     parameters: dict[str, Any] = field(default_factory=dict)
-
-
-def _experiment_name(explicit: str | None, params: Mapping[str, Any], notebook: Path) -> str:
-    """--experiment, else the notebook's own `experiment` parameter, else the notebook's stem."""
-    if explicit:
-        return explicit
-    value = params.get("experiment")
-    if isinstance(value, str) and value:
-        return value
-    return notebook.stem
-
-
-def _check_kernel(nb: Any, path: Path) -> None:
-    """The notebook names a kernel that is installed (else papermill fails after the run began)."""
-    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
-
-    name = nb.metadata.get("kernelspec", {}).get("name")
-    if not name:
-        raise NotebookInputError(
-            f"{path}: metadata.kernelspec.name is missing, so no kernel can be chosen; "
-            "open and save the notebook in Jupyter once"
-        )
-    manager = KernelSpecManager()
-    try:
-        manager.get_kernel_spec(name)
-    except NoSuchKernel:
-        known = ", ".join(sorted(manager.find_kernel_specs())) or "none"
-        raise NotebookInputError(
-            f"{path}: kernel {name!r} is not installed (installed: {known})"
-        ) from None
-
-
-def _output_path(output: str | Path | None, notebook: Path) -> Path | None:
-    """An explicit --output, checked and its folder created before any run exists."""
-    if output is None:
-        return None
-    target = Path(output).resolve()
-    if target == notebook:
-        raise NotebookInputError(f"{output}: --output would overwrite the notebook itself")
-    if target.suffix != ".ipynb":
-        raise NotebookInputError(f"{output}: --output must be a .ipynb path")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise NotebookInputError(f"{output}: cannot create its folder: {exc}") from exc
-    return target
 
 
 def _tags(rel: str, root: Path) -> dict[str, str]:
@@ -99,10 +55,33 @@ def _tags(rel: str, root: Path) -> dict[str, str]:
     return tags
 
 
+def _open_run(plan: RunPlan, cfg: Settings, run_name: str | None) -> tuple[Any, str, str]:
+    """(client, experiment id, run id); an unreachable or broken store is a WorkbenchError."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from workbench.data.uris import redact
+    from workbench.tracking.config import configure
+
+    try:
+        experiment_id = configure(plan.experiment)
+        assert experiment_id is not None  # configure returns an id whenever a name is given
+        client = MlflowClient()
+        run = client.create_run(
+            experiment_id, run_name=run_name or plan.path.stem, tags=_tags(plan.rel, cfg.root)
+        )
+    except (MlflowException, ImportError) as exc:  # ImportError: a database driver is missing
+        detail = exc.message if isinstance(exc, MlflowException) else f"missing driver: {exc}"
+        raise WorkbenchError(
+            f"MLflow tracking store {redact(cfg.tracking_uri)}: {redact(detail)}"
+        ) from exc
+    return client, experiment_id, run.info.run_id
+
+
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
     from mlflow.entities import Param
 
-    items = [Param(name, param_text(params[name])) for name in sorted(params)]
+    items = [Param(k, param_text(params[k])[:MAX_PARAM_LENGTH]) for k in sorted(params)]
     for start in range(0, len(items), MAX_PARAMS_PER_BATCH):
         client.log_batch(run_id, params=items[start : start + MAX_PARAMS_PER_BATCH])
 
@@ -140,63 +119,36 @@ def run_notebook(
     cwd: str | Path | None = None,
     experiment: str | None = None,
     run_name: str | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> NotebookRun:
     """Execute `notebook` with `parameters` overriding its `parameters` cell, as one MLflow run.
 
-    Raises NotebookInputError (nothing executed) or NotebookFailed (run FAILED, executed
+    Raises NotebookInputError (nothing executed, no run) or NotebookFailed (run FAILED, executed
     notebook attached). The executed notebook goes to `.workbench/runs/<run_id>/` by default.
+    `announce` receives one line when execution starts (the CLI prints it).
     """
-    from mlflow import MlflowClient
-
-    from workbench.tracking.config import configure
-
     cfg = settings()
-    path = Path(notebook).resolve()
-    nb = read_notebook(path)
-    _check_kernel(nb, path)
-    rel = project_relative(path, cfg.root)
-    overrides = dict(parameters or {})
-    defaults = notebook_defaults(path)
-    # The notebook's own set_experiment(experiment) must name the run's experiment: MLflow
-    # refuses to resume MLFLOW_RUN_ID under a different active experiment.
-    if (
-        experiment
-        and "experiment" in defaults
-        and overrides.setdefault("experiment", experiment) != experiment
-    ):
-        raise NotebookInputError(
-            f"{rel}: --experiment {experiment!r} contradicts "
-            f"parameter experiment={overrides['experiment']!r}"
-        )
-    params = merge_parameters(rel, defaults, overrides)
-    kernel_cwd = Path(cwd).resolve() if cwd is not None else path.parent
-    if not kernel_cwd.is_dir():
-        raise NotebookInputError(f"{cwd}: working directory does not exist")
-    explicit_output = _output_path(output, path)
-
-    name = _experiment_name(experiment, params, path)
-    experiment_id = configure(name)
-    assert experiment_id is not None  # configure returns an id whenever a name is given
-    client = MlflowClient()
-    run = client.create_run(
-        experiment_id, run_name=run_name or path.stem, tags=_tags(rel, cfg.root)
+    plan = plan_run(
+        notebook, parameters, root=cfg.root, output=output, cwd=cwd, experiment=experiment
     )
-    run_id = run.info.run_id
-    target = explicit_output or cfg.root / RUNS_DIR / run_id / path.name
+    client, experiment_id, run_id = _open_run(plan, cfg, run_name)
+    target = plan.output or cfg.root / RUNS_DIR / run_id / plan.path.name
     status = "FAILED"
     failure: CellFailure | None = None
     try:
-        _log_params(client, run_id, params)
+        _log_params(client, run_id, plan.params)
         target.parent.mkdir(parents=True, exist_ok=True)
         env = {
             "MLFLOW_RUN_ID": run_id,
             "MLFLOW_EXPERIMENT_ID": experiment_id,
             "MLFLOW_TRACKING_URI": cfg.tracking_uri,
             "MLFLOW_REGISTRY_URI": cfg.registry_uri,
-            "WORKBENCH_NOTEBOOK": rel,
+            "WORKBENCH_NOTEBOOK": plan.rel,
             "WORKBENCH_PROJECT": str(cfg.root),
         }
-        failure = _execute(path, target, overrides, kernel_cwd, env)
+        if announce:
+            announce(f"executing {plan.rel} as run {run_id} (experiment {plan.experiment!r})")
+        failure = _execute(plan.path, target, plan.overrides, plan.kernel_cwd, env)
         status = "FINISHED" if failure is None else "FAILED"
     except KeyboardInterrupt:
         status = "KILLED"
@@ -210,7 +162,8 @@ def run_notebook(
             client.set_terminated(run_id, status)
     if failure is not None:
         raise NotebookFailed(
-            f"{rel}: {failure.describe()}\nrun {run_id} is FAILED; executed notebook: {target}",
+            f"{plan.rel}: {failure.describe()}\n"
+            f"run {run_id} is FAILED; executed notebook: {target}",
             run_id=run_id,
             cell_index=failure.index,
             cell_id=failure.cell_id,
@@ -220,8 +173,8 @@ def run_notebook(
     return NotebookRun(
         run_id=run_id,
         experiment_id=experiment_id,
-        experiment=name,
-        notebook=rel,
+        experiment=plan.experiment,
+        notebook=plan.rel,
         output=target,
-        parameters=params,
+        parameters=plan.params,
     )

@@ -1,8 +1,8 @@
 """Put a scaffold on disk without ever leaving half a project behind.
 
-Everything is written into a temporary folder beside the target first. A new or empty target
-is then swapped in with one rename; with --force into a non-empty folder, each file is moved in
-with `os.replace` (atomic per file) after all of them were written successfully.
+Everything is written into a temporary folder beside the target first. A new target is then
+swapped in with one rename; into an existing folder (empty, or any with --force) each file is
+moved with `os.replace` (atomic per file) after all of them were written successfully.
 """
 
 from __future__ import annotations
@@ -43,11 +43,9 @@ def write_tree(target: Path, files: Mapping[str, str], *, force: bool = False) -
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = _stage(files, target.parent, target.name)
     try:
-        if not occupied:
-            if target.is_dir():
-                target.rmdir()
+        if not target.exists():
             staging.rename(target)
-        else:
+        else:  # an existing folder (maybe the working directory) keeps its identity
             for rel in files:
                 (target / rel).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(staging / rel, target / rel)

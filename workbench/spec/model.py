@@ -76,6 +76,9 @@ class PipelineSpec:
     steps: tuple[StepSpec, ...]
     edges: tuple[tuple[str, str], ...] = ()
     helpers_module: str = ""
+    # the `functions` cells (emitted as steps/NAME/_helpers.py) and the imports their code uses
+    helper_cells: tuple[CellSpec, ...] = ()
+    helper_imports: tuple[str, ...] = ()
     python: str = ""
     packages: dict[str, str] = field(default_factory=dict)
     lock_digest: str = ""
@@ -146,6 +149,11 @@ class PipelineSpec:
             steps=steps,
             edges=tuple((a, b) for a, b in raw.get("edges", ())),
             helpers_module=raw.get("helpers_module", ""),
+            helper_cells=tuple(
+                CellSpec(**{**c, "tags": tuple(c.get("tags", ()))})
+                for c in raw.get("helper_cells", ())
+            ),
+            helper_imports=tuple(raw.get("helper_imports", ())),
             python=raw.get("python", ""),
             packages=dict(raw.get("packages", {})),
             lock_digest=raw.get("lock_digest", ""),

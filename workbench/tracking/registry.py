@@ -9,6 +9,7 @@ two tags (workbench.models.store.SHA256_TAG / STORE_URI_TAG); their names must n
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,18 @@ if TYPE_CHECKING:
     from mlflow.entities.model_registry import ModelVersion
 
 log = logging.getLogger(__name__)
+
+
+class _ChosenFormatFilter(logging.Filter):
+    """Drop MLflow's warning against the pickle formats: workbench chose cloudpickle on purpose
+    (see log_sklearn_model) and repeating the warning on every model would only teach users to
+    ignore warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "pickle or cloudpickle format requires exercising caution" not in str(record.msg)
+
+
+logging.getLogger("mlflow.sklearn").addFilter(_ChosenFormatFilter())
 
 
 @dataclass(frozen=True)
@@ -121,15 +134,19 @@ def log_sklearn_model(
         # unless every type is listed in skops_trusted_types. Loading a pickle runs code, but
         # every model file workbench loads is first checked against the sha256 recorded at
         # registration (workbench.models.load_model_file), which is the trust boundary we need.
-        info = mlflow.sklearn.log_model(
-            model,
-            name=name,
-            signature=signature,
-            input_example=input_example,
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            registered_model_name=register,
-            pip_requirements=model_requirements(model),
-        )
+        with warnings.catch_warnings():
+            # without an example MLflow reads predict()'s type hints; scikit-learn has none, and
+            # the resulting "inferred as AnyType" warning would appear on every such model
+            warnings.filterwarnings("ignore", message=".*inferred as AnyType")
+            info = mlflow.sklearn.log_model(
+                model,
+                name=name,
+                signature=signature,
+                input_example=input_example,
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+                registered_model_name=register,
+                pip_requirements=model_requirements(model),
+            )
     except MlflowException as exc:
         target = f" as {register!r}" if register else ""
         raise WorkbenchError(

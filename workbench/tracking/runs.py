@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -133,7 +134,8 @@ class TrackedRun:
             if target is None:
                 run_id = self._open_new(active_id, managed)
             else:
-                _get_run(client, target)
+                if target != active_id:
+                    _get_run(client, target)  # a clear error for an unknown id
                 self._owner = target not in (managed, active_id)
                 if target != active_id:
                     # keep MLFLOW_RUN_ID: mlflow.end_run of a resumed run would unset it
@@ -150,7 +152,8 @@ class TrackedRun:
             extra = context_tags() if target == managed and self._requested_id is None else {}
             self._buffer.tags.update({**extra, **self._user_tags})
         if cell is not None:
-            self._buffer.tags[CELL_TAG] = cell_tag(cell[1], cell[0])
+            if self._requested_id is None:  # the tag names the cell that opened the run
+                self._buffer.tags[CELL_TAG] = cell_tag(cell[1], cell[0])
             client.log_text(run_id, cell[1], f"{CELL_ARTIFACT_DIR}/cell_{cell[0]}.py")
         return self
 
@@ -185,7 +188,6 @@ class TrackedRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-
         try:
             self.flush()
         except Exception:
@@ -290,7 +292,11 @@ class TrackedRun:
         self.flush()
         sha = frame_sha256(df)
         where = {"source": source} if source else {}  # no source: MLflow records this code
-        dataset = from_pandas(df, name=name, digest=sha[:DIGEST_CHARS], **where)
+        with warnings.catch_warnings():
+            # MLflow registers its local-file source twice and then warns that a path "can be
+            # interpreted in multiple ways" although both readings are the same class
+            warnings.filterwarnings("ignore", message=".*can be interpreted in multiple ways")
+            dataset = from_pandas(df, name=name, digest=sha[:DIGEST_CHARS], **where)
         self._require_active()
         mlflow.log_input(dataset, context=context, tags={SHA256_INPUT_TAG: sha})
         return sha

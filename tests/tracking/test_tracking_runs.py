@@ -76,6 +76,17 @@ def test_large_buffers_split_at_mlflow_limits(
     assert len(_run(run.run_id).data.params) == 150
 
 
+def test_a_long_loop_flushes_on_its_own(project: Path, batch_spy: list[dict[str, int]]) -> None:
+    from workbench.tracking.batch import AUTO_FLUSH_AT
+
+    with wbt.start_run() as run:
+        for step in range(AUTO_FLUSH_AT + 10):
+            run.log_metric("loss", 1.0, step=step)
+        sent = sum(c["metrics"] for c in batch_spy)
+        assert sent == AUTO_FLUSH_AT  # sent while the loop ran, in limit-sized batches
+    assert sum(c["metrics"] for c in batch_spy) == AUTO_FLUSH_AT + 10
+
+
 def test_split_batches_keeps_order_and_limits() -> None:
     metrics = [(f"m{i}", float(i), 0, i) for i in range(2500)]
     params = [(f"p{i}", str(i)) for i in range(250)]
@@ -310,9 +321,63 @@ def test_log_model_rejects_non_models(project: Path) -> None:
         run.log_model(object())
 
 
+def test_artifacts_text_and_dict(project: Path) -> None:
+    import mlflow
+
+    (project / "report.txt").write_text("ok\n")
+    (project / "plots").mkdir()
+    (project / "plots" / "a.txt").write_text("a\n")
+    with wbt.start_run() as run:
+        run.log_artifact(project / "report.txt")
+        run.log_artifact(project / "plots", "figures")
+        run.log_text("hello", "notes/hello.txt")
+        run.log_dict({"b": 2, "a": 1}, "config.json")
+        with pytest.raises(WorkbenchError, match=r"missing\.txt does not exist"):
+            run.log_artifact(project / "missing.txt")
+    uri = f"runs:/{run.run_id}"
+    assert mlflow.artifacts.load_text(f"{uri}/report.txt") == "ok\n"
+    assert mlflow.artifacts.load_text(f"{uri}/figures/a.txt") == "a\n"
+    assert mlflow.artifacts.load_text(f"{uri}/notes/hello.txt") == "hello"
+    assert mlflow.artifacts.load_dict(f"{uri}/config.json") == {"a": 1, "b": 2}
+
+
+def test_package_root_exposes_promote() -> None:
+    import workbench
+    from workbench.tracking.promotion import promote
+
+    assert workbench.promote is promote
+    assert wbt.promote is promote and wbt.PromotionDecision.__name__ == "PromotionDecision"
+
+
 def test_import_does_not_load_mlflow() -> None:
     code = "import sys, workbench.tracking as t; t.start_run; print('mlflow' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
     assert out.strip() == "False"
+
+
+def test_model_requirements_follow_the_estimator_tree() -> None:
+    from importlib.metadata import version
+
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench.tracking.registry import model_requirements
+
+    class Foreign:  # an estimator from another package, as xgboost's sklearn API would be
+        def get_params(self, deep: bool = False) -> dict[str, Any]:
+            return {}
+
+    Foreign.__module__ = "pandas.fake_estimators"
+    model = Pipeline(
+        [
+            ("prep", ColumnTransformer([("scale", StandardScaler(), [0])])),
+            ("clf", LogisticRegression(solver=Foreign())),  # type: ignore[arg-type]
+        ]
+    )
+    assert model_requirements(model) == sorted(
+        f"{name}=={version(name)}" for name in ("cloudpickle", "pandas", "scikit-learn")
+    )

@@ -1,0 +1,1 @@
+"""Pipelines compiled by `workbench productionize`, one package each."""

@@ -1,0 +1,94 @@
+"""The papermill WorkflowTemplate, the sweep and the CronWorkflow."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workbench.spec.model import PipelineSpec
+
+# what `workbench run -p` parses back into the declared type (papermill style)
+PAPERMILL_TEXTS = {
+    "flag": "True",
+    "n": "5",
+    "scale": "1.5",
+    "prefix": "007",
+    "nothing": "None",
+    "data_path": "data/tiny.csv",
+}
+
+
+def _docs(path: Path) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in yaml.safe_load_all(path.read_text()) if d}
+
+
+def _templates(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["name"]: t for t in doc["spec"]["templates"]}
+
+
+def test_papermill_keeps_parameter_types(manifests: Path, spec: PipelineSpec) -> None:
+    """-r for str (kept raw: "007"), -p for the rest, with papermill-style default texts."""
+    doc = _docs(manifests / "base" / "notebook-workflowtemplate.yaml")["tiny-notebook"]
+    papermill = _templates(doc)["papermill"]
+    c = papermill["container"]
+    assert c["image"] == "workbench/tiny-steps:dev"
+    argv = c["command"] + c["args"]
+    assert argv[:3] == ["workbench", "run", "notebooks/tiny.ipynb"]
+    pairs = {argv[i + 1]: (argv[i], argv[i + 2]) for i in range(3, len(argv) - 2, 3)}
+    # lists and dicts cannot pass through `workbench run` typed: the notebook defaults apply
+    assert sorted(pairs) == sorted(PAPERMILL_TEXTS)
+    for p in spec.parameters:
+        if p.name in pairs:
+            flag = "-r" if p.type == "str" else "-p"
+            assert pairs[p.name] == (flag, f"{{{{inputs.parameters.{p.name}}}}}")
+    params = {p["name"]: p["value"] for p in doc["spec"]["arguments"]["parameters"]}
+    assert params == PAPERMILL_TEXTS
+    assert argv[-2:] == ["--output", "/tmp/outputs/executed.ipynb"]
+    (art,) = papermill["outputs"]["artifacts"]
+    assert art["path"] == "/tmp/outputs/executed.ipynb" and art["optional"] is True
+    assert "{{workflow.name}}" in art["s3"]["key"]
+    run = _templates(doc)["notebook"]["dag"]["tasks"][0]
+    passed = {p["name"]: p["value"] for p in run["arguments"]["parameters"]}
+    assert passed == {n: f"{{{{workflow.parameters.{n}}}}}" for n in PAPERMILL_TEXTS}
+
+
+def test_sweep_fans_out_and_reports_the_best_run(manifests: Path) -> None:
+    doc = _docs(manifests / "base" / "notebook-workflowtemplate.yaml")["tiny-sweep"]
+    templates = _templates(doc)
+    tasks = {t["name"]: t for t in templates[doc["spec"]["entrypoint"]]["dag"]["tasks"]}
+    trial, best = tasks["trial"], tasks["best-run"]
+    assert trial["withParam"] == "{{workflow.parameters.sweep-parameter-sets}}"
+    passed = {p["name"]: p["value"] for p in trial["arguments"]["parameters"]}
+    assert passed == {n: f"{{{{item.{n}}}}}" for n in PAPERMILL_TEXTS}
+    assert best["depends"] == "trial.AnySucceeded"
+    args = templates["best-run"]["container"]["args"]
+    assert args[:2] == ["-m", "workbench.tracking.best_run"]
+    assert args[args.index("--metric") + 1] == "{{workflow.parameters.sweep-metric}}"
+    params = {p["name"]: p for p in doc["spec"]["arguments"]["parameters"]}
+    sets = json.loads(params["sweep-parameter-sets"]["value"])
+    assert sets == [PAPERMILL_TEXTS]
+    assert params["sweep-direction"]["enum"] == ["max", "min"]
+
+
+def test_cron_runs_the_template_by_reference(manifests: Path) -> None:
+    cron = _docs(manifests / "base" / "cronworkflow.yaml")["tiny-scheduled"]["spec"]
+    assert cron["workflowSpec"]["workflowTemplateRef"] == {"name": "tiny"}
+    assert "templates" not in cron["workflowSpec"]
+    assert cron["concurrencyPolicy"] == "Forbid"
+    assert cron["schedules"] and cron["timezone"]
+    assert cron["startingDeadlineSeconds"] > 0
+    assert cron["successfulJobsHistoryLimit"] > 0 and cron["failedJobsHistoryLimit"] > 0
+
+
+def test_papermill_texts_parse_back_to_the_defaults(spec: PipelineSpec) -> None:
+    """The default texts, parsed by `workbench run -p`'s own parser, are the defaults."""
+    from workbench.emit.argo.notebook import papermill_text
+    from workbench.execute.params import parse_value
+
+    for p in spec.parameters:
+        if p.name in PAPERMILL_TEXTS and p.type != "str":
+            value = parse_value(papermill_text(p))
+            assert value == p.default and type(value) is type(p.default), p

@@ -1,0 +1,111 @@
+"""MLflow lineage: a parent run per pipeline run, a child run per step, statuses and digests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.runner.conftest import ran
+from workbench.core.settings import settings
+from workbench.runner import RunOptions, run_pipeline
+from workbench.spec.model import PipelineSpec
+from workbench.tracking.lineage import PARENT_TAG, RecorderLineage
+
+
+def client() -> Any:
+    import mlflow
+
+    return mlflow.MlflowClient(tracking_uri=settings().tracking_uri)
+
+
+def children(c: Any, parent: str) -> dict[str, Any]:
+    parent_run = c.get_run(parent)
+    runs = c.search_runs(
+        [parent_run.info.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{parent}'"
+    )
+    return {r.info.run_name: r for r in runs}
+
+
+@pytest.mark.slow
+def test_parent_and_child_runs_with_cache_status_digests_and_step_metrics(
+    tracked: PipelineSpec, project: Path
+) -> None:
+    first = run_pipeline("tracked", RunOptions(lineage="wait"))
+    assert first.ok and first.parent_run_id
+    c = client()
+    parent = c.get_run(first.parent_run_id)
+    assert parent.info.status == "FINISHED"
+    assert c.get_experiment(parent.info.experiment_id).name == "pipeline-tracked"
+    assert parent.data.params == {"C": "0.5", "data_path": "data/numbers.txt"}
+    assert len(parent.data.tags["workbench.spec_digest"]) == 64
+    assert parent.data.metrics["steps_run"] == 2.0
+
+    kids = children(c, first.parent_run_id)
+    assert set(kids) == {"load", "fit"}
+    fit = kids["fit"]
+    assert fit.info.status == "FINISHED"
+    assert fit.data.tags["workbench.cache"] == "miss"
+    assert fit.data.tags["workbench.cache_key"] == first.steps["fit"].key
+    assert fit.data.tags["workbench.input.raw"] == first.steps["load"].outputs["raw"]
+    assert fit.data.tags["workbench.output.score"] == first.steps["fit"].outputs["score"]
+    # the step's own mlflow call went into its child run (MLFLOW_RUN_ID)
+    assert fit.data.metrics["score"] == 1.5
+    assert "duration_s" in fit.data.metrics
+    artifacts = [a.path for a in c.list_artifacts(fit.info.run_id)]
+    assert artifacts == ["fit.log"]
+
+    ran(project)
+    # load is a cache hit, fit fails: its run and the parent are FAILED
+    failed = run_pipeline("tracked", RunOptions(overrides=("C=-1",), lineage="wait"))
+    assert not failed.ok and ran(project) == ["fit"]
+    assert c.get_run(failed.parent_run_id).info.status == "FAILED"
+    kids = children(c, failed.parent_run_id)
+    assert (
+        kids["load"].info.status == "FINISHED"
+        and kids["load"].data.tags["workbench.cache"] == "hit"
+    )
+    assert (
+        kids["fit"].info.status == "FAILED" and kids["fit"].data.tags["workbench.cache"] == "miss"
+    )
+    assert kids["fit"].data.tags["workbench.exit_code"] == "1"
+    assert "ValueError: C must be positive" in Path(failed.steps["fit"].log or "").read_text()
+
+
+@pytest.mark.slow
+def test_recorder_marks_open_runs_killed_when_the_runner_dies(project: Path) -> None:
+    from workbench.runner.execute import step_env
+    from workbench.spec.model import PipelineSpec as Spec
+
+    spec = Spec(name="x", notebook="n.ipynb", parameters=(), steps=())
+    lineage = RecorderLineage(
+        experiment="pipeline-x",
+        run_name="x",
+        params={},
+        tags={},
+        log_path=project / "lineage.log",
+        env=step_env(settings(), spec),
+        wait=True,
+    )
+    child = lineage.child_run("a", 0)
+    assert child and lineage.parent_run_id
+    assert lineage.proc.stdin is not None
+    lineage.proc.stdin.close()  # what a SIGKILLed runner's pipe looks like to the recorder
+    assert lineage.proc.wait(timeout=60) == 0
+    c = client()
+    assert c.get_run(child).info.status == "KILLED"
+    assert c.get_run(lineage.parent_run_id).info.status == "KILLED"
+
+
+@pytest.mark.slow
+def test_unrecordable_lineage_warns_but_the_pipeline_still_runs(
+    tracked: PipelineSpec, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (project / "blocked").write_text("a file where the store's folder should be")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project}/blocked/mlflow.db")
+    result = run_pipeline("tracked", RunOptions(overrides=("C=2",), lineage="wait"))
+    assert result.steps["load"].status == "done"
+    assert result.parent_run_id is None
+    assert "MLflow lineage was not fully recorded" in result.lineage_error
+    assert "lineage.log" in result.lineage_error

@@ -1,0 +1,82 @@
+"""`workbench pipeline run NAME`: run steps/NAME/pipeline.json locally with the step cache."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a pipeline parameter (parsed with its declared type).",
+)
+@click.option("--no-cache", is_flag=True, help="Run every step, ignoring cached outputs.")
+@click.option(
+    "--from",
+    "from_step",
+    metavar="STEP",
+    help="Ignore the cache for STEP and every step downstream of it.",
+)
+@click.option(
+    "--only",
+    "only_step",
+    metavar="STEP",
+    help="Run just STEP, on the cached outputs of its upstream steps.",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Steps run in parallel at most (default: the number of cores).",
+)
+@click.option(
+    "--lineage",
+    type=click.Choice(["background", "wait", "off"]),
+    default="background",
+    show_default=True,
+    help="MLflow lineage: recorded by a background process, waited for, or not at all.",
+)
+def command(
+    name: str,
+    params: tuple[str, ...],
+    no_cache: bool,
+    from_step: str | None,
+    only_step: str | None,
+    jobs: int | None,
+    lineage: str,
+) -> None:
+    """Run steps/NAME/pipeline.json locally with the step cache."""
+    from rich.console import Console
+
+    from workbench.core.settings import settings
+    from workbench.runner import RunOptions, run_pipeline
+    from workbench.runner.display import Progress, print_summary
+    from workbench.spec.model import load_spec
+
+    spec = load_spec(settings().steps_dir / name / "pipeline.json")
+    console = Console(stderr=True)
+    progress = Progress([s.name for s in spec.steps], console)
+    options = RunOptions(
+        overrides=params,
+        no_cache=no_cache,
+        from_step=from_step,
+        only_step=only_step,
+        jobs=jobs or os.cpu_count(),
+        lineage=lineage,
+    )
+    try:
+        result = run_pipeline(name, options, observer=progress)
+    finally:
+        progress.close()
+    print_summary(result, console)
+    if not result.ok:
+        sys.exit(1)

@@ -1,0 +1,52 @@
+"""`workbench serve MODEL`: the prediction microservice (also the serving image's entry point)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("serve")
+@click.argument("model")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--max-body-bytes",
+    default=64 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Larger request bodies get 413.",
+)
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+@click.option(
+    "--trust-unverified",
+    is_flag=True,
+    help="Load an MLflow artifact that no recorded sha256 vouches for (never one that mismatches).",
+)
+def command(
+    model: str,
+    host: str,
+    port: int,
+    workers: int,
+    max_body_bytes: int,
+    access_log: bool,
+    trust_unverified: bool,
+) -> None:
+    """Serve MODEL over the Seldon v1, Open Inference (V2) and MLflow scoring protocols.
+
+    MODEL is models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH, or a model-store
+    folder (<store>/<NAME>/<VERSION>/) or its model.pkl.
+    """
+    from workbench.serving.server import ServeOptions, serve
+
+    serve(
+        model,
+        ServeOptions(
+            host=host,
+            port=port,
+            workers=workers,
+            max_body_bytes=max_body_bytes,
+            access_log=access_log,
+            trust_unverified=trust_unverified,
+        ),
+    )

@@ -1,0 +1,22 @@
+"""`workbench set-image DIR IMAGE...`: kustomize's `edit set image` on DIR's kustomization."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(name="set-image")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("images", nargs=-1, required=True)
+def command(folder: Path, images: tuple[str, ...]) -> None:
+    """Set image names, tags or digests in FOLDER/kustomization.yaml.
+
+    IMAGES: NAME=NEWNAME:TAG, NAME=NEWNAME@DIGEST, NAME=NEWNAME, NAME:TAG or NAME@DIGEST;
+    `*` as the new name, tag or digest keeps the file's value.
+    """
+    from workbench.kustomize import set_image
+
+    path = set_image(folder, list(images))
+    click.echo(f"updated {path}")

@@ -1,0 +1,149 @@
+"""`productionize --record`: run the notebook once with papermill and save, around each step's
+cells, the values the step reads and produces as test fixtures.
+
+The notebook runs from a temp copy with extra cells injected (before a step's first cell: save
+its inputs; after its last cell: save its outputs), with the notebook's folder as working
+directory, as `workbench run` and JupyterLab run it. Values are written with
+workbench.runtime.write_value under fixtures/STEP/{inputs,outputs}/NAME, plus fixtures/STEP/
+meta.json. Outputs longer than MAX_ROWS rows are kept as every n-th row (the stride is in
+meta.json and the generated test compares the same rows); inputs are kept whole, because the
+step must be re-run on exactly what the notebook gave it.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from workbench.core.errors import WorkbenchError
+from workbench.spec.model import PipelineSpec
+
+MAX_ROWS = 2000
+MARKER = "__workbench_cloudpickle__"
+
+PRELUDE = """# workbench --record: fixture writer (injected, not part of the notebook)
+def _portable(value):
+    # Objects of classes defined in the notebook pickle as a reference to __main__, which no
+    # test process has: such values are stored by value (cloudpickle), wrapped in a marker.
+    import pickle as _pickle
+    try:
+        by_reference = b"__main__" in _pickle.dumps(value)
+    except Exception:
+        by_reference = True
+    if not by_reference:
+        return value
+    import cloudpickle as _cloudpickle
+    return {{"{marker}": _cloudpickle.dumps(value)}}
+
+
+def __wb_save(step, kind, values, names=None):
+    import json as _json, math as _math, pathlib as _pathlib
+    from workbench.runtime import write_value as _write
+    base = _pathlib.Path({folder!r}) / step
+    strides = {{}}
+    for name, value in values.items():
+        if kind == "outputs" and hasattr(value, "__len__") and hasattr(value, "shape"):
+            if len(value) > {max_rows}:
+                strides[name] = _math.ceil(len(value) / ({max_rows} // 2))
+                value = value.iloc[::strides[name]] if hasattr(value, "iloc") else value[::strides[name]]
+        _write(_portable(value), str(base / kind / name))
+    meta_path = base / "meta.json"
+    meta = _json.loads(meta_path.read_text()) if meta_path.exists() else {{}}
+    meta[kind] = sorted(values)
+    if kind == "outputs":
+        meta["strides"] = dict(sorted(strides.items()))
+    base.mkdir(parents=True, exist_ok=True)
+    meta_path.write_text(_json.dumps(meta, indent=2, sort_keys=True) + "\\n")
+"""
+
+
+def _save_cell(step: str, kind: str, names: tuple[str, ...]) -> str:
+    values = ", ".join(f'"{n}": {n}' for n in names)
+    return f'__wb_save("{step}", "{kind}", {{{values}}})\n'
+
+
+def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None = None) -> object:
+    """A copy of the notebook node with the fixture-saving cells injected."""
+    import copy
+
+    import nbformat
+
+    node = copy.deepcopy(nb)
+    cells = node.cells  # type: ignore[attr-defined]
+    first = {s.cells[0].index: s for s in spec.steps}
+    last = {s.cells[-1].index: s for s in spec.steps}
+    out = [
+        nbformat.v4.new_code_cell(
+            PRELUDE.format(folder=str(folder), max_rows=MAX_ROWS, marker=MARKER)
+        )
+    ]
+    for index, cell in enumerate(cells):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            continue  # a previous run's overrides: record with the notebook's own defaults
+        if index in first:
+            out.append(
+                nbformat.v4.new_code_cell(
+                    _save_cell(first[index].name, "inputs", first[index].inputs)
+                )
+            )
+        out.append(cell)
+        if index in last:
+            out.append(
+                nbformat.v4.new_code_cell(
+                    _save_cell(last[index].name, "outputs", last[index].outputs)
+                )
+            )
+    if final is not None:
+        names = sorted({n for s in spec.steps for n in s.outputs})
+        writer = PRELUDE.format(folder=str(final), max_rows=10**12, marker=MARKER)
+        out.append(nbformat.v4.new_code_cell(writer + _save_cell("final", "outputs", tuple(names))))
+    for number, cell in enumerate(out):
+        cell["id"] = f"wb-{number}"
+    node.cells = out  # type: ignore[attr-defined]
+    return node
+
+
+def record_notebook(
+    notebook: Path, spec: PipelineSpec, fixtures: Path, *, final: Path | None = None
+) -> None:
+    """Execute `notebook` once and write the fixtures of every step under `fixtures`."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = nbformat.read(notebook, as_version=4)
+    with tempfile.TemporaryDirectory(prefix="wb-record-") as temp:
+        source = Path(temp) / notebook.name
+        nbformat.write(instrument(nb, spec, fixtures, final), source)
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(Path(temp) / "executed.ipynb"),
+                cwd=str(notebook.resolve().parent),
+                kernel_name="python3",
+                progress_bar=False,
+                log_output=False,
+            )
+        except PapermillExecutionError as exc:
+            raise WorkbenchError(
+                f"{spec.notebook}: --record: the notebook failed at run time "
+                f"({exc.ename}: {exc.evalue}); fix it so it runs top to bottom"
+            ) from exc
+    for step in spec.steps:  # steps with no inputs and no outputs still get a meta.json
+        meta = fixtures / step.name / "meta.json"
+        if not meta.exists():
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            meta.write_text(json.dumps({"inputs": [], "outputs": [], "strides": {}}) + "\n")
+
+
+def read_fixture(uri: str) -> object:
+    """A recorded value (see `_portable` in PRELUDE for the wrapped form)."""
+    from workbench.runtime import read_value
+
+    value = read_value(uri)
+    if isinstance(value, dict) and set(value) == {MARKER}:
+        import cloudpickle
+
+        return cloudpickle.loads(value[MARKER])
+    return value

@@ -1,0 +1,70 @@
+"""Emitters: pure functions `(spec, ctx) -> {project-relative path: text}`.
+
+`EMITTERS` is the registry `productionize` runs, in order; a new emitter registers with one line
+(the Argo emitter writes under manifests/NAME/). `build_files` completes the spec's digests
+first, because pipeline.json and the Argo memoization keys carry them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from workbench.core.errors import WorkbenchError
+from workbench.emit.argo import emit_argo
+from workbench.emit.context import EmitContext
+from workbench.emit.docker import emit_docker
+from workbench.emit.python import emit_python, render_helpers, render_step
+from workbench.emit.requirements import emit_requirements, render_requirements
+from workbench.emit.testgen import emit_tests
+from workbench.spec.digest import lock_digest, step_code_digest
+from workbench.spec.model import PipelineSpec
+
+Emitter = Callable[[PipelineSpec, EmitContext], dict[str, str]]
+
+EMITTERS: list[Emitter] = [emit_python, emit_requirements, emit_docker, emit_tests, emit_argo]
+
+__all__ = ["EMITTERS", "EmitContext", "Emitter", "build_files", "with_digests"]
+
+
+def with_digests(spec: PipelineSpec, ctx: EmitContext) -> PipelineSpec:
+    """The spec with each step's code digest and the lock digest, from the rendered files (the
+    same texts the runner later hashes from disk with the same functions)."""
+    helpers = render_helpers(spec, ctx) if spec.helpers_module else ""
+    steps = tuple(
+        replace(
+            step,
+            code_digest=step_code_digest(render_step(spec, step, ctx), helpers, step.helpers),
+        )
+        for step in spec.steps
+    )
+    return replace(spec, steps=steps, lock_digest=lock_digest(render_requirements(spec, ctx)))
+
+
+def build_files(
+    spec: PipelineSpec, ctx: EmitContext, emitters: list[Emitter] | None = None
+) -> tuple[PipelineSpec, dict[str, str]]:
+    """(the completed spec, every generated file). Two emitters claiming one path is a bug."""
+    spec = with_digests(spec, ctx)
+    files: dict[str, str] = {}
+    for emitter in EMITTERS if emitters is None else emitters:
+        for path, text in emitter(spec, ctx).items():
+            if path in files and files[path] != text:
+                raise RuntimeError(f"two emitters generate {path}")
+            files[path] = text
+    for path, text in files.items():
+        if path.endswith(".py"):
+            _compiles(path, text)
+    return spec, dict(sorted(files.items()))
+
+
+def _compiles(path: str, text: str) -> None:
+    """Every generated module must compile: a failure here is a compiler bug, reported before
+    anything is written rather than when a step starts in a container."""
+    try:
+        compile(text, path, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise WorkbenchError(
+            f"{path}: generated code does not compile ({exc.msg}, line {exc.lineno}); "
+            "please report this with the notebook"
+        ) from exc

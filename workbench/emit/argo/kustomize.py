@@ -1,0 +1,140 @@
+"""kustomize base and overlays for a pipeline's manifests (plain dicts; kustomize files are not
+Argo objects).
+
+kustomize's `images:` rewrites only `containers[]`/`initContainers[]` of the kinds it knows, so
+the base ships a transformer configuration (`configurations:`) with the image fields of Argo's
+kinds; overlays inherit it, and `workbench set-image overlays/ENV NAME=…:TAG` (or
+`kustomize edit set image`) then retags every template.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from workbench.emit.argo.options import ArgoOptions, Names, Resources, image_name
+from workbench.emit.argo.render import dump_dict
+from workbench.spec.model import PipelineSpec
+
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+IMAGES_CONFIG = "kustomizeconfig/argo-images.yaml"
+
+BASE_RESOURCES = (
+    "serviceaccount.yaml",
+    "rbac.yaml",
+    "configmap.yaml",
+    "pvc.yaml",
+    "workflowtemplate.yaml",
+    "notebook-workflowtemplate.yaml",
+    "cronworkflow.yaml",
+)
+
+# Argo's image fields, per kind: container, script, init containers, sidecars, container sets.
+_TEMPLATE_IMAGE_FIELDS = (
+    "container/image",
+    "script/image",
+    "initContainers/image",
+    "sidecars/image",
+    "containerSet/containers/image",
+)
+_TEMPLATES_AT = {
+    "Workflow": "spec/templates",
+    "WorkflowTemplate": "spec/templates",
+    "ClusterWorkflowTemplate": "spec/templates",
+    "CronWorkflow": "spec/workflowSpec/templates",
+}
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """What differs per environment."""
+
+    name: str
+    namespace: str
+    image_tag: str
+    schedules: tuple[str, ...]
+    resources: Resources
+
+
+def default_overlays(pipeline: str) -> tuple[Overlay, ...]:
+    base = Names.of(pipeline).base
+    return (
+        Overlay(
+            name="staging",
+            namespace=f"{base}-staging",
+            image_tag="staging",
+            schedules=("0 */6 * * *",),
+            resources=Resources("100m", "256Mi", "500m", "1Gi"),
+        ),
+        Overlay(
+            name="production",
+            namespace=f"{base}-production",
+            image_tag="production",
+            schedules=("0 3 * * *",),
+            resources=Resources("500m", "1Gi", "2", "4Gi"),
+        ),
+    )
+
+
+def images_configuration() -> dict[str, Any]:
+    specs = [
+        {"kind": kind, "path": f"{templates}/{field}"}
+        for kind, templates in sorted(_TEMPLATES_AT.items())
+        for field in _TEMPLATE_IMAGE_FIELDS
+    ]
+    return {"images": specs}
+
+
+def base_kustomization() -> dict[str, Any]:
+    return {
+        "apiVersion": KUSTOMIZE_API,
+        "kind": "Kustomization",
+        "resources": list(BASE_RESOURCES),
+        "configurations": [IMAGES_CONFIG],
+    }
+
+
+def _resources_value(r: Resources) -> dict[str, Any]:
+    return {
+        "requests": {"cpu": r.cpu_request, "memory": r.memory_request},
+        "limits": {"cpu": r.cpu_limit, "memory": r.memory_limit},
+    }
+
+
+def _json_patch(kind: str, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "target": {"group": "argoproj.io", "kind": kind, "name": name},
+        "patch": dump_dict(ops),
+    }
+
+
+def overlay_kustomization(
+    spec: PipelineSpec, options: ArgoOptions, overlay: Overlay
+) -> dict[str, Any]:
+    names = Names.of(spec.name)
+    value = _resources_value(overlay.resources)
+    # template 0 of each WorkflowTemplate is its DAG; the container templates follow
+    step_ops = [
+        {"op": "replace", "path": f"/spec/templates/{i}/container/resources", "value": value}
+        for i in range(1, len(spec.steps) + 1)
+    ]
+    papermill_op = [
+        {"op": "replace", "path": "/spec/templates/1/container/resources", "value": value}
+    ]
+    best_run_op = [
+        {"op": "replace", "path": "/spec/templates/2/container/resources", "value": value}
+    ]
+    cron_op = [{"op": "replace", "path": "/spec/schedules", "value": list(overlay.schedules)}]
+    return {
+        "apiVersion": KUSTOMIZE_API,
+        "kind": "Kustomization",
+        "namespace": overlay.namespace,
+        "resources": ["../../base"],
+        "images": [{"name": image_name(spec.name, options), "newTag": overlay.image_tag}],
+        "patches": [
+            _json_patch("CronWorkflow", names.cron_workflow, cron_op),
+            _json_patch("WorkflowTemplate", names.workflow_template, step_ops),
+            _json_patch("WorkflowTemplate", names.notebook_template, papermill_op),
+            _json_patch("WorkflowTemplate", names.sweep_template, papermill_op + best_run_op),
+        ],
+    }

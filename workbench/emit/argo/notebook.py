@@ -1,0 +1,178 @@
+"""Papermill in Argo: the notebook itself as a WorkflowTemplate, and a parameter sweep over it.
+
+The container runs `workbench run NOTEBOOK -r NAME TEXT … -p NAME TEXT … --output FILE`: `-r`
+for str parameters (kept as raw strings, so "007" stays "007") and `-p` for the others (parsed,
+so 0.5 stays a float). `workbench run` tracks the run in MLflow and writes the executed notebook
+even when a cell fails; Argo uploads output artifacts of failed containers too, so the executed
+notebook is there to read either way (optional: a run that dies before writing it still reports
+the real error rather than a missing artifact).
+
+Values are papermill-style texts (`True`, `None`, `0.5`), which is what `workbench run -p` parses;
+list and dict parameters are not passed at all (neither `-p` nor `-r` can carry them typed), so
+the notebook's own defaults apply to them.
+
+The sweep fans out over `sweep-parameter-sets` (withParam: a JSON list of objects) and then
+reports the best run by a metric with `python -m workbench.tracking.best_run`. Each set names
+every parameter, with its command-line text as a string ("1.0", not 1.0): Argo cannot default
+a key missing from an item (argoproj/argo-workflows#16002) and would print the float 1.0 as "1".
+"""
+
+from __future__ import annotations
+
+import json
+
+from hera.workflows import DAG, Container, NoneArchiveStrategy, Parameter, S3Artifact, Task
+from hera.workflows import WorkflowTemplate as HeraWorkflowTemplate
+from hera.workflows.models import ArtifactRepositoryRef, PodGC, TTLStrategy, ValueFrom
+
+from workbench.core.hashing import format_param
+from workbench.emit.argo import pods
+from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
+from workbench.emit.argo.pipeline import ARTIFACT_REPOSITORY_KEY
+from workbench.spec.model import ParamSpec, PipelineSpec
+
+PAPERMILL = "papermill"
+EXECUTED = f"{OUTPUTS_DIR}/executed.ipynb"
+BEST_RUN = f"{OUTPUTS_DIR}/best-run.json"
+SETS_PARAM = "sweep-parameter-sets"
+METRIC_PARAM = "sweep-metric"
+DIRECTION_PARAM = "sweep-direction"
+
+
+def passed(spec: PipelineSpec) -> list[ParamSpec]:
+    """The parameters `workbench run` can take with their types: all but lists and dicts."""
+    return [p for p in spec.parameters if p.type not in ("list", "dict")]
+
+
+def papermill_text(param: ParamSpec) -> str:
+    """A default as `workbench run -p` parses it back (True/False/None, numbers), or raw text."""
+    if param.type in ("bool", "none"):
+        return repr(param.default)
+    return format_param(param.default)
+
+
+def papermill_args(spec: PipelineSpec, notebook: str) -> list[str]:
+    args = ["run", notebook]
+    for p in passed(spec):
+        flag = "-r" if p.type == "str" else "-p"
+        args += [flag, p.name, f"{{{{inputs.parameters.{p.name}}}}}"]
+    return [*args, "--output", EXECUTED]
+
+
+def papermill_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
+    names = Names.of(spec.name)
+    key = f"{options.artifact_prefix}/{names.pipeline}/notebooks/{{{{workflow.name}}}}/{{{{pod.name}}}}.ipynb"
+    return Container(
+        name=PAPERMILL,
+        image=image_ref(spec.name, options),
+        command=["workbench"],
+        args=papermill_args(spec, options.notebook),
+        inputs=[Parameter(name=p.name) for p in passed(spec)],
+        outputs=[
+            S3Artifact(
+                name="executed-notebook",
+                path=EXECUTED,
+                key=key,
+                archive=NoneArchiveStrategy(),
+                optional=True,
+            )
+        ],
+        env=pods.environment(names, options),
+        volume_mounts=pods.volume_mounts(),
+        resources=pods.resources(options),
+        security_context=pods.container_security_context(options),
+        active_deadline_seconds=options.step_deadline_seconds,
+        labels={"workbench.io/pipeline": names.base, "workbench.io/step": PAPERMILL},
+    )
+
+
+def _experiment(spec: PipelineSpec) -> str:
+    names = {p.name for p in spec.parameters}
+    return "{{workflow.parameters.experiment}}" if "experiment" in names else spec.name
+
+
+def best_run_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
+    names = Names.of(spec.name)
+    args = ["-m", "workbench.tracking.best_run", "--experiment", _experiment(spec)]
+    args += ["--metric", f"{{{{workflow.parameters.{METRIC_PARAM}}}}}"]
+    args += ["--direction", f"{{{{workflow.parameters.{DIRECTION_PARAM}}}}}", "--output", BEST_RUN]
+    return Container(
+        name="best-run",
+        image=image_ref(spec.name, options),
+        command=["python"],
+        args=args,
+        outputs=[Parameter(name="best-run", value_from=ValueFrom(path=BEST_RUN))],
+        env=pods.environment(names, options),
+        volume_mounts=pods.volume_mounts(),
+        resources=pods.resources(options),
+        security_context=pods.container_security_context(options),
+        active_deadline_seconds=options.step_deadline_seconds,
+        labels={"workbench.io/pipeline": names.base, "workbench.io/step": "best-run"},
+    )
+
+
+def default_parameter_sets(spec: PipelineSpec) -> str:
+    """One complete set (the defaults), as a JSON text users copy and vary."""
+    one = {p.name: papermill_text(p) for p in passed(spec)}
+    return json.dumps([one], sort_keys=True)
+
+
+def _template(
+    spec: PipelineSpec, options: ArgoOptions, name: str, entry: DAG, extra: list[Container]
+) -> HeraWorkflowTemplate:
+    names = Names.of(spec.name)
+    arguments = [
+        Parameter(name=p.name, value=papermill_text(p), description=p.type) for p in passed(spec)
+    ]
+    if name == names.sweep_template:
+        arguments += [
+            Parameter(name=SETS_PARAM, value=default_parameter_sets(spec)),
+            Parameter(name=METRIC_PARAM, value=options.sweep_metric),
+            Parameter(name=DIRECTION_PARAM, value=options.sweep_direction, enum=["max", "min"]),
+        ]
+    return HeraWorkflowTemplate(
+        name=name,
+        namespace=options.namespace,
+        labels={"app.kubernetes.io/part-of": "workbench", "workbench.io/pipeline": names.base},
+        entrypoint=entry.name,
+        arguments=arguments,
+        templates=[entry, papermill_template(spec, options), *extra],
+        service_account_name=names.service_account,
+        security_context=pods.pod_security_context(options),
+        volumes=pods.volumes(options),
+        artifact_repository_ref=ArtifactRepositoryRef(
+            config_map=names.artifact_repository, key=ARTIFACT_REPOSITORY_KEY
+        ),
+        active_deadline_seconds=options.workflow_deadline_seconds,
+        ttl_strategy=TTLStrategy(seconds_after_completion=7 * 24 * 3600),
+        pod_gc=PodGC(strategy="OnPodSuccess"),  # failed pods stay for their logs
+    )
+
+
+def notebook_template(spec: PipelineSpec, options: ArgoOptions) -> HeraWorkflowTemplate:
+    """One papermill run of the notebook with the workflow parameters."""
+    run = Task(
+        name="run",
+        template=PAPERMILL,
+        arguments=[
+            Parameter(name=p.name, value=f"{{{{workflow.parameters.{p.name}}}}}")
+            for p in passed(spec)
+        ],
+    )
+    dag = DAG(name="notebook", tasks=[run])
+    return _template(spec, options, Names.of(spec.name).notebook_template, dag, [])
+
+
+def sweep_template(spec: PipelineSpec, options: ArgoOptions) -> HeraWorkflowTemplate:
+    """Fan out papermill runs over parameter sets, then report the best run by a metric."""
+    trial = Task(
+        name="trial",
+        template=PAPERMILL,
+        with_param=f"{{{{workflow.parameters.{SETS_PARAM}}}}}",
+        arguments=[Parameter(name=p.name, value=f"{{{{item.{p.name}}}}}") for p in passed(spec)],
+    )
+    # AnySucceeded: one failed trial must not hide the best of the others
+    best = Task(name="best-run", template="best-run", depends="trial.AnySucceeded")
+    dag = DAG(name="sweep", tasks=[trial, best], parallelism=options.sweep_parallelism)
+    extra = [best_run_template(spec, options)]
+    return _template(spec, options, Names.of(spec.name).sweep_template, dag, extra)

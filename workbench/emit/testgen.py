@@ -1,0 +1,256 @@
+"""Emit tests/steps/NAME/: one test per step that calls the step function on the inputs
+recorded from a notebook run (`workbench productionize --record`) and compares its outputs with
+the recorded ones: frames and arrays with tolerances, fitted models by their predictions on the
+recorded inputs. The conftest gives every test a throw-away MLflow store, so steps that log
+runs or register models never touch the project's."""
+
+from __future__ import annotations
+
+import re
+
+from workbench.emit.context import EmitContext
+from workbench.spec.model import PipelineSpec, StepSpec
+
+CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, a temp MLflow store."""
+
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+if str(ROOT) not in sys.path:  # steps.* import from the project root, as the runner runs them
+    sys.path.insert(0, str(ROOT))
+RTOL = 1e-6
+ATOL = 1e-9
+RUN_ID = re.compile(r"[0-9a-f]{32}")
+
+
+@pytest.fixture(autouse=True)
+def isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Steps that log to MLflow write to a store in tmp_path, never the project's."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
+    yield
+    forget_experiment()
+
+
+def forget_experiment() -> None:
+    """mlflow.set_experiment leaves the experiment id in os.environ and in a module global;
+    the store it belongs to is gone after the test, so neither may reach the next test."""
+    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    fluent = sys.modules.get("mlflow.tracking.fluent")
+    if fluent is not None and hasattr(fluent, "_active_experiment_id"):
+        fluent._active_experiment_id = None
+
+
+def load_recorded(step: str, kind: str) -> dict[str, Any]:
+    """The values recorded for `step` (kind: inputs | outputs)."""
+    from workbench.runtime import read_value
+
+    meta = FIXTURES / step / "meta.json"
+    if not meta.is_file():
+        pytest.skip(f"no recorded values for step {step}: run `{COMMAND} --record`")
+    names = json.loads(meta.read_text())[kind]
+    values = {name: read_value(str(FIXTURES / step / kind / name)) for name in names}
+    for name, value in values.items():  # notebook-defined classes were recorded by value
+        if isinstance(value, dict) and set(value) == {"__workbench_cloudpickle__"}:
+            import cloudpickle
+
+            values[name] = cloudpickle.loads(value["__workbench_cloudpickle__"])
+    return values
+
+
+def sampled(step: str) -> dict[str, int]:
+    """Output name -> stride, for outputs recorded as every n-th row (large values)."""
+    return dict(json.loads((FIXTURES / step / "meta.json").read_text()).get("strides", {}))
+
+
+def _rows(value: Any, stride: int) -> Any:
+    if stride <= 1:
+        return value
+    return value.iloc[::stride] if hasattr(value, "iloc") else value[::stride]
+
+
+def _probes(values: dict[str, Any]) -> list[Any]:
+    import numpy as np
+    import pandas as pd
+
+    return [v for _, v in sorted(values.items()) if isinstance(v, pd.DataFrame | np.ndarray)]
+
+
+def assert_matches(name: str, actual: Any, expected: Any, probes: dict[str, Any], stride: int = 1) -> None:
+    """`actual` equals the recorded `expected` (tolerances for numbers, predictions for models)."""
+    import numpy as np
+    import pandas as pd
+
+    actual = _rows(actual, stride)
+    if isinstance(expected, pd.DataFrame):
+        pd.testing.assert_frame_equal(
+            actual, expected, check_exact=False, rtol=RTOL, atol=ATOL,
+            check_index_type=False, check_column_type=False, obj=name,
+        )
+    elif isinstance(expected, pd.Series):
+        pd.testing.assert_series_equal(
+            actual, expected, check_exact=False, rtol=RTOL, atol=ATOL,
+            check_index_type=False, obj=name,
+        )
+    elif isinstance(expected, np.ndarray):
+        assert actual.shape == expected.shape, name
+        if expected.dtype.kind in "fc":
+            np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=name)
+        else:
+            np.testing.assert_array_equal(actual, expected, err_msg=name)
+    elif hasattr(expected, "predict") or hasattr(expected, "transform"):
+        assert type(actual) is type(expected), name
+        method = "predict" if hasattr(expected, "predict") else "transform"
+        compared = 0
+        for probe in _probes(probes):
+            try:
+                want = getattr(expected, method)(probe)
+            except Exception:  # not this model's input: try the next recorded value
+                continue
+            got = getattr(actual, method)(probe)
+            np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=RTOL, atol=ATOL, err_msg=name)
+            compared += 1
+        if not compared:
+            assert repr(actual) == repr(expected), name
+    elif isinstance(expected, str) and RUN_ID.fullmatch(expected):
+        # a run id (MLflow's uuid hex) is new on every run: check its form, not its value
+        assert isinstance(actual, str) and RUN_ID.fullmatch(actual), name
+    else:
+        assert _close(actual, expected), f"{name}: {actual!r} != recorded {expected!r}"
+
+
+def _close(actual: Any, expected: Any) -> bool:
+    """Equality with float tolerance, through lists, tuples and dicts (JSON turns tuples into
+    lists); objects without a usable == compare by what they print as."""
+    if isinstance(expected, float) and isinstance(actual, int | float):
+        return math.isclose(actual, expected, rel_tol=RTOL, abs_tol=ATOL) or (
+            math.isnan(expected) and math.isnan(actual)
+        )
+    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
+        return len(actual) == len(expected) and all(map(_close, actual, expected))
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return actual.keys() == expected.keys() and all(
+            _close(actual[k], expected[k]) for k in expected
+        )
+    if hasattr(expected, "__dict__") and type(actual) is not type(expected):
+        # a class defined in the notebook: recorded by value, so compare name and attributes
+        return type(actual).__name__ == type(expected).__name__ and _close(
+            vars(actual), vars(expected)
+        )
+    try:
+        if bool(actual == expected):
+            return True
+    except Exception:  # e.g. arrays inside containers: fall through to the printed form
+        pass
+    return repr(actual) == repr(expected)
+'''
+
+
+TRACKING_MODULES = ("mlflow", "workbench.tracking", "workbench import tracking")
+# outputs of MLflow-logging steps with these names are ids the store hands out afresh
+VOLATILE = re.compile(r"(^|_)(id|ids|version|versions|uri|run|run_id)$")
+
+
+def uses_tracking(step: StepSpec) -> bool:
+    texts = [*step.imports, *(c.source for c in step.cells)]
+    return any(module in text for text in texts for module in TRACKING_MODULES)
+
+
+def _chain(spec: PipelineSpec, step: StepSpec, tracking: set[str]) -> list[StepSpec]:
+    """The MLflow-logging steps whose outputs `step` needs, transitively, in pipeline order."""
+    needed: set[str] = set()
+
+    def visit(current: StepSpec) -> None:
+        for source in current.input_sources.values():
+            if source in tracking and source not in needed:
+                needed.add(source)
+                visit(spec.step(source))
+
+    visit(step)
+    return [s for s in spec.steps if s.name in needed]
+
+
+def _tuple(names: list[str]) -> str:
+    quoted = [f'"{n}"' for n in names]
+    return f"({quoted[0]},)" if len(quoted) == 1 else f"({', '.join(quoted)})"
+
+
+def _call(step: StepSpec, inputs: str) -> str:
+    args = ", ".join(f'{inputs}["{n}"]' for n in step.inputs)
+    return f"{step.name}({args})"
+
+
+def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
+    tracking = {s.name for s in spec.steps if uses_tracking(s)}
+    chain = _chain(spec, step, tracking)
+    imports = [f"from {s.module} import {s.name}" for s in [*chain, step]]
+    volatile = sorted(n for n in step.outputs if step.name in tracking and VOLATILE.search(n))
+    body = [f'    inputs = load_recorded("{step.name}", "inputs")']
+    if chain:
+        body.append(
+            "    # MLflow ids (runs, model versions) exist only in the store that made them: the "
+            "steps\n    # that made them run again here, in this test's store, and hand over "
+            "fresh ones"
+        )
+    fresh: set[str] = set()
+    for link in chain:
+        body.append(f'    {link.name}_inputs = load_recorded("{link.name}", "inputs")')
+        for name, source in sorted(link.input_sources.items()):
+            if source in fresh:
+                body.append(f'    {link.name}_inputs["{name}"] = {source}_out.{name}')
+        body.append(f"    {link.name}_out = {_call(link, f'{link.name}_inputs')}")
+        fresh.add(link.name)
+    for name, source in sorted(step.input_sources.items()):
+        if source in fresh:
+            body.append(f'    inputs["{name}"] = {source}_out.{name}')
+    outputs = ", ".join(f'"{n}"' for n in step.outputs)
+    mark = "import pytest\n\n" if step.name in tracking else ""
+    marker = (
+        "pytestmark = pytest.mark.slow  # logs to MLflow\n\n\n" if step.name in tracking else ""
+    )
+    return (
+        ctx.header()
+        + f'"""Step `{step.name}` of pipeline `{spec.name}` on the values recorded from the notebook."""\n'
+        "\n" + mark + "\n".join(sorted(imports)) + "\n\n"
+        "from .conftest import assert_matches, load_recorded, sampled\n"
+        "\n"
+        + ("\n" + marker if marker else "\n")
+        + f"def test_{step.name}() -> None:\n"
+        + "\n".join(body)
+        + "\n"
+        f'    expected = load_recorded("{step.name}", "outputs")\n'
+        f"    # parameters keep their defaults: the values the notebook was recorded with\n"
+        f"    result = {_call(step, 'inputs')}\n"
+        f"    assert sorted(expected) == [{outputs}]\n"
+        f'    strides = sampled("{step.name}")\n'
+        f"    volatile = {_tuple(volatile)}  # ids the store hands out afresh: compared by type\n"
+        "    for name, value in expected.items():\n"
+        "        if name in volatile:\n"
+        "            assert type(getattr(result, name)) is type(value), name\n"
+        "            continue\n"
+        "        probes = {**inputs, **expected}\n"
+        "        assert_matches(name, getattr(result, name), value, probes, strides.get(name, 1))\n"
+    )
+
+
+def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
+    base = f"tests/steps/{spec.name}"
+    files = {
+        f"{base}/__init__.py": ctx.header(),
+        f"{base}/conftest.py": ctx.header() + CONFTEST.replace("{COMMAND}", ctx.command),
+    }
+    for step in spec.steps:
+        files[f"{base}/test_{step.name}.py"] = render_test(spec, step, ctx)
+    return files

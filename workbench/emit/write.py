@@ -1,0 +1,140 @@
+"""The only disk I/O of productionize: swap generated folders in atomically, or diff them.
+
+Generated files are grouped by the folder that owns them (`steps/NAME/`, `tests/steps/NAME/`,
+`manifests/NAME/`); single files above those folders (`steps/__init__.py`) are written on their
+own. Each folder is built complete in a sibling temp folder, then swapped in with two renames,
+so a failure leaves the previous output in place. Recorded fixtures (`tests/steps/NAME/fixtures/`)
+are carried over unless new ones are given; they and `__pycache__` are not compared by --check.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from workbench.core.errors import WorkbenchError
+
+KEEP = ("fixtures",)  # sub-folders of a generated folder that productionize never regenerates
+IGNORED = ("__pycache__", ".pytest_cache", *KEEP)
+
+
+def owned_folders(files: dict[str, str], name: str) -> list[str]:
+    """The generated folders these files live in (project-relative, POSIX)."""
+    candidates = (f"steps/{name}", f"tests/steps/{name}", f"manifests/{name}")
+    return [f for f in candidates if any(p.startswith(f + "/") for p in files)]
+
+
+def _folder_of(path: str, folders: list[str]) -> str | None:
+    return next((f for f in folders if path.startswith(f + "/")), None)
+
+
+def _existing(root: Path, folder: str) -> dict[str, Path]:
+    base = root / folder
+    found: dict[str, Path] = {}
+    if not base.is_dir():
+        return found
+    for path in sorted(base.rglob("*")):
+        rel = path.relative_to(base)
+        if path.is_file() and not set(rel.parts) & set(IGNORED):
+            found[f"{folder}/{rel.as_posix()}"] = path
+    return found
+
+
+def diff_outputs(root: Path, files: dict[str, str], name: str) -> str:
+    """A unified diff from the files on disk to the generated ones ("" when identical)."""
+    folders = owned_folders(files, name)
+    on_disk: dict[str, Path] = {}
+    for folder in folders:
+        on_disk.update(_existing(root, folder))
+    for path in files:
+        if _folder_of(path, folders) is None and (root / path).is_file():
+            on_disk[path] = root / path
+    chunks: list[str] = []
+    for path in sorted(set(files) | set(on_disk)):
+        old = ""
+        if path in on_disk:
+            try:
+                old = on_disk[path].read_text(encoding="utf-8")
+            except UnicodeDecodeError:
+                old = "<binary>\n"
+        new = files.get(path, "")
+        if old == new and path in on_disk and path in files:
+            continue
+        chunks.extend(
+            difflib.unified_diff(
+                old.splitlines(keepends=True),
+                new.splitlines(keepends=True),
+                fromfile=f"a/{path}" if path in on_disk else "/dev/null",
+                tofile=f"b/{path}" if path in files else "/dev/null",
+            )
+        )
+    return "".join(chunks)
+
+
+def write_outputs(
+    root: Path, files: dict[str, str], name: str, fixtures: Path | None = None
+) -> None:
+    """Write every generated file; `fixtures` (a folder) replaces tests/steps/NAME/fixtures."""
+    folders = owned_folders(files, name)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for folder in folders:
+            target = root / folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+            temp.chmod(_folder_mode())  # mkdtemp makes 0700; generated folders are ordinary
+            staged.append((temp, target))
+            for path, text in files.items():
+                if _folder_of(path, folders) == folder:
+                    out = temp / path[len(folder) + 1 :]
+                    out.parent.mkdir(parents=True, exist_ok=True)
+                    out.write_text(text, encoding="utf-8", newline="\n")
+            for keep in KEEP:
+                source = (
+                    fixtures
+                    if (fixtures is not None and folder.startswith("tests/"))
+                    else (target / keep)
+                )
+                if source.is_dir():
+                    shutil.copytree(source, temp / keep)
+    except OSError as exc:
+        for temp, _ in staged:
+            shutil.rmtree(temp, ignore_errors=True)
+        raise WorkbenchError(f"cannot write generated files: {exc}") from exc
+    for temp, target in staged:
+        _swap(temp, target)
+    for path, text in files.items():
+        if _folder_of(path, folders) is None:
+            out = root / path
+            out.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            os.chmod(temp_name, _folder_mode() & 0o666)
+            os.replace(temp_name, out)
+
+
+def _folder_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def _swap(temp: Path, target: Path) -> None:
+    """Replace `target` with `temp`: two renames, the old folder removed only afterwards."""
+    old = None
+    if target.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        old.rmdir()
+        target.rename(old)
+    try:
+        temp.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

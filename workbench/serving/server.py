@@ -1,0 +1,175 @@
+"""Run the app under uvicorn: resolve and verify once, then serve on 127.0.0.1 by default.
+
+One worker: the app is built in this process and handed to uvicorn. Several: uvicorn spawns
+workers that each call `app_from_env`, which loads the same pinned, verified file the parent
+resolved (passed as JSON in an environment variable), so an alias is resolved exactly once and
+every worker checks the sha256 again before unpickling. Metrics then use prometheus-client's
+multiprocess mode in a temporary folder.
+
+Shutdown is uvicorn's: on SIGTERM/SIGINT it stops accepting, lets in-flight requests finish
+(up to `graceful_seconds`), then exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import orjson
+
+from workbench.core.errors import WorkbenchError
+from workbench.serving.loader import ModelSource, load_source, resolve_source
+
+SOURCE_ENV = "WORKBENCH_SERVE_SOURCE"
+OPTIONS_ENV = "WORKBENCH_SERVE_OPTIONS"
+log = logging.getLogger("workbench.serving")
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    max_body_bytes: int = 64 * 1024 * 1024
+    access_log: bool = True
+    graceful_seconds: float = 30.0
+    trust_unverified: bool = False
+
+
+def build_app(source: ModelSource, max_body_bytes: int, access_log: bool) -> Any:
+    """Load the verified model and wrap it in the app (imports no mlflow)."""
+    from workbench.serving.accesslog import AccessLog
+    from workbench.serving.app import Served, create_app
+    from workbench.serving.predictor import Predictor
+    from workbench.serving.signature import signature_from_dict, signature_from_model
+
+    model = load_source(source)
+    signature = signature_from_dict(source.signature) or signature_from_model(model)
+    if signature is None:
+        raise WorkbenchError(
+            f"{source.uri}: no input signature (not in model.json, MLmodel, or the estimator's "
+            "feature_names_in_/n_features_in_); cannot validate requests"
+        )
+    served = Served(
+        predictor=Predictor(model, signature),
+        name=source.name,
+        version=source.version,
+        alias=source.alias,
+        max_body_bytes=max_body_bytes,
+    )
+    return create_app(served, access_log=AccessLog() if access_log else None)
+
+
+def app_from_env() -> Any:
+    """uvicorn factory for each worker: the parent's resolved source, verified again here."""
+    source = ModelSource(**orjson.loads(os.environ[SOURCE_ENV]))
+    opts = orjson.loads(os.environ[OPTIONS_ENV])
+    return build_app(source, int(opts["max_body_bytes"]), bool(opts["access_log"]))
+
+
+def redact(uri: str) -> str:
+    """`scheme://user:password@host/...` -> `scheme://***@host/...`: no secret in a log line."""
+    return re.sub(r"://[^/@]+@", "://***@", uri)
+
+
+def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> None:
+    sys.stderr.write(
+        orjson.dumps(
+            {
+                "event": "start",
+                "model": redact(source.uri),
+                "file": redact(source.path),
+                "name": source.name,
+                "version": source.version,
+                "alias": source.alias,
+                "sha256": source.sha256,
+                "verified": source.verified,
+                "listen": f"http://{opts.host}:{opts.port}",
+                "workers": opts.workers,
+                "load_seconds": round(seconds, 3),
+                "mlflow_imported": "mlflow" in sys.modules,
+            }
+        ).decode()
+        + "\n"
+    )
+
+
+def serve(model: str, opts: ServeOptions) -> None:
+    """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT.
+
+    A models:/ or runs:/ URI needs mlflow to resolve (about 100 MB resident and two seconds to
+    import, none of it used by the request path), so a child process resolves it while this
+    one imports the serving stack; this process never imports mlflow.
+    """
+    started = time.time()
+    if model.startswith(("models:/", "runs:/")):
+        child = subprocess.Popen(
+            [sys.executable, "-m", "workbench.serving.registry", model]
+            + (["--trust-unverified"] if opts.trust_unverified else []),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        _preload()
+        out, err = child.communicate()
+        messages = err.decode(errors="replace")
+        if child.returncode != 0:
+            # the child's last line is its `error: ...`; the rest (mlflow's logging) goes before it
+            *before, last = messages.strip().splitlines() or ["resolution failed"]
+            sys.stderr.write("".join(f"{line}\n" for line in before))
+            raise WorkbenchError(last.removeprefix("error: "))
+        sys.stderr.write(messages)
+        source = ModelSource(**orjson.loads(out))
+    else:
+        source = resolve_source(model, trust_unverified=opts.trust_unverified)
+    serve_source(source, opts, started)
+
+
+def _preload() -> None:
+    """Import what loading and serving need while the child resolves: the overlap is the gain.
+
+    scikit-learn is a guess (the model store holds scikit-learn estimators); a model that does
+    not need it pays only its import.
+    """
+    import starlette.applications  # noqa: F401
+    import uvicorn  # noqa: F401
+
+    import workbench.serving.app  # noqa: F401
+
+    with contextlib.suppress(ImportError):
+        import sklearn.pipeline  # noqa: F401
+
+
+def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> None:
+    """Serve an already resolved source (loading and verifying it here)."""
+    import uvicorn
+
+    common: dict[str, Any] = {
+        "host": opts.host,
+        "port": opts.port,
+        "access_log": False,  # ours is structured; uvicorn's would duplicate it
+        "log_level": "warning",
+        "timeout_graceful_shutdown": opts.graceful_seconds,
+        "server_header": False,
+    }
+    if opts.workers <= 1:
+        app = build_app(source, opts.max_body_bytes, opts.access_log)
+        _startup_line(source, opts, time.time() - started)
+        uvicorn.run(app, **common)
+        return
+    # Fail in the parent, before any worker starts, if the file does not verify.
+    load_source(source)
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="workbench-metrics-"))
+    os.environ[SOURCE_ENV] = orjson.dumps(source.to_dict()).decode()
+    os.environ[OPTIONS_ENV] = orjson.dumps(asdict(opts)).decode()
+    _startup_line(source, opts, time.time() - started)
+    uvicorn.run(
+        "workbench.serving.server:app_from_env", factory=True, workers=opts.workers, **common
+    )

@@ -1,0 +1,271 @@
+"""MLflow lineage of pipeline runs: a parent run per pipeline run, a child run per step.
+
+Importing mlflow and opening its store costs seconds, longer than a fully cached pipeline run.
+So the runner never imports mlflow: it starts a *recorder* process
+(`python -m workbench.tracking.lineage`) and sends it one JSON line per event. The recorder
+imports mlflow while the first steps already run, uses one MlflowClient and one `log_batch` per
+run. Only a step whose code uses mlflow waits, for its child run id (it runs with
+MLFLOW_RUN_ID set to it); the child runs of the other steps are created when they end, with their
+real start and end times.
+
+Protocol (runner -> recorder on stdin; replies on stdout, one JSON object a line):
+    {"op": "start", "experiment", "run_name", "params", "tags", "start_ms"} -> {"run_id"}
+    {"op": "child", "step", "start_ms"}                                     -> {"run_id"}
+    {"op": "step", "step", "status", "cached", "start_ms", "end_ms", "tags", "log"}
+    {"op": "end", "status", "end_ms", "metrics"}                            -> {"run_id"}
+End of input without "end" (the runner was killed) marks the open runs KILLED.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+PARENT_TAG = "mlflow.parentRunId"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def experiment_name(pipeline: str) -> str:
+    return f"pipeline-{pipeline}"
+
+
+class Lineage:
+    """No lineage (`--lineage off`), and the interface the recorder client implements."""
+
+    parent_run_id: str | None = None
+    error: str = ""
+
+    def child_run(self, step: str, start_ms: int) -> str | None:
+        return None
+
+    def step_done(self, event: Mapping[str, Any]) -> None:
+        return None
+
+    def finish(self, status: str, metrics: Mapping[str, float]) -> str | None:
+        return None
+
+
+class RecorderLineage(Lineage):
+    """Talks to a recorder process; `wait=False` lets it finish after the runner exits."""
+
+    def __init__(
+        self,
+        *,
+        experiment: str,
+        run_name: str,
+        params: Mapping[str, str],
+        tags: Mapping[str, str],
+        log_path: Path,
+        env: Mapping[str, str],
+        wait: bool,
+    ) -> None:
+        self.wait = wait
+        self.log_path = log_path
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the recorder
+        # its own session: Ctrl-C in the terminal stops the runner, and the recorder still
+        # marks the runs as it sees its input end
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "workbench.tracking.lineage"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=dict(env),
+            text=True,
+            start_new_session=True,
+        )
+        self._send(
+            {
+                "op": "start",
+                "experiment": experiment,
+                "run_name": run_name,
+                "params": dict(params),
+                "tags": dict(tags),
+                "start_ms": now_ms(),
+            }
+        )
+        self._started = False
+
+    def _send(self, message: Mapping[str, Any]) -> bool:
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError, ValueError):
+            return False
+
+    def _reply(self) -> dict[str, Any] | None:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        try:
+            reply: dict[str, Any] = json.loads(line)
+            return reply
+        except ValueError:
+            return None
+
+    def _ensure_parent(self) -> None:
+        if not self._started:
+            self._started = True
+            reply = self._reply()
+            self.parent_run_id = reply.get("run_id") if reply else None
+
+    def child_run(self, step: str, start_ms: int) -> str | None:
+        self._ensure_parent()
+        if not self._send({"op": "child", "step": step, "start_ms": start_ms}):
+            return None
+        reply = self._reply()
+        return str(reply["run_id"]) if reply and reply.get("run_id") else None
+
+    def step_done(self, event: Mapping[str, Any]) -> None:
+        self._send({"op": "step", **event})
+
+    def finish(self, status: str, metrics: Mapping[str, float]) -> str | None:
+        self._send({"op": "end", "status": status, "end_ms": now_ms(), "metrics": dict(metrics)})
+        if self.wait:
+            self._ensure_parent()
+            self._reply()
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        if self.wait and self.proc.wait() != 0:
+            self.error = f"MLflow lineage was not fully recorded; see {self.log_path}"
+        self._log.close()
+        return self.parent_run_id
+
+
+# -- the recorder process (the only code here that imports mlflow) -------------------------------
+
+
+@contextmanager
+def _init_lock() -> Iterator[None]:
+    """Serialise store initialisation: two recorders creating one SQLite store race on its
+    schema migration (alembic), e.g. a second pipeline run started while the first's recorder
+    still sets up a fresh project's mlflow.db."""
+    import fcntl
+
+    from workbench.core.settings import settings
+
+    folder = settings().cache_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "mlflow-init.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+class _Recorder:
+    """The recorder's state: one MlflowClient, the parent run, a child run per step."""
+
+    def __init__(self, out: IO[str]) -> None:
+        self.out = out
+        self.client: Any = None
+        self.parent = ""
+        self.experiment_id = ""
+        self.children: dict[str, str] = {}
+        self.ended = False
+
+    def reply(self, message: Mapping[str, Any]) -> None:
+        try:
+            self.out.write(json.dumps(message) + "\n")
+            self.out.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the runner did not wait for us: keep recording
+
+    def child(self, step: str, start_ms: int) -> str:
+        if step not in self.children:
+            run = self.client.create_run(
+                self.experiment_id,
+                start_time=start_ms,
+                tags={PARENT_TAG: self.parent, "workbench.step": step},
+                run_name=step,
+            )
+            self.children[step] = run.info.run_id
+        return self.children[step]
+
+    def handle(self, msg: Mapping[str, Any]) -> None:
+        from mlflow.entities import Metric, Param, RunTag
+
+        op = msg["op"]
+        if op == "start":
+            import mlflow
+
+            from workbench.tracking.config import configure
+
+            with _init_lock():
+                self.experiment_id = configure(msg["experiment"]) or ""
+            self.client = mlflow.MlflowClient()
+            run = self.client.create_run(
+                self.experiment_id,
+                start_time=msg["start_ms"],
+                tags=msg["tags"],
+                run_name=msg["run_name"],
+            )
+            self.parent = run.info.run_id
+            params = [Param(k, v[:6000]) for k, v in sorted(msg["params"].items())]
+            self.client.log_batch(self.parent, params=params)
+            self.reply({"run_id": self.parent})
+        elif op == "child":
+            self.reply({"run_id": self.child(msg["step"], msg["start_ms"])})
+        elif op == "step":
+            run_id = self.child(msg["step"], msg["start_ms"])
+            seconds = max(0, msg["end_ms"] - msg["start_ms"]) / 1000
+            self.client.log_batch(
+                run_id,
+                metrics=[Metric("duration_s", seconds, msg["end_ms"], 0)],
+                tags=[RunTag(k, str(v)[:5000]) for k, v in sorted(msg["tags"].items())],
+            )
+            if msg.get("log") and Path(msg["log"]).is_file():
+                self.client.log_artifact(run_id, msg["log"])
+            self.client.set_terminated(run_id, msg["status"], end_time=msg["end_ms"])
+        elif op == "end":
+            metrics = [Metric(k, float(v), msg["end_ms"], 0) for k, v in msg["metrics"].items()]
+            self.client.log_batch(self.parent, metrics=metrics)
+            self.client.set_terminated(self.parent, msg["status"], end_time=msg["end_ms"])
+            self.ended = True
+            self.reply({"run_id": self.parent})
+
+    def close(self) -> None:
+        """End of input without "end" (the runner died): nothing open may stay RUNNING."""
+        if self.client is None or self.ended:
+            return
+        for run_id in [*self.children.values(), self.parent]:
+            if self.client.get_run(run_id).info.status == "RUNNING":
+                self.client.set_terminated(run_id, "KILLED", end_time=now_ms())
+
+
+def serve(lines: IO[str], out: IO[str]) -> int:
+    """Record the events read from `lines`; return 1 if any could not be recorded."""
+    recorder = _Recorder(out)
+    failures = 0
+    for line in lines:
+        msg = json.loads(line)
+        try:
+            recorder.handle(msg)
+        except Exception:  # one failed write must not lose the rest, nor hang the runner
+            failures += 1
+            traceback.print_exc()
+            if msg["op"] in ("start", "child", "end"):
+                recorder.reply({"run_id": None})
+    recorder.close()
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":  # pragma: no cover - exercised through RecorderLineage
+    os.environ.pop("MLFLOW_RUN_ID", None)
+    raise SystemExit(serve(sys.stdin, sys.stdout))
