@@ -1,0 +1,24 @@
+"""Fixtures of the widget tests: the shared small store (see widgets_store.py)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from widgets_store import Store, _isolate, make_project, populate
+
+
+@pytest.fixture(scope="session")
+def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    root = make_project(tmp_path_factory.mktemp("wbstore") / "proj")
+    with pytest.MonkeyPatch.context() as mp:  # only while building: no cwd leaks to other tests
+        _isolate(mp, root)
+        return populate(root)
+
+
+@pytest.fixture
+def in_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
+    """The shared store as the working directory (module fixtures' monkeypatch has ended)."""
+    _isolate(monkeypatch, store.root)
+    assert os.getcwd() == str(store.root)
+    return store

@@ -1,0 +1,141 @@
+"""Read-only run queries for the comparison views: only the columns a table needs, page by page.
+
+`mlflow.search_runs` loads every param, metric and tag of every run, which is what makes it slow
+past a few thousand runs. For SQL tracking stores (the project default is SQLite) `sql.py` reads
+MLflow's own tables (`experiments`, `runs`, `params`, `latest_metrics`, `metrics`, `tags`) with
+narrow SQLAlchemy Core queries; the filter string is parsed by MLflow's own parser and compared
+with MLflow's own SQL comparison functions, so the semantics match `search_runs`. Anything it
+cannot translate (dataset filters, non-SQL stores) goes through `MlflowClient` (`client.py`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+from workbench.tracking.queries.details import champion_runs, run_details
+from workbench.tracking.queries.types import (
+    DEFAULT_TAGS,
+    Experiment,
+    RunChanges,
+    RunDetails,
+    RunPage,
+    RunRecord,
+    RunSource,
+    SortKey,
+)
+
+CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
+
+__all__ = [
+    "DEFAULT_TAGS",
+    "Experiment",
+    "RunChanges",
+    "RunDetails",
+    "RunPage",
+    "RunRecord",
+    "RunSource",
+    "SortKey",
+    "champion_runs",
+    "open_run_source",
+    "parse_filter",
+    "resolve_experiments",
+    "run_details",
+]
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def parse_filter(filter_string: str) -> list[dict[str, Any]]:
+    """MLflow's own parse of a search filter; a syntax error names the filter."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils.search_utils import SearchUtils
+
+    try:
+        parsed: list[dict[str, Any]] = SearchUtils.parse_search_filter(filter_string)
+    except MlflowException as exc:
+        raise WorkbenchError(f"filter {filter_string!r}: {exc.message}") from exc
+    return parsed
+
+
+def open_run_source(
+    experiments: str | Sequence[str] | None = None, tracking_uri: str | None = None
+) -> RunSource:
+    """A run source over the named experiments (names or ids; None = every active one).
+
+    SQL tracking stores get the narrow SQL reader; any other store the MlflowClient one.
+    """
+    from workbench.tracking.config import configure
+
+    configure()
+    import mlflow
+
+    uri = tracking_uri or mlflow.get_tracking_uri()
+    engine = _sql_engine(uri)
+    if engine is not None:
+        from workbench.tracking.queries.sql import SqlRunSource
+
+        return SqlRunSource(engine, uri, experiments)
+    from workbench.tracking.queries.client import ClientRunSource
+
+    return ClientRunSource(uri, experiments)
+
+
+@lru_cache(maxsize=8)
+def _engine_for(uri: str) -> Any:
+    import sqlalchemy as sa
+
+    # SQLite: wait for another process's write (a shared study) instead of failing at once
+    connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
+    return sa.create_engine(uri, connect_args=connect_args)
+
+
+def _sql_engine(uri: str) -> Any | None:
+    """An engine when `uri` is an initialised SQL tracking store, else None (client fallback)."""
+    import sqlalchemy as sa
+
+    scheme = uri.split("://", 1)[0].split("+", 1)[0]
+    if scheme not in ("sqlite", "postgresql", "mysql", "mssql"):
+        return None
+    if scheme == "sqlite":
+        from pathlib import Path
+
+        path = uri.split(":///", 1)[-1]
+        if path != ":memory:" and not Path(path).is_file():
+            return None
+    engine = _engine_for(uri)
+    if not sa.inspect(engine).has_table("latest_metrics"):
+        return None
+    return engine
+
+
+def resolve_experiments(
+    wanted: str | Sequence[str] | None, available: Sequence[Experiment]
+) -> list[Experiment]:
+    """Match names (or ids) against the active experiments; unknown ones are a user error."""
+    if wanted is None:
+        return sorted(
+            available, key=lambda e: int(e.experiment_id) if e.experiment_id.isdigit() else 0
+        )
+    names = [wanted] if isinstance(wanted, str) else list(wanted)
+    by_name = {e.name: e for e in available}
+    by_id = {e.experiment_id: e for e in available}
+    found: list[Experiment] = []
+    for name in names:
+        exp = by_name.get(name) or by_id.get(str(name))
+        if exp is None:
+            known = ", ".join(sorted(by_name)) or "(none)"
+            raise WorkbenchError(f"experiment {name!r}: no such active experiment (known: {known})")
+        if exp not in found:
+            found.append(exp)
+    return found

@@ -1,0 +1,115 @@
+"""The parent MLflow run of an Optuna study: its settings, then its best result.
+
+Settings that cannot change when a study is resumed (study name, direction, sampler, storage)
+are params; per-call settings and the best result are tags and metrics, which may be updated by
+every `tune` call that resumes the study.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+
+STUDY_TAG = "workbench.study"  # on trial runs: the study name (the widget filters on it)
+PARENT_TAG = "workbench.study_parent"  # on the parent run: the study name
+
+
+def study_filter(study_name: str) -> str:
+    """MLflow filter selecting the trial runs of a study."""
+    escaped = study_name.replace("'", "\\'")
+    return f"tags.`{STUDY_TAG}` = '{escaped}'"
+
+
+def create_study_run(
+    experiment: str | None, study_name: str, settings: dict[str, str]
+) -> tuple[str, str]:
+    """Create the parent run in `experiment` (default: the study name); return (exp id, run id)."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Param
+
+    client = MlflowClient()
+    experiment_id = get_or_create_experiment(experiment or study_name)
+    run = client.create_run(
+        experiment_id,
+        run_name=f"study {study_name}",
+        tags={PARENT_TAG: study_name, "mlflow.user": _user()},
+    )
+    client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in sorted(settings.items())])
+    return experiment_id, run.info.run_id
+
+
+def get_or_create_experiment(name: str) -> str:
+    """The experiment's id, created with the project's artifact location if missing.
+
+    Unlike `configure(name)`, this leaves the notebook's active experiment alone.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from workbench.tracking.config import configure, experiment_artifact_location
+
+    configure()
+    client = MlflowClient()
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        if found.lifecycle_stage != "active":
+            raise WorkbenchError(f"experiment {name!r} is deleted; restore it or pick another name")
+        return str(found.experiment_id)
+    try:
+        return str(client.create_experiment(name, experiment_artifact_location(name)))
+    except MlflowException:  # another process created it between lookup and create
+        again = client.get_experiment_by_name(name)
+        if again is None:
+            raise
+        return str(again.experiment_id)
+
+
+def reopen_study_run(run_id: str, call_settings: dict[str, str]) -> None:
+    """Mark a resumed study's parent run as running again and record this call's settings."""
+    from mlflow import MlflowClient
+    from mlflow.entities import RunTag
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    try:
+        client.update_run(run_id, status="RUNNING")
+        client.log_batch(run_id, tags=[RunTag(k, v) for k, v in sorted(call_settings.items())])
+    except MlflowException as exc:
+        raise WorkbenchError(
+            f"study parent run {run_id}: cannot resume it ({exc.message}); "
+            "was it deleted from MLflow?"
+        ) from exc
+
+
+def finish_study_run(
+    run_id: str,
+    *,
+    best_value: float | None,
+    best_params: dict[str, Any],
+    best_trial: int | None,
+    counts: dict[str, int],
+    status: str = "FINISHED",
+) -> None:
+    """Record the best result so far and the trial counts; end the parent run."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, RunTag
+
+    client = MlflowClient()
+    now = int(time.time() * 1000)
+    done = sum(counts.values())
+    metrics = [Metric(f"trials_{k}", float(v), now, done) for k, v in sorted(counts.items())]
+    tags = []
+    if best_value is not None:
+        metrics.append(Metric("best_value", float(best_value), now, done))
+        tags = [RunTag(f"best.{k}", str(v)) for k, v in sorted(best_params.items())]
+        tags.append(RunTag("best.trial_number", str(best_trial)))
+    client.log_batch(run_id, metrics=metrics, tags=tags)
+    client.set_terminated(run_id, status, end_time=now)
+
+
+def _user() -> str:
+    import getpass
+
+    return getpass.getuser()
