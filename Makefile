@@ -30,6 +30,7 @@ system-deps:
 demo: install
 	$(WB) demo-data
 	$(WB) run $(NOTEBOOK)
+	$(WB) run notebooks/tune.ipynb
 	$(WB) productionize $(NOTEBOOK)
 	$(WB) pipeline run $(PIPELINE) --lineage wait
 	@echo
