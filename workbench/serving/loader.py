@@ -15,7 +15,8 @@ the digest recorded for it when it was written:
   when `workbench.artifact_sha256` is set and differs (the file changed);
 - `runs:/RUN_ID/PATH`: the model-store file of the version registered from that run, else the
   run's artifact under the same rule as above.
-Loading from a model-store path never imports mlflow.
+Loading from a model-store path never imports mlflow, and neither does resolving models:/ on a
+SQL registry (workbench.serving.sqlregistry) while the model-store file and its signature exist.
 """
 
 from __future__ import annotations
