@@ -19,6 +19,7 @@ from serving_helpers import NAME, REPO, Registered, example_model, register_mode
 from workbench.core.errors import WorkbenchError
 from workbench.core.settings import settings
 from workbench.serving import registry
+from workbench.serving.signature import signature_from_dict
 from workbench.serving.sqlregistry import (
     RegistryUnavailable,
     is_sql_uri,
@@ -170,3 +171,24 @@ def test_the_query_compiles_for_every_sql_backend_mlflow_supports() -> None:
 def test_bad_models_uri_is_a_clear_error() -> None:
     with pytest.raises(WorkbenchError, match="expected models:/NAME@ALIAS"):
         parse_models_uri("models:/m")
+
+
+@pytest.mark.slow
+def test_a_store_record_without_signature_reads_the_local_mlmodel_not_mlflow(
+    three_versions: Registered,
+) -> None:
+    """Store files written before model.json carried the signature: MLflow's MLmodel is read
+    from the version's local storage location instead of downloading through mlflow."""
+    record_path = three_versions.root / "models" / NAME / "1" / "model.json"
+    saved = record_path.read_text()
+    record = json.loads(saved)
+    logged = record.pop("signature")
+    record_path.write_text(json.dumps(record))
+    try:
+        source = registry.resolve_registered(
+            f"models:/{NAME}/1", trust_unverified=False, allow_mlflow=False
+        )
+    finally:
+        record_path.write_text(saved)
+    from_mlmodel, from_record = signature_from_dict(source.signature), signature_from_dict(logged)
+    assert from_mlmodel is not None and from_mlmodel.inputs == from_record.inputs  # type: ignore[union-attr]

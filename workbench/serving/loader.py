@@ -29,6 +29,7 @@ from typing import Any
 from workbench.core.errors import IntegrityError, WorkbenchError
 from workbench.core.hashing import sha256_file
 from workbench.models.store import (
+    ARTIFACT_SHA256_TAG,
     MODEL_FILE,
     SHA256_TAG,
     STORE_URI_TAG,
@@ -36,9 +37,6 @@ from workbench.models.store import (
     model_uri,
     read_model_record,
 )
-
-# Optional tag: the sha256 of the MLflow artifact's model.pkl, for the fallback path.
-ARTIFACT_SHA256_TAG = "workbench.artifact_sha256"
 
 log = logging.getLogger("workbench.serving")
 
