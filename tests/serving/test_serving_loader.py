@@ -130,12 +130,18 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
 
     reg = register_model(registered_project.root, example_model(), alias="", store_file=False)
     uri = f"models:/{NAME}/{reg.version}"
-    # The artifact's bytes differ from the store's: unverified, refused with both digests named.
+    client = mlflow.MlflowClient()
+    # log_model recorded the artifact's own digest (a local artifact store): verified as is.
+    recorded = client.get_model_version(NAME, reg.version).tags[ARTIFACT_SHA256_TAG]
+    logged = resolve_source(uri)
+    assert logged.verified and logged.sha256 == recorded == sha256_file(logged.path)
+    # Without that tag (a remote artifact store, or logged before the tag existed) the artifact's
+    # bytes differ from the store's digest: unverified, refused with the digests named.
+    client.delete_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG)
     with pytest.raises(IntegrityError) as info:
         resolve_source(uri)
     message = str(info.value)
     assert "model.pkl" in message and "--trust-unverified" in message
-    client = mlflow.MlflowClient()
     assert client.get_model_version(NAME, reg.version).tags["workbench.sha256"] in message
     # Trusted explicitly: loads, marked unverified.
     trusted = resolve_source(uri, trust_unverified=True)

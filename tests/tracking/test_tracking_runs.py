@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -289,7 +290,7 @@ def test_log_model_registers_and_writes_the_model_store(
 
     from workbench.core.hashing import sha256_file
     from workbench.models import load_model_file
-    from workbench.models.store import SHA256_TAG, STORE_URI_TAG
+    from workbench.models.store import ARTIFACT_SHA256_TAG, SHA256_TAG, STORE_URI_TAG
 
     X, y = iris
     model = LogisticRegression(max_iter=300).fit(X, y)
@@ -309,6 +310,12 @@ def test_log_model_registers_and_writes_the_model_store(
     assert (reloaded.predict(X) == model.predict(X)).all()
     logged = mlflow.models.get_model_info(info.model_uri)
     assert logged.signature is not None and logged.signature.inputs.input_names() == list(X.columns)
+    # the same signature in the model store's model.json, for serving without mlflow
+    record = json.loads((project / "models" / "iris-clf" / "1" / "model.json").read_text())
+    assert record["signature"] == logged.signature.to_dict()
+    # and the MLflow artifact's own digest (its bytes differ from the store file's)
+    artifact = Path(mlflow.artifacts.download_artifacts(info.model_uri)) / "model.pkl"
+    assert mv.tags[ARTIFACT_SHA256_TAG] == sha256_file(artifact) != info.sha256
     requirements = Path(mlflow.pyfunc.get_model_dependencies(info.model_uri)).read_text()
     assert "scikit-learn==" in requirements and "cloudpickle==" in requirements
     with wbt.start_run() as run:

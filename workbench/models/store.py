@@ -17,6 +17,8 @@ from workbench.core.errors import IntegrityError, WorkbenchError
 
 SHA256_TAG = "workbench.sha256"
 STORE_URI_TAG = "workbench.model_store_uri"
+# Optional: the sha256 of the MLflow artifact's own model.pkl (its bytes differ from the store's).
+ARTIFACT_SHA256_TAG = "workbench.artifact_sha256"
 MODEL_FILE = "model.pkl"
 RECORD_FILE = "model.json"
 

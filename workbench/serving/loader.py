@@ -15,7 +15,8 @@ the digest recorded for it when it was written:
   when `workbench.artifact_sha256` is set and differs (the file changed);
 - `runs:/RUN_ID/PATH`: the model-store file of the version registered from that run, else the
   run's artifact under the same rule as above.
-Loading from a model-store path never imports mlflow.
+Loading from a model-store path never imports mlflow, and neither does resolving models:/ on a
+SQL registry (workbench.serving.sqlregistry) while the model-store file and its signature exist.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from workbench.core.errors import IntegrityError, WorkbenchError
 from workbench.core.hashing import sha256_file
 from workbench.models.store import (
+    ARTIFACT_SHA256_TAG,
     MODEL_FILE,
     SHA256_TAG,
     STORE_URI_TAG,
@@ -35,9 +37,6 @@ from workbench.models.store import (
     model_uri,
     read_model_record,
 )
-
-# Optional tag: the sha256 of the MLflow artifact's model.pkl, for the fallback path.
-ARTIFACT_SHA256_TAG = "workbench.artifact_sha256"
 
 log = logging.getLogger("workbench.serving")
 

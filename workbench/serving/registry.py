@@ -1,6 +1,11 @@
-"""models:/ and runs:/ URIs -> ModelSource, through MLflow: the only serving module that imports it.
+"""models:/ and runs:/ URIs -> ModelSource. Runs once at start-up; an alias is pinned here.
 
-Runs once at start-up, never on the request path; an alias is pinned to its version here.
+models:/ lookups (alias -> version -> tags) read MLflow's SQL registry tables directly when the
+registry is a SQL database (workbench.serving.sqlregistry: one SELECT, no mlflow import, which
+is what keeps `workbench serve models:/...` under two seconds). mlflow is imported, lazily, only
+for other stores (http(s) tracking servers, databricks), for runs:/ URIs, and to download the
+MLflow artifact when the model-store file is missing. With `allow_mlflow=False` (the server
+process) those cases raise NeedsMlflow instead, naming the pinned version for a child to resolve.
 """
 
 from __future__ import annotations
@@ -10,17 +15,42 @@ import json
 import logging
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import sha256_file
 from workbench.models.store import MODEL_FILE, SHA256_TAG, read_model_record
 from workbench.serving.loader import ModelSource, check_artifact, store_file_for
 from workbench.serving.signature import signature_from_mlmodel
+from workbench.serving.sqlregistry import (
+    ModelRef,
+    RegistryUnavailable,
+    VersionRecord,
+    is_sql_uri,
+    lookup_sql,
+    parse_models_uri,
+)
 
-_MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))/?$")
 _RUNS = re.compile(r"^runs:/(?P<run>[0-9a-zA-Z]+)/(?P<path>.+)$")
+# MLflow's codes for "no such model / alias / version"; anything else is a failure to read
+_NOT_FOUND_CODES = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+log = logging.getLogger("workbench.serving")
+
+
+class NeedsMlflow(Exception):
+    """Resolving needs mlflow, which the caller did not allow: resolve `uri` elsewhere.
+
+    `uri` is pinned (`models:/NAME/VERSION`) once the version is known, so a child process
+    resolving it cannot see an alias that moved meanwhile; `alias` is the one it was reached by.
+    """
+
+    def __init__(self, uri: str, alias: str = "") -> None:
+        super().__init__(uri)
+        self.uri = uri
+        self.alias = alias
 
 
 def _client() -> Any:
@@ -40,6 +70,9 @@ def _exists(path: str) -> bool:
 
 
 def _download(artifact_uri: str) -> str:
+    from workbench.tracking.config import configure
+
+    configure()
     import mlflow
 
     try:
@@ -56,41 +89,96 @@ def _mlmodel_signature(folder: str) -> dict[str, Any] | None:
     return sig.to_dict() if sig else None
 
 
-def resolve_registered(uri: str, *, trust_unverified: bool) -> ModelSource:
-    """models:/NAME@ALIAS or models:/NAME/VERSION -> the pinned version's verified file."""
-    match = _MODELS.match(uri)
-    if not match:
-        raise WorkbenchError(f"{uri}: expected models:/NAME@ALIAS or models:/NAME/VERSION")
-    name, alias = match["name"], match["alias"] or ""
+def _local_folder(location: str) -> Path | None:
+    """The local folder of a `file://` (or plain path) storage location, if it is on this disk."""
+    if location.startswith("file:"):
+        location = unquote(urlparse(location).path)
+    elif "://" in location or not location:
+        return None
+    folder = Path(location)
+    return folder if (folder / "MLmodel").is_file() else None
+
+
+def lookup_mlflow(ref: ModelRef) -> VersionRecord:
+    """The version `ref` names, through MlflowClient (any store kind), with sqlregistry's errors."""
     client = _client()
     from mlflow.exceptions import MlflowException
 
     try:
-        if alias:
-            mv = client.get_model_version_by_alias(name, alias)
+        if ref.alias:
+            mv = client.get_model_version_by_alias(ref.name, ref.alias)
         else:
-            mv = client.get_model_version(name, match["version"])
+            mv = client.get_model_version(ref.name, ref.version)
     except MlflowException as exc:
-        raise WorkbenchError(f"{uri}: no such registered model version ({exc.message})") from exc
-    version = str(mv.version)
-    tags = dict(mv.tags or {})
+        try:
+            client.get_registered_model(ref.name)
+        except MlflowException as model_exc:
+            if model_exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                raise ref.missing_model() from None
+            raise WorkbenchError(f"{ref.uri}: cannot read the registry: {exc.message}") from exc
+        if exc.error_code in _NOT_FOUND_CODES:
+            raise ref.missing_target() from None
+        raise WorkbenchError(f"{ref.uri}: cannot read the registry: {exc.message}") from exc
+    tags = {str(k): "" if v is None else str(v) for k, v in (mv.tags or {}).items()}
+    return VersionRecord(ref.name, str(mv.version), tags)
+
+
+def lookup_version(ref: ModelRef, *, allow_mlflow: bool = True) -> VersionRecord:
+    """SQL registry first (no mlflow import); mlflow for other stores or an unreadable schema."""
+    from workbench.core.settings import settings
+
+    registry_uri = settings().registry_uri
+    if is_sql_uri(registry_uri):
+        try:
+            return lookup_sql(ref, registry_uri)
+        except RegistryUnavailable as exc:
+            log.info("%s: reading the registry through mlflow (%s)", ref.uri, exc)
+    if not allow_mlflow:
+        raise NeedsMlflow(ref.uri)
+    return lookup_mlflow(ref)
+
+
+def resolve_registered(
+    uri: str, *, trust_unverified: bool, allow_mlflow: bool = True
+) -> ModelSource:
+    """models:/NAME@ALIAS or models:/NAME/VERSION -> the pinned version's verified file."""
+    ref = parse_models_uri(uri)
+    found = lookup_version(ref, allow_mlflow=allow_mlflow)
+    return source_for_version(
+        ref, found, trust_unverified=trust_unverified, allow_mlflow=allow_mlflow
+    )
+
+
+def source_for_version(
+    ref: ModelRef, found: VersionRecord, *, trust_unverified: bool, allow_mlflow: bool = True
+) -> ModelSource:
+    """The file to load for a found version: its model-store file, else MLflow's artifact."""
+    name, version, tags, alias = found.name, found.version, found.tags, ref.alias
+    pinned = f"models:/{name}/{version}"
     store_file = store_file_for(name, version, tags)
     if _exists(store_file):
         if not tags.get(SHA256_TAG):
             raise WorkbenchError(
-                f"{uri}: version {version} has no {SHA256_TAG} tag; refusing to unpickle "
+                f"{ref.uri}: version {version} has no {SHA256_TAG} tag; refusing to unpickle "
                 f"{store_file} without a recorded digest"
             )
         record = read_model_record(store_file)
         signature = record.get("signature") if isinstance(record.get("signature"), dict) else None
         if signature is None:
-            signature = _mlmodel_signature(_download(f"models:/{name}/{version}"))
-        return ModelSource(uri, store_file, tags[SHA256_TAG], name, version, alias, signature)
-    folder = _download(f"models:/{name}/{version}")
+            local = _local_folder(found.storage_location)
+            if local is None and not allow_mlflow:
+                raise NeedsMlflow(pinned, alias)
+            signature = _mlmodel_signature(str(local) if local else _download(pinned))
+        return ModelSource(ref.uri, store_file, tags[SHA256_TAG], name, version, alias, signature)
+    if not allow_mlflow:
+        raise NeedsMlflow(pinned, alias)
+    folder = _download(pinned)
     path = f"{folder}/{MODEL_FILE}"
-    verified = check_artifact(path, tags, uri, trust_unverified)
+    verified = check_artifact(path, tags, ref.uri, trust_unverified)
     sha = sha256_file(path) if verified else ""
-    return ModelSource(uri, path, sha, name, version, alias, _mlmodel_signature(folder), verified)
+    return ModelSource(
+        ref.uri, path, sha, name, version, alias, _mlmodel_signature(folder), verified
+    )
 
 
 def resolve_run(uri: str, *, trust_unverified: bool) -> ModelSource:
@@ -125,10 +213,17 @@ def resolve_run(uri: str, *, trust_unverified: bool) -> ModelSource:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m workbench.serving.registry URI [--trust-unverified]`: print the resolved source
-    as JSON on stdout (the server runs this in a child, so it never imports mlflow itself)."""
-    args = sys.argv[1:] if argv is None else argv
+    """`python -m workbench.serving.registry URI [--trust-unverified] [--alias NAME]`: print the
+    resolved source as JSON on stdout (the server runs this in a child when resolving needs
+    mlflow, so it never imports mlflow itself). `--alias` labels a pinned `models:/NAME/VERSION`
+    with the alias the server reached it by."""
+    args = list(sys.argv[1:] if argv is None else argv)
     trust = "--trust-unverified" in args
+    alias = ""
+    if "--alias" in args:
+        at = args.index("--alias")
+        alias = args[at + 1] if at + 1 < len(args) else ""
+        del args[at : at + 2]
     uri = next((a for a in args if a != "--trust-unverified"), "")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
@@ -139,6 +234,8 @@ def main(argv: list[str] | None = None) -> None:
     except WorkbenchError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(exc.exit_code)
+    if alias:
+        source = replace(source, alias=alias)
     sys.stdout.write(json.dumps(source.to_dict()))
 
 

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import orjson
@@ -105,31 +105,51 @@ def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> No
 def serve(model: str, opts: ServeOptions) -> None:
     """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT.
 
-    A models:/ or runs:/ URI needs mlflow to resolve (about 100 MB resident and two seconds to
-    import, none of it used by the request path), so a child process resolves it while this
-    one imports the serving stack; this process never imports mlflow.
+    mlflow costs about 100 MB resident and two seconds to import, none of it used by the request
+    path, so this process never imports it. A models:/ URI on a SQL registry is resolved here
+    with one read-only query (workbench.serving.sqlregistry). Whatever needs mlflow (runs:/,
+    other registry stores, an MLflow artifact to download) is resolved by a child process while
+    this one imports the serving stack; a version already pinned here is passed to the child
+    pinned, so the alias is still resolved exactly once.
     """
     started = time.time()
-    if model.startswith(("models:/", "runs:/")):
-        child = subprocess.Popen(
-            [sys.executable, "-m", "workbench.serving.registry", model]
-            + (["--trust-unverified"] if opts.trust_unverified else []),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        _preload()
-        out, err = child.communicate()
-        messages = err.decode(errors="replace")
-        if child.returncode != 0:
-            # the child's last line is its `error: ...`; the rest (mlflow's logging) goes before it
-            *before, last = messages.strip().splitlines() or ["resolution failed"]
-            sys.stderr.write("".join(f"{line}\n" for line in before))
-            raise WorkbenchError(last.removeprefix("error: "))
-        sys.stderr.write(messages)
-        source = ModelSource(**orjson.loads(out))
+    if model.startswith("models:/"):
+        from workbench.serving import registry
+
+        try:
+            source = registry.resolve_registered(
+                model, trust_unverified=opts.trust_unverified, allow_mlflow=False
+            )
+        except registry.NeedsMlflow as need:
+            source = _resolve_in_child(need.uri, opts, need.alias)
+            source = replace(source, uri=model)
+    elif model.startswith("runs:/"):
+        source = _resolve_in_child(model, opts)
     else:
         source = resolve_source(model, trust_unverified=opts.trust_unverified)
     serve_source(source, opts, started)
+
+
+def _resolve_in_child(uri: str, opts: ServeOptions, alias: str = "") -> ModelSource:
+    """`python -m workbench.serving.registry URI` in a child (which imports mlflow), preloading
+    the serving stack here meanwhile."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "workbench.serving.registry", uri]
+        + (["--trust-unverified"] if opts.trust_unverified else [])
+        + (["--alias", alias] if alias else []),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _preload()
+    out, err = child.communicate()
+    messages = err.decode(errors="replace")
+    if child.returncode != 0:
+        # the child's last line is its `error: ...`; the rest (mlflow's logging) goes before it
+        *before, last = messages.strip().splitlines() or ["resolution failed"]
+        sys.stderr.write("".join(f"{line}\n" for line in before))
+        raise WorkbenchError(last.removeprefix("error: "))
+    sys.stderr.write(messages)
+    return ModelSource(**orjson.loads(out))
 
 
 def _preload() -> None:

@@ -4,6 +4,13 @@ A registered version gets its cloudpickle written to the model store
 (`<store>/<NAME>/<VERSION>/model.pkl`) and two model-version tags: `workbench.sha256` (the file's
 digest) and `workbench.model_store_uri` (its path). Serving and the pipeline runner rely on those
 two tags (workbench.models.store.SHA256_TAG / STORE_URI_TAG); their names must not change.
+
+Two more things are recorded so that serving never needs mlflow: the MLflow signature
+(`ModelSignature.to_dict()` form) under "signature" in the store's model.json, which the server
+validates request columns and types against; and, when the artifact store is a local folder,
+the MLflow artifact's own sha256 as the tag `workbench.artifact_sha256`, which lets the server
+verify MLflow's copy if the model-store file is ever missing (remote stores: not recorded, as it
+would mean downloading the artifact back).
 """
 
 from __future__ import annotations
@@ -12,11 +19,21 @@ import logging
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.hashing import sha256_file
 from workbench.core.settings import settings
-from workbench.models.store import SHA256_TAG, STORE_URI_TAG, load_model_file, write_model_file
+from workbench.models.store import (
+    ARTIFACT_SHA256_TAG,
+    MODEL_FILE,
+    SHA256_TAG,
+    STORE_URI_TAG,
+    load_model_file,
+    write_model_file,
+)
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -155,7 +172,9 @@ def log_sklearn_model(
     if register is None:
         return LoggedModelInfo(model_uri=info.model_uri, run_id=run_id)
     version = int(info.registered_model_version)
-    path, sha = _store_version(model, register, version, run_id)
+    path, sha = _store_version(
+        model, register, version, run_id, _signature_dict(info), _artifact_sha256(info)
+    )
     return LoggedModelInfo(
         model_uri=info.model_uri,
         run_id=run_id,
@@ -166,17 +185,59 @@ def log_sklearn_model(
     )
 
 
-def _store_version(model: Any, name: str, version: int, run_id: str) -> tuple[str, str]:
+def _signature_dict(info: Any) -> dict[str, Any] | None:
+    """The logged signature as MLflow writes it into MLmodel (`ModelSignature.to_dict()`)."""
+    signature = getattr(info, "signature", None)
+    return dict(signature.to_dict()) if signature is not None else None
+
+
+def _local_folder(location: str) -> Path | None:
+    if location.startswith("file:"):
+        return Path(unquote(urlparse(location).path))
+    return None if "://" in location or not location else Path(location)
+
+
+def _artifact_sha256(info: Any) -> str:
+    """sha256 of the MLflow artifact's pickle when it sits in a local folder; else "".
+
+    Reading a local file back is cheap; for a remote artifact store it would be a download.
+    """
+    import mlflow
+
+    try:
+        location = mlflow.get_logged_model(info.model_id).artifact_location
+    except Exception:  # an older server without logged models: nothing cheap to read
+        log.debug("no logged-model location for %s", info.model_uri, exc_info=True)
+        return ""
+    folder = _local_folder(str(location or ""))
+    if folder is None:
+        return ""
+    pickled = (info.flavors or {}).get("sklearn", {}).get("pickled_model", MODEL_FILE)
+    path = folder / str(pickled)
+    return sha256_file(path) if path.is_file() else ""
+
+
+def _store_version(
+    model: Any,
+    name: str,
+    version: int,
+    run_id: str,
+    signature: dict[str, Any] | None = None,
+    artifact_sha256: str = "",
+) -> tuple[str, str]:
     """Write the model-store file and tag the version; undo the registration if that fails."""
     import mlflow
 
     client = mlflow.MlflowClient()
+    extra: dict[str, Any] = {"run_id": run_id}
+    if signature is not None:
+        extra["signature"] = signature
     try:
-        path, sha = write_model_file(
-            model, settings().model_store, name, version, extra={"run_id": run_id}
-        )
+        path, sha = write_model_file(model, settings().model_store, name, version, extra=extra)
         client.set_model_version_tag(name, str(version), SHA256_TAG, sha)
         client.set_model_version_tag(name, str(version), STORE_URI_TAG, path)
+        if artifact_sha256:
+            client.set_model_version_tag(name, str(version), ARTIFACT_SHA256_TAG, artifact_sha256)
     except Exception:
         # a version without its verified file cannot be served or promoted: leave none behind
         client.delete_model_version(name, str(version))
