@@ -33,6 +33,7 @@ demo: install
 	$(WB) run notebooks/tune.ipynb
 	$(WB) productionize $(NOTEBOOK)
 	$(WB) pipeline run $(PIPELINE) --lineage wait
+	$(PY) -m workbench.demo.serve_check models:/breast-cancer@champion
 	@echo
 	@echo "Done. Look next:  $(WB) ui   (MLflow UI on http://127.0.0.1:5000)"
 
