@@ -6,6 +6,7 @@ import json
 import math
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,26 @@ def load_recorded(step: str, kind: str) -> dict[str, Any]:
 
             values[name] = cloudpickle.loads(value["__workbench_cloudpickle__"])
     return values
+
+
+def recorded_files(step: str, into: Path) -> dict[str, str]:
+    """Parameter -> path of a private copy (under `into`) of the data file recorded for it.
+
+    --record copied each local file a parameter of the step named into fixtures/STEP/files/;
+    the step reads a copy in the test's tmp_path, never the project's data folder (absent on a
+    clean clone) nor the committed fixture itself (a step could write to the path it is given).
+    """
+    meta = json.loads((FIXTURES / step / "meta.json").read_text())
+    params: dict[str, str] = {}
+    for param, rel in sorted(meta.get("files", {}).items()):
+        source = FIXTURES / step / rel
+        if not source.is_file():
+            pytest.fail(f"recorded data file {source} of step {step} is missing: run `workbench productionize notebooks/train.ipynb --record`")
+        target = into / "files" / step / Path(rel).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        params[param] = str(target)
+    return params
 
 
 def sampled(step: str) -> dict[str, int]:
