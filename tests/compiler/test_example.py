@@ -109,18 +109,23 @@ def _clean_clone(dest: Path) -> Path:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes (bytecode caches aside)."""
     return {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
     }
 
 
-def test_committed_example_tests_pass_on_a_clean_clone(tmp_path: Path) -> None:
-    """The load step reads the data file copied into its fixtures, not the project's data/."""
+def test_committed_example_tests_pass_on_a_clean_clone_and_leave_it_unchanged(
+    tmp_path: Path,
+) -> None:
+    """The load step reads the data file copied into its fixtures, not the project's data/;
+    the steps' MLflow runs, registered models and artifacts go to the tests' temp stores."""
     project = _clean_clone(tmp_path / "proj")
     assert not (project / "data").exists()
-    fixtures = project / "tests" / "steps" / "train" / "fixtures"
-    before = _files(fixtures)
-    assert "load/files/data_path.csv" in before
+    before = _files(project)
+    assert "tests/steps/train/fixtures/load/files/data_path.csv" in before
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))},
         "PYTHONPATH": str(REPO),
@@ -134,5 +139,6 @@ def test_committed_example_tests_pass_on_a_clean_clone(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{len(spec_of(project, 'train').steps)} passed" in done.stdout
-    assert _files(fixtures) == before  # the steps got private copies of the data file
-    assert not (project / "data").exists()
+    for folder in ("models", "mlartifacts", "mlflow.db", ".workbench", "data"):
+        assert not (project / folder).exists(), f"the generated tests wrote {folder} in the project"
+    assert _files(project) == before  # fixtures too: the steps got private copies of the data

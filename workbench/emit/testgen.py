@@ -4,8 +4,8 @@ the recorded ones: frames and arrays with tolerances, fitted models by their pre
 recorded inputs. Data files the step's parameters name are the copies --record put beside the
 fixtures (meta.json "files"), copied again into the test's tmp_path, so the tests need no data
 folder and a step writing to such a path cannot change the committed fixtures. The conftest
-gives every test a throw-away MLflow store, so steps that log runs or register models never
-touch the project's."""
+gives every test throw-away MLflow, model, artifact and cache stores, so steps that log runs or
+register models never touch the project's (nor leave models/ or mlartifacts/ in it)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import re
 from workbench.emit.context import EmitContext
 from workbench.spec.model import PipelineSpec, StepSpec
 
-CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, a temp MLflow store."""
+CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, temp stores."""
 
 import json
 import math
@@ -37,10 +37,23 @@ ATOL = 1e-9
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
+# every store a step may write to (workbench.core.settings): each defaults to a folder of the
+# project, which running the tests must leave as it found it
+STORES = {
+    "WORKBENCH_MODEL_STORE": "models",
+    "WORKBENCH_ARTIFACT_ROOT": "mlartifacts",
+    "WORKBENCH_ARTIFACT_STORE": "artifacts",
+    "WORKBENCH_CACHE_DIR": "cache",
+}
+
+
 @pytest.fixture(autouse=True)
-def isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Steps that log to MLflow write to a store in tmp_path, never the project's."""
+def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Steps that log to MLflow, register models or cache artifacts write to stores in
+    tmp_path, never the project's."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    for var, folder in STORES.items():
+        monkeypatch.setenv(var, str(tmp_path / "stores" / folder))
     for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
