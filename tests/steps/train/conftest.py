@@ -56,14 +56,20 @@ def forget_experiment() -> None:
         fluent._active_experiment_id = None
 
 
+def recorded_meta(step: str) -> dict[str, Any]:
+    """fixtures/STEP/meta.json. A missing recording fails the test, never skips it: CI must not
+    pass silently on steps nothing checks."""
+    meta = FIXTURES / step / "meta.json"
+    if not meta.is_file():
+        pytest.fail(f"no recorded values for step {step}: run `workbench productionize notebooks/train.ipynb --record`", pytrace=False)
+    return dict(json.loads(meta.read_text()))
+
+
 def load_recorded(step: str, kind: str) -> dict[str, Any]:
     """The values recorded for `step` (kind: inputs | outputs)."""
     from workbench.runtime import read_value
 
-    meta = FIXTURES / step / "meta.json"
-    if not meta.is_file():
-        pytest.skip(f"no recorded values for step {step}: run `workbench productionize notebooks/train.ipynb --record`")
-    names = json.loads(meta.read_text())[kind]
+    names = recorded_meta(step)[kind]
     values = {name: read_value(str(FIXTURES / step / kind / name)) for name in names}
     for name, value in values.items():  # notebook-defined classes were recorded by value
         if isinstance(value, dict) and set(value) == {"__workbench_cloudpickle__"}:
@@ -80,12 +86,11 @@ def recorded_files(step: str, into: Path) -> dict[str, str]:
     the step reads a copy in the test's tmp_path, never the project's data folder (absent on a
     clean clone) nor the committed fixture itself (a step could write to the path it is given).
     """
-    meta = json.loads((FIXTURES / step / "meta.json").read_text())
     params: dict[str, str] = {}
-    for param, rel in sorted(meta.get("files", {}).items()):
+    for param, rel in sorted(recorded_meta(step).get("files", {}).items()):
         source = FIXTURES / step / rel
         if not source.is_file():
-            pytest.fail(f"recorded data file {source} of step {step} is missing: run `workbench productionize notebooks/train.ipynb --record`")
+            pytest.fail(f"recorded data file {source} of step {step} is missing: run `workbench productionize notebooks/train.ipynb --record`", pytrace=False)
         target = into / "files" / step / Path(rel).name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
@@ -95,7 +100,7 @@ def recorded_files(step: str, into: Path) -> dict[str, str]:
 
 def sampled(step: str) -> dict[str, int]:
     """Output name -> stride, for outputs recorded as every n-th row (large values)."""
-    return dict(json.loads((FIXTURES / step / "meta.json").read_text()).get("strides", {}))
+    return dict(recorded_meta(step).get("strides", {}))
 
 
 def _rows(value: Any, stride: int) -> Any:
