@@ -108,3 +108,26 @@ def test_model_store_checks_sha256(tmp_path: Path) -> None:
     Path(path).write_bytes(Path(path).read_bytes() + b"\0")
     with pytest.raises(IntegrityError, match="refusing"):
         load_model_file(path, digest)
+
+
+def test_data_file_rule_resolves_against_the_root_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule for the runner's cache keys and --record's fixture copies."""
+    from workbench.core.datafiles import is_remote_uri, local_data_file
+
+    root = tmp_path / "proj"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "in.csv").write_text("v\n1\n")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "data").mkdir(parents=True)
+    (elsewhere / "data" / "only-here.csv").write_text("v\n2\n")
+    monkeypatch.chdir(elsewhere)
+    assert local_data_file(root, "data/in.csv") == root / "data" / "in.csv"
+    assert local_data_file(root, str(root / "data" / "in.csv")) == root / "data" / "in.csv"
+    assert local_data_file(root, "data/only-here.csv") is None  # cwd does not count
+    assert local_data_file(root, "data") is None  # a folder is not a file
+    assert local_data_file(root, "0.25") is None
+    assert local_data_file(root, "data/in.csv\n") is None
+    assert local_data_file(root, "s3://bucket/data/in.csv") is None
+    assert is_remote_uri("s3://bucket/in.csv") and not is_remote_uri("data/in.csv")

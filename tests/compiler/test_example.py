@@ -96,3 +96,49 @@ def test_example_steps_reproduce_the_notebook(
                 assert np.array_equal(got, want), name
             else:
                 assert_same(f"{step.name}.{name}", actual, expected)
+
+
+def _clean_clone(dest: Path) -> Path:
+    """The example as a fresh clone has it: the notebook, the generated steps and tests with
+    their committed fixtures, and no data/ folder (gitignored; `workbench demo-data` writes it)."""
+    make_project(dest)
+    for folder in ("notebooks", "steps/train", "tests/steps/train"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "steps" / "__init__.py", dest / "steps" / "__init__.py")
+    return dest
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` with its bytes (bytecode caches aside)."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_committed_example_tests_pass_on_a_clean_clone_and_leave_it_unchanged(
+    tmp_path: Path,
+) -> None:
+    """The load step reads the data file copied into its fixtures, not the project's data/;
+    the steps' MLflow runs, registered models and artifacts go to the tests' temp stores."""
+    project = _clean_clone(tmp_path / "proj")
+    assert not (project / "data").exists()
+    before = _files(project)
+    assert "tests/steps/train/fixtures/load/files/data_path.csv" in before
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))},
+        "PYTHONPATH": str(REPO),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/steps/train"],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(spec_of(project, 'train').steps)} passed" in done.stdout
+    for folder in ("models", "mlartifacts", "mlflow.db", ".workbench", "data"):
+        assert not (project / folder).exists(), f"the generated tests wrote {folder} in the project"
+    assert _files(project) == before  # fixtures too: the steps got private copies of the data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -267,3 +268,27 @@ def test_runner_recomputes_the_same_digests_from_disk() -> None:
     assert (
         lock_digest((REPO / "steps" / "train" / "requirements.txt").read_text()) == spec.lock_digest
     )
+
+
+@pytest.mark.slow
+def test_generated_tests_fail_without_recorded_fixtures(tmp_path: Path) -> None:
+    """Without --record the generated tests fail with the command to run: CI never skips."""
+    project = make_project(tmp_path / "proj")
+    cells = [(["step:a"], "x = [1, 2]"), (["step:b"], "y = x[0] * 2")]
+    path = notebooks.write(notebooks.build(cells), project / "notebooks" / "tiny.ipynb")
+    assert productionize(path, root=project).exit_code == 0
+    assert not (project / "tests" / "steps" / "tiny" / "fixtures").exists()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/steps/tiny"],
+        cwd=project,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "2 failed" in done.stdout and "skipped" not in done.stdout
+    for step in ("a", "b"):
+        assert (
+            f"no recorded values for step {step}: "
+            "run `workbench productionize notebooks/tiny.ipynb --record`"
+        ) in done.stdout

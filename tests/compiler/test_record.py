@@ -40,3 +40,30 @@ def test_notebook_classes_are_stored_by_value(tmp_path: Path) -> None:
     namespace["__wb_save"]("s", "outputs", {"p": point})  # type: ignore[operator]
     loaded = read_fixture(str(tmp_path / "s" / "outputs" / "p"))
     assert type(loaded).__name__ == "Point" and loaded.x == 3  # type: ignore[attr-defined]
+
+
+def test_data_files_named_by_step_parameters_are_copied_whole(tmp_path: Path) -> None:
+    from workbench.compiler.record import copy_data_files
+    from workbench.spec.model import ParamSpec, PipelineSpec, StepSpec
+
+    root = tmp_path / "proj"
+    (root / "data").mkdir(parents=True)
+    payload = bytes(range(256)) * 100  # not sampled: the step must read exactly this
+    (root / "data" / "in.csv.gz").write_bytes(payload)
+    spec = PipelineSpec(
+        name="p",
+        notebook="p.ipynb",
+        parameters=(
+            ParamSpec("data_path", "str", "data/in.csv.gz"),
+            ParamSpec("missing", "str", "data/nothing.csv"),
+            ParamSpec("n", "int", 3),
+        ),
+        steps=(
+            StepSpec("load", "steps.p.load", (), params=("data_path", "missing", "n")),
+            StepSpec("other", "steps.p.other", (), params=("n",)),
+        ),
+    )
+    copied = copy_data_files(root, spec, tmp_path / "fixtures")
+    assert copied == {"load": {"data_path": "files/data_path.csv.gz"}, "other": {}}
+    assert (tmp_path / "fixtures" / "load" / "files" / "data_path.csv.gz").read_bytes() == payload
+    assert not (tmp_path / "fixtures" / "other").exists()

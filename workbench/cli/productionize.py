@@ -52,7 +52,7 @@ def productionize(
         from workbench.compiler.record import record_notebook
 
         with tempfile.TemporaryDirectory(prefix="wb-fixtures-") as temp:
-            record_notebook(notebook, spec, Path(temp) / "fixtures")
+            record_notebook(notebook, spec, Path(temp) / "fixtures", root=root)
             write_outputs(root, files, spec.name, fixtures=Path(temp) / "fixtures")
     else:
         write_outputs(root, files, spec.name)

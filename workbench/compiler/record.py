@@ -8,15 +8,25 @@ workbench.runtime.write_value under fixtures/STEP/{inputs,outputs}/NAME, plus fi
 meta.json. Outputs longer than MAX_ROWS rows are kept as every n-th row (the stride is in
 meta.json and the generated test compares the same rows); inputs are kept whole, because the
 step must be re-run on exactly what the notebook gave it.
+
+Data files are recorded too: when a parameter a step uses names an existing local file (the
+runner's rule, `workbench.core.datafiles`), the whole file is copied to
+fixtures/STEP/files/PARAM<suffixes> and meta.json maps the parameter to that copy ("files").
+The generated test hands the step the copy instead of the default path, so the tests pass on a
+clean clone, where the (gitignored) data folder does not exist. Object-storage URIs are not
+copied: the test reads them as the step would.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
+from workbench.core.datafiles import local_data_file
 from workbench.core.errors import WorkbenchError
+from workbench.core.hashing import format_param
 from workbench.spec.model import PipelineSpec
 
 MAX_ROWS = 2000
@@ -104,15 +114,49 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
     return node
 
 
+def copy_data_files(root: Path, spec: PipelineSpec, fixtures: Path) -> dict[str, dict[str, str]]:
+    """Copy each local data file a step's parameter names (with its default value) into
+    fixtures/STEP/files/; returns step -> {parameter: path relative to fixtures/STEP}."""
+    defaults = {p.name: format_param(p.default) for p in spec.parameters}
+    copied: dict[str, dict[str, str]] = {}
+    for step in spec.steps:
+        files: dict[str, str] = {}
+        for param in sorted(step.params):
+            source = local_data_file(root, defaults.get(param, ""))
+            if source is None:
+                continue
+            rel = f"files/{param}{''.join(source.suffixes)}"  # keep .csv.gz: formats by suffix
+            target = fixtures / step.name / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            files[param] = rel
+        copied[step.name] = files
+    return copied
+
+
 def record_notebook(
-    notebook: Path, spec: PipelineSpec, fixtures: Path, *, final: Path | None = None
+    notebook: Path,
+    spec: PipelineSpec,
+    fixtures: Path,
+    *,
+    final: Path | None = None,
+    root: Path | None = None,
 ) -> None:
-    """Execute `notebook` once and write the fixtures of every step under `fixtures`."""
+    """Execute `notebook` once and write the fixtures of every step under `fixtures`.
+
+    `root` is the project root that relative data paths are resolved against (default: the
+    project holding the notebook), as the runner resolves them.
+    """
     import nbformat
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from workbench.core.settings import find_project_root
+
+    root = root or find_project_root(notebook.resolve().parent)
     nb = nbformat.read(notebook, as_version=4)
+    # copied before the run: the files as the notebook reads them, not as a step may rewrite them
+    files = copy_data_files(root, spec, fixtures)
     with tempfile.TemporaryDirectory(prefix="wb-record-") as temp:
         source = Path(temp) / notebook.name
         nbformat.write(instrument(nb, spec, fixtures, final), source)
@@ -131,10 +175,14 @@ def record_notebook(
                 f"({exc.ename}: {exc.evalue}); fix it so it runs top to bottom"
             ) from exc
     for step in spec.steps:  # steps with no inputs and no outputs still get a meta.json
-        meta = fixtures / step.name / "meta.json"
-        if not meta.exists():
-            meta.parent.mkdir(parents=True, exist_ok=True)
-            meta.write_text(json.dumps({"inputs": [], "outputs": [], "strides": {}}) + "\n")
+        path = fixtures / step.name / "meta.json"
+        meta = json.loads(path.read_text()) if path.exists() else {}
+        meta.setdefault("inputs", [])
+        meta.setdefault("outputs", [])
+        meta.setdefault("strides", {})
+        meta["files"] = dict(sorted(files[step.name].items()))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
 def read_fixture(uri: str) -> object:

@@ -1,8 +1,11 @@
 """Emit tests/steps/NAME/: one test per step that calls the step function on the inputs
 recorded from a notebook run (`workbench productionize --record`) and compares its outputs with
 the recorded ones: frames and arrays with tolerances, fitted models by their predictions on the
-recorded inputs. The conftest gives every test a throw-away MLflow store, so steps that log
-runs or register models never touch the project's."""
+recorded inputs. Data files the step's parameters name are the copies --record put beside the
+fixtures (meta.json "files"), copied again into the test's tmp_path, so the tests need no data
+folder and a step writing to such a path cannot change the committed fixtures. The conftest
+gives every test throw-away MLflow, model, artifact and cache stores, so steps that log runs or
+register models never touch the project's (nor leave models/ or mlartifacts/ in it)."""
 
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ import re
 from workbench.emit.context import EmitContext
 from workbench.spec.model import PipelineSpec, StepSpec
 
-CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, a temp MLflow store."""
+CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, temp stores."""
 
 import json
 import math
 import os
 import re
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,10 +37,23 @@ ATOL = 1e-9
 RUN_ID = re.compile(r"[0-9a-f]{32}")
 
 
+# every store a step may write to (workbench.core.settings): each defaults to a folder of the
+# project, which running the tests must leave as it found it
+STORES = {
+    "WORKBENCH_MODEL_STORE": "models",
+    "WORKBENCH_ARTIFACT_ROOT": "mlartifacts",
+    "WORKBENCH_ARTIFACT_STORE": "artifacts",
+    "WORKBENCH_CACHE_DIR": "cache",
+}
+
+
 @pytest.fixture(autouse=True)
-def isolated_tracking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Steps that log to MLflow write to a store in tmp_path, never the project's."""
+def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Steps that log to MLflow, register models or cache artifacts write to stores in
+    tmp_path, never the project's."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    for var, folder in STORES.items():
+        monkeypatch.setenv(var, str(tmp_path / "stores" / folder))
     for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
@@ -53,14 +70,20 @@ def forget_experiment() -> None:
         fluent._active_experiment_id = None
 
 
+def recorded_meta(step: str) -> dict[str, Any]:
+    """fixtures/STEP/meta.json. A missing recording fails the test, never skips it: CI must not
+    pass silently on steps nothing checks."""
+    meta = FIXTURES / step / "meta.json"
+    if not meta.is_file():
+        pytest.fail(f"no recorded values for step {step}: run `{COMMAND} --record`", pytrace=False)
+    return dict(json.loads(meta.read_text()))
+
+
 def load_recorded(step: str, kind: str) -> dict[str, Any]:
     """The values recorded for `step` (kind: inputs | outputs)."""
     from workbench.runtime import read_value
 
-    meta = FIXTURES / step / "meta.json"
-    if not meta.is_file():
-        pytest.skip(f"no recorded values for step {step}: run `{COMMAND} --record`")
-    names = json.loads(meta.read_text())[kind]
+    names = recorded_meta(step)[kind]
     values = {name: read_value(str(FIXTURES / step / kind / name)) for name in names}
     for name, value in values.items():  # notebook-defined classes were recorded by value
         if isinstance(value, dict) and set(value) == {"__workbench_cloudpickle__"}:
@@ -70,9 +93,28 @@ def load_recorded(step: str, kind: str) -> dict[str, Any]:
     return values
 
 
+def recorded_files(step: str, into: Path) -> dict[str, str]:
+    """Parameter -> path of a private copy (under `into`) of the data file recorded for it.
+
+    --record copied each local file a parameter of the step named into fixtures/STEP/files/;
+    the step reads a copy in the test's tmp_path, never the project's data folder (absent on a
+    clean clone) nor the committed fixture itself (a step could write to the path it is given).
+    """
+    params: dict[str, str] = {}
+    for param, rel in sorted(recorded_meta(step).get("files", {}).items()):
+        source = FIXTURES / step / rel
+        if not source.is_file():
+            pytest.fail(f"recorded data file {source} of step {step} is missing: run `{COMMAND} --record`", pytrace=False)
+        target = into / "files" / step / Path(rel).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        params[param] = str(target)
+    return params
+
+
 def sampled(step: str) -> dict[str, int]:
     """Output name -> stride, for outputs recorded as every n-th row (large values)."""
-    return dict(json.loads((FIXTURES / step / "meta.json").read_text()).get("strides", {}))
+    return dict(recorded_meta(step).get("strides", {}))
 
 
 def _rows(value: Any, stride: int) -> Any:
@@ -187,9 +229,9 @@ def _tuple(names: list[str]) -> str:
     return f"({quoted[0]},)" if len(quoted) == 1 else f"({', '.join(quoted)})"
 
 
-def _call(step: StepSpec, inputs: str) -> str:
-    args = ", ".join(f'{inputs}["{n}"]' for n in step.inputs)
-    return f"{step.name}({args})"
+def _call(step: StepSpec, inputs: str, params: str = "") -> str:
+    args = [f'{inputs}["{n}"]' for n in step.inputs] + ([f"**{params}"] if params else [])
+    return f"{step.name}({', '.join(args)})"
 
 
 def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
@@ -210,29 +252,46 @@ def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
         for name, source in sorted(link.input_sources.items()):
             if source in fresh:
                 body.append(f'    {link.name}_inputs["{name}"] = {source}_out.{name}')
-        body.append(f"    {link.name}_out = {_call(link, f'{link.name}_inputs')}")
+        params = ""
+        if link.params:
+            params = f"{link.name}_params"
+            body.append(f'    {params} = recorded_files("{link.name}", tmp_path)')
+        body.append(f"    {link.name}_out = {_call(link, f'{link.name}_inputs', params)}")
         fresh.add(link.name)
     for name, source in sorted(step.input_sources.items()):
         if source in fresh:
             body.append(f'    inputs["{name}"] = {source}_out.{name}')
+    body.append(f'    expected = load_recorded("{step.name}", "outputs")')
+    if step.params:
+        body.append(
+            "    # parameters keep their defaults, the values the notebook was recorded with, except\n"
+            "    # data files: the step reads the copies recorded beside the fixtures"
+        )
+        body.append(f'    params = recorded_files("{step.name}", tmp_path)')
+    body.append(f"    result = {_call(step, 'inputs', 'params' if step.params else '')}")
+    uses_tmp = any(s.params for s in [*chain, step])
     outputs = ", ".join(f'"{n}"' for n in step.outputs)
+    stdlib = "from pathlib import Path\n\n" if uses_tmp else ""
     mark = "import pytest\n\n" if step.name in tracking else ""
     marker = (
         "pytestmark = pytest.mark.slow  # logs to MLflow\n\n\n" if step.name in tracking else ""
     )
+    helpers = [
+        "assert_matches",
+        "load_recorded",
+        *(["recorded_files"] if uses_tmp else []),
+        "sampled",
+    ]
     return (
         ctx.header()
         + f'"""Step `{step.name}` of pipeline `{spec.name}` on the values recorded from the notebook."""\n'
-        "\n" + mark + "\n".join(sorted(imports)) + "\n\n"
-        "from .conftest import assert_matches, load_recorded, sampled\n"
+        "\n" + stdlib + mark + "\n".join(sorted(imports)) + "\n\n"
+        f"from .conftest import {', '.join(helpers)}\n"
         "\n"
         + ("\n" + marker if marker else "\n")
-        + f"def test_{step.name}() -> None:\n"
+        + f"def test_{step.name}({'tmp_path: Path' if uses_tmp else ''}) -> None:\n"
         + "\n".join(body)
         + "\n"
-        f'    expected = load_recorded("{step.name}", "outputs")\n'
-        f"    # parameters keep their defaults: the values the notebook was recorded with\n"
-        f"    result = {_call(step, 'inputs')}\n"
         f"    assert sorted(expected) == [{outputs}]\n"
         f'    strides = sampled("{step.name}")\n'
         f"    volatile = {_tuple(volatile)}  # ids the store hands out afresh: compared by type\n"

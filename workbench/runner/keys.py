@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from workbench.core.datafiles import is_remote_uri, local_data_file
 from workbench.core.hashing import sha256_file, sha256_text
 from workbench.spec.digest import helper_closure, lock_digest, step_code_digest
 from workbench.spec.model import PipelineSpec, StepSpec
@@ -100,19 +101,18 @@ def _refers_to_tracking(text: str) -> bool:
 
 
 def data_file_digest(root: Path, text: str) -> str | None:
-    """Content digest of the file a parameter value names, or None when it names no file."""
-    if not text or len(text) > 4096 or "\n" in text:
-        return None
-    if "://" in text:
+    """Content digest of the file a parameter value names, or None when it names no file
+    (the rule itself is `workbench.core.datafiles`, shared with `productionize --record`)."""
+    if is_remote_uri(text):
         return _remote_digest(text)
-    path = Path(text).expanduser()
-    path = path if path.is_absolute() else root / path
+    path = local_data_file(root, text)
+    if path is None:
+        return None
     try:
-        if path.is_file():
-            return _local_digest(str(path), path.stat().st_mtime_ns, path.stat().st_size)
+        stat = path.stat()
+        return _local_digest(str(path), stat.st_mtime_ns, stat.st_size)
     except OSError:
         return None
-    return None
 
 
 @lru_cache(maxsize=256)

@@ -2,27 +2,29 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 """Step `evaluate` of pipeline `train` on the values recorded from the notebook."""
 
+from pathlib import Path
+
 import pytest
 
 from steps.train.evaluate import evaluate
 from steps.train.train import train
 
-from .conftest import assert_matches, load_recorded, sampled
+from .conftest import assert_matches, load_recorded, recorded_files, sampled
 
 
 pytestmark = pytest.mark.slow  # logs to MLflow
 
 
-def test_evaluate() -> None:
+def test_evaluate(tmp_path: Path) -> None:
     inputs = load_recorded("evaluate", "inputs")
     # MLflow ids (runs, model versions) exist only in the store that made them: the steps
     # that made them run again here, in this test's store, and hand over fresh ones
     train_inputs = load_recorded("train", "inputs")
-    train_out = train(train_inputs["X_train"], train_inputs["preprocessor"], train_inputs["y_train"])
+    train_params = recorded_files("train", tmp_path)
+    train_out = train(train_inputs["X_train"], train_inputs["preprocessor"], train_inputs["y_train"], **train_params)
     inputs["model"] = train_out.model
     inputs["run_id"] = train_out.run_id
     expected = load_recorded("evaluate", "outputs")
-    # parameters keep their defaults: the values the notebook was recorded with
     result = evaluate(inputs["X_test"], inputs["model"], inputs["run_id"], inputs["y_test"])
     assert sorted(expected) == []
     strides = sampled("evaluate")

@@ -2,16 +2,20 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 """Step `load` of pipeline `train` on the values recorded from the notebook."""
 
+from pathlib import Path
+
 from steps.train.load import load
 
-from .conftest import assert_matches, load_recorded, sampled
+from .conftest import assert_matches, load_recorded, recorded_files, sampled
 
 
-def test_load() -> None:
+def test_load(tmp_path: Path) -> None:
     inputs = load_recorded("load", "inputs")
     expected = load_recorded("load", "outputs")
-    # parameters keep their defaults: the values the notebook was recorded with
-    result = load()
+    # parameters keep their defaults, the values the notebook was recorded with, except
+    # data files: the step reads the copies recorded beside the fixtures
+    params = recorded_files("load", tmp_path)
+    result = load(**params)
     assert sorted(expected) == ["raw"]
     strides = sampled("load")
     volatile = ()  # ids the store hands out afresh: compared by type

@@ -2,16 +2,20 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 """Step `preprocess` of pipeline `train` on the values recorded from the notebook."""
 
+from pathlib import Path
+
 from steps.train.preprocess import preprocess
 
-from .conftest import assert_matches, load_recorded, sampled
+from .conftest import assert_matches, load_recorded, recorded_files, sampled
 
 
-def test_preprocess() -> None:
+def test_preprocess(tmp_path: Path) -> None:
     inputs = load_recorded("preprocess", "inputs")
     expected = load_recorded("preprocess", "outputs")
-    # parameters keep their defaults: the values the notebook was recorded with
-    result = preprocess(inputs["raw"])
+    # parameters keep their defaults, the values the notebook was recorded with, except
+    # data files: the step reads the copies recorded beside the fixtures
+    params = recorded_files("preprocess", tmp_path)
+    result = preprocess(inputs["raw"], **params)
     assert sorted(expected) == ["X_test", "X_train", "preprocessor", "y_test", "y_train"]
     strides = sampled("preprocess")
     volatile = ()  # ids the store hands out afresh: compared by type

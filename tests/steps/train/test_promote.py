@@ -2,27 +2,32 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 """Step `promote` of pipeline `train` on the values recorded from the notebook."""
 
+from pathlib import Path
+
 import pytest
 
 from steps.train.promote import promote
 from steps.train.train import train
 
-from .conftest import assert_matches, load_recorded, sampled
+from .conftest import assert_matches, load_recorded, recorded_files, sampled
 
 
 pytestmark = pytest.mark.slow  # logs to MLflow
 
 
-def test_promote() -> None:
+def test_promote(tmp_path: Path) -> None:
     inputs = load_recorded("promote", "inputs")
     # MLflow ids (runs, model versions) exist only in the store that made them: the steps
     # that made them run again here, in this test's store, and hand over fresh ones
     train_inputs = load_recorded("train", "inputs")
-    train_out = train(train_inputs["X_train"], train_inputs["preprocessor"], train_inputs["y_train"])
+    train_params = recorded_files("train", tmp_path)
+    train_out = train(train_inputs["X_train"], train_inputs["preprocessor"], train_inputs["y_train"], **train_params)
     inputs["model_version"] = train_out.model_version
     expected = load_recorded("promote", "outputs")
-    # parameters keep their defaults: the values the notebook was recorded with
-    result = promote(inputs["X_test"], inputs["model_version"], inputs["y_test"])
+    # parameters keep their defaults, the values the notebook was recorded with, except
+    # data files: the step reads the copies recorded beside the fixtures
+    params = recorded_files("promote", tmp_path)
+    result = promote(inputs["X_test"], inputs["model_version"], inputs["y_test"], **params)
     assert sorted(expected) == []
     strides = sampled("promote")
     volatile = ()  # ids the store hands out afresh: compared by type

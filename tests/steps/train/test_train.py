@@ -2,21 +2,25 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 """Step `train` of pipeline `train` on the values recorded from the notebook."""
 
+from pathlib import Path
+
 import pytest
 
 from steps.train.train import train
 
-from .conftest import assert_matches, load_recorded, sampled
+from .conftest import assert_matches, load_recorded, recorded_files, sampled
 
 
 pytestmark = pytest.mark.slow  # logs to MLflow
 
 
-def test_train() -> None:
+def test_train(tmp_path: Path) -> None:
     inputs = load_recorded("train", "inputs")
     expected = load_recorded("train", "outputs")
-    # parameters keep their defaults: the values the notebook was recorded with
-    result = train(inputs["X_train"], inputs["preprocessor"], inputs["y_train"])
+    # parameters keep their defaults, the values the notebook was recorded with, except
+    # data files: the step reads the copies recorded beside the fixtures
+    params = recorded_files("train", tmp_path)
+    result = train(inputs["X_train"], inputs["preprocessor"], inputs["y_train"], **params)
     assert sorted(expected) == ["model", "model_version", "run_id"]
     strides = sampled("train")
     volatile = ("model_version", "run_id")  # ids the store hands out afresh: compared by type
