@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 
@@ -16,6 +10,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import workbench.data as wbdata
+from tests.s3_helpers import moto_server
 from workbench.core.errors import DataError
 
 pytestmark = pytest.mark.integration
@@ -78,31 +73,8 @@ def test_missing_object_names_the_uri(s3_env: object) -> None:
 @pytest.fixture(scope="module")
 def auth_endpoint() -> Iterator[str]:
     """A second moto server with IAM authentication on, so unknown keys are refused (403)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
-    try:
+    with moto_server({"INITIAL_NO_AUTH_ACTION_COUNT": "0"}) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.mark.parametrize("action", ["load", "save"])
