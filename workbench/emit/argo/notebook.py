@@ -26,13 +26,13 @@ import json
 
 from hera.workflows import DAG, Container, Env, NoneArchiveStrategy, Parameter, S3Artifact, Task
 from hera.workflows import WorkflowTemplate as HeraWorkflowTemplate
-from hera.workflows.models import ArtifactRepositoryRef, PodGC, TTLStrategy, ValueFrom
+from hera.workflows.models import ValueFrom
 
 from workbench.core.argo import WORKFLOW_ENV
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
-from workbench.emit.argo.pipeline import ARTIFACT_REPOSITORY_KEY
+from workbench.emit.argo.pipeline import workflow_settings
 from workbench.spec.model import ParamSpec, PipelineSpec
 
 PAPERMILL = "papermill"
@@ -144,15 +144,7 @@ def _template(
         entrypoint=entry.name,
         arguments=arguments,
         templates=[entry, papermill_template(spec, options), *extra],
-        service_account_name=names.service_account,
-        security_context=pods.pod_security_context(options),
-        volumes=pods.volumes(options),
-        artifact_repository_ref=ArtifactRepositoryRef(
-            config_map=names.artifact_repository, key=ARTIFACT_REPOSITORY_KEY
-        ),
-        active_deadline_seconds=options.workflow_deadline_seconds,
-        ttl_strategy=TTLStrategy(seconds_after_completion=7 * 24 * 3600),
-        pod_gc=PodGC(strategy="OnPodSuccess"),  # failed pods stay for their logs
+        **workflow_settings(names, options),
     )
 
 

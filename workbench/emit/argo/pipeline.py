@@ -11,6 +11,8 @@ They are stored unarchived, so an output's S3 folder holds data.<fmt>, sha256 an
 
 from __future__ import annotations
 
+from typing import Any
+
 from hera.workflows import (
     DAG,
     Artifact,
@@ -154,16 +156,25 @@ def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTempl
         entrypoint=ENTRYPOINT,
         arguments=workflow_parameters(spec),
         templates=[dag, *(step_template(spec, s, options) for s in spec.steps)],
-        service_account_name=names.service_account,
-        security_context=pods.pod_security_context(options),
-        volumes=pods.volumes(options),
-        artifact_repository_ref=ArtifactRepositoryRef(
+        **workflow_settings(names, options),
+    )
+
+
+def workflow_settings(names: Names, options: ArgoOptions) -> dict[str, Any]:
+    """Workflow-level settings every workbench WorkflowTemplate shares (pipeline and notebook):
+    the dedicated ServiceAccount, pod security, scratch and model-store volumes, the artifact
+    repository, deadlines and clean-up."""
+    return {
+        "service_account_name": names.service_account,
+        "security_context": pods.pod_security_context(options),
+        "volumes": pods.volumes(options),
+        "artifact_repository_ref": ArtifactRepositoryRef(
             config_map=names.artifact_repository, key=ARTIFACT_REPOSITORY_KEY
         ),
-        active_deadline_seconds=options.workflow_deadline_seconds,
-        ttl_strategy=TTLStrategy(seconds_after_completion=7 * 24 * 3600),
-        pod_gc=PodGC(strategy="OnPodSuccess"),  # failed pods stay for their logs
-    )
+        "active_deadline_seconds": options.workflow_deadline_seconds,
+        "ttl_strategy": TTLStrategy(seconds_after_completion=7 * 24 * 3600),
+        "pod_gc": PodGC(strategy="OnPodSuccess"),  # failed pods stay for their logs
+    }
 
 
 def _check(spec: PipelineSpec) -> None:
