@@ -3,49 +3,16 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.project_helpers import isolate, make_project, reset_mlflow_globals
 from tests.s3_helpers import moto_server
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-_ISOLATED_ENV = (
-    "MLFLOW_TRACKING_URI",
-    "MLFLOW_REGISTRY_URI",
-    "MLFLOW_RUN_ID",
-    "MLFLOW_EXPERIMENT_NAME",
-    "MLFLOW_EXPERIMENT_ID",
-    "WORKBENCH_PROJECT",
-    "WORKBENCH_NOTEBOOK",
-    "WORKBENCH_WORKFLOW",
-    "WORKBENCH_ARTIFACT_STORE",
-    "WORKBENCH_CACHE_DIR",
-    "WORKBENCH_MODEL_STORE",
-    "WORKBENCH_DATA_DIR",
-)
-
-
-def _reset_mlflow_globals() -> None:
-    """In-process MLflow keeps the tracking URI, registry URI and active experiment in module
-    globals; reset them so one test's store never leaks into the next."""
-    if "mlflow" not in sys.modules:
-        return
-    import mlflow
-    import mlflow.tracking._model_registry.utils as registry_utils
-    import mlflow.tracking._tracking_service.utils as tracking_utils
-    import mlflow.tracking.fluent as fluent
-
-    while mlflow.active_run() is not None:
-        mlflow.end_run()
-    tracking_utils._tracking_uri = None
-    registry_utils._registry_uri = None
-    fluent._active_experiment_id = None
 
 
 @pytest.fixture
@@ -56,18 +23,10 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     from the developer's shell, and none set during the test (MLflow's set_tracking_uri writes
     os.environ) leaks out to the next test.
     """
-    root = tmp_path / "proj"
-    root.mkdir()
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "proj"\nversion = "0"\n\n[tool.workbench]\n'
-    )
-    for var in _ISOLATED_ENV:
-        monkeypatch.setenv(var, "")  # records the original value (or its absence) for undo
-        monkeypatch.delenv(var)
-    _reset_mlflow_globals()
-    monkeypatch.chdir(root)
+    root = make_project(tmp_path / "proj")
+    isolate(monkeypatch, root)
     yield root
-    _reset_mlflow_globals()
+    reset_mlflow_globals()
 
 
 @dataclass(frozen=True)

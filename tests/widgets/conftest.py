@@ -5,20 +5,22 @@ from __future__ import annotations
 import os
 
 import pytest
-from widgets_store import Store, _isolate, make_project, populate
+from widgets_store import Store, populate
+
+from tests.project_helpers import isolate, make_project
 
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = make_project(tmp_path_factory.mktemp("wbstore") / "proj")
     with pytest.MonkeyPatch.context() as mp:  # only while building: no cwd leaks to other tests
-        _isolate(mp, root)
+        isolate(mp, root)
         return populate(root)
 
 
 @pytest.fixture
 def in_store(store: Store, monkeypatch: pytest.MonkeyPatch) -> Store:
     """The shared store as the working directory (module fixtures' monkeypatch has ended)."""
-    _isolate(monkeypatch, store.root)
+    isolate(monkeypatch, store.root)
     assert os.getcwd() == str(store.root)
     return store

@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
-
 CELL_TAG = "workbench.cell_source"
 
 
@@ -22,28 +20,6 @@ class Store:
     experiment_ids: dict[str, str]
     runs: dict[str, str] = field(default_factory=dict)  # run name -> id
     champion: str = ""
-
-
-def _isolate(mp: pytest.MonkeyPatch, root: Path) -> None:
-    for var in (
-        "MLFLOW_TRACKING_URI",
-        "MLFLOW_REGISTRY_URI",
-        "MLFLOW_RUN_ID",
-        "MLFLOW_EXPERIMENT_NAME",
-        "MLFLOW_EXPERIMENT_ID",
-        "WORKBENCH_PROJECT",
-        "WORKBENCH_UI_URL",
-    ):
-        mp.delenv(var, raising=False)
-    mp.chdir(root)
-
-
-def make_project(root: Path) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        '[project]\nname = "proj"\nversion = "0"\n\n[tool.workbench]\n'
-    )
-    return root
 
 
 def log_run(client, experiment_id: str, name: str, params: dict, history: dict, tags=None) -> str:

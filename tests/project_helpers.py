@@ -1,0 +1,64 @@
+"""A throw-away workbench project for tests, isolated from the developer's shell and from other
+tests: the one recipe behind the `project` fixture and the module- or session-scoped stores."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+PYPROJECT = '[project]\nname = "proj"\nversion = "0"\n\n[tool.workbench]\n'
+
+ISOLATED_ENV = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_REGISTRY_URI",
+    "MLFLOW_RUN_ID",
+    "MLFLOW_EXPERIMENT_NAME",
+    "MLFLOW_EXPERIMENT_ID",
+    "WORKBENCH_PROJECT",
+    "WORKBENCH_NOTEBOOK",
+    "WORKBENCH_WORKFLOW",
+    "WORKBENCH_ARTIFACT_STORE",
+    "WORKBENCH_CACHE_DIR",
+    "WORKBENCH_MODEL_STORE",
+    "WORKBENCH_DATA_DIR",
+    "WORKBENCH_UI_URL",
+)
+
+
+def make_project(root: Path) -> Path:
+    """A project folder holding only a pyproject.toml with an empty [tool.workbench]."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(PYPROJECT)
+    return root
+
+
+def reset_mlflow_globals() -> None:
+    """In-process MLflow keeps the tracking URI, registry URI and active experiment in module
+    globals; reset them so one test's store never leaks into the next."""
+    if "mlflow" not in sys.modules:
+        return
+    import mlflow
+    import mlflow.tracking._model_registry.utils as registry_utils
+    import mlflow.tracking._tracking_service.utils as tracking_utils
+    import mlflow.tracking.fluent as fluent
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    tracking_utils._tracking_uri = None
+    registry_utils._registry_uri = None
+    fluent._active_experiment_id = None
+
+
+def isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+    """Make `root` the working directory with no tracking or workbench variable set.
+
+    Each variable is set then deleted through monkeypatch, which records its original value (or
+    its absence): one that MLflow's set_tracking_uri writes during the test is undone too.
+    """
+    for var in ISOLATED_ENV:
+        monkeypatch.setenv(var, "")
+        monkeypatch.delenv(var)
+    reset_mlflow_globals()
+    monkeypatch.chdir(root)
