@@ -26,8 +26,6 @@ from workbench.execute.plan import RunPlan, plan_run
 
 ARTIFACT_DIR = "notebook"
 RUNS_DIR = ".workbench/runs"
-MAX_PARAMS_PER_BATCH = 100  # MLflow's log_batch limit
-MAX_PARAM_LENGTH = 6000  # MLflow's limit on a parameter value
 
 
 @dataclass(frozen=True)
@@ -84,11 +82,9 @@ def _open_run(plan: RunPlan, cfg: Settings, run_name: str | None) -> tuple[Any, 
 
 
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
-    from mlflow.entities import Param
+    from workbench.tracking.batch import log_params_batched
 
-    items = [Param(k, param_text(params[k])[:MAX_PARAM_LENGTH]) for k in sorted(params)]
-    for start in range(0, len(items), MAX_PARAMS_PER_BATCH):
-        client.log_batch(run_id, params=items[start : start + MAX_PARAMS_PER_BATCH])
+    log_params_batched(client, run_id, {k: param_text(v) for k, v in params.items()})
 
 
 def _execute(

@@ -19,6 +19,7 @@ MAX_METRICS = 1000
 MAX_PARAMS = 100
 MAX_TAGS = 100
 MAX_ENTITIES = 1000
+MAX_PARAM_LENGTH = 6000  # MLflow's limit on a parameter value
 # Flush on its own once this many values wait, so a long training loop never holds much memory.
 AUTO_FLUSH_AT = 5000
 
@@ -129,3 +130,13 @@ class LogBuffer:
                 ) from exc
             calls += 1
         return calls
+
+
+def log_params_batched(client: Any, run_id: str, params: Mapping[str, str]) -> None:
+    """Log string params in as few `log_batch` calls as MLflow's limits allow (sorted, each
+    value cut to MLflow's maximum length): for managers that log a whole parameter set at once."""
+    from mlflow.entities import Param
+
+    items = [(k, params[k][:MAX_PARAM_LENGTH]) for k in sorted(params)]
+    for chunk in split_batches([], items, []):
+        client.log_batch(run_id, params=[Param(k, v) for k, v in chunk.params])

@@ -199,12 +199,13 @@ class _Recorder:
         return self.children[step]
 
     def handle(self, msg: Mapping[str, Any]) -> None:
-        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.entities import Metric, RunTag
 
         op = msg["op"]
         if op == "start":
             import mlflow
 
+            from workbench.tracking.batch import log_params_batched
             from workbench.tracking.config import configure
 
             with _init_lock():
@@ -217,8 +218,7 @@ class _Recorder:
                 run_name=msg["run_name"],
             )
             self.parent = run.info.run_id
-            params = [Param(k, v[:6000]) for k, v in sorted(msg["params"].items())]
-            self.client.log_batch(self.parent, params=params)
+            log_params_batched(self.client, self.parent, msg["params"])
             self.reply({"run_id": self.parent})
         elif op == "child":
             self.reply({"run_id": self.child(msg["step"], msg["start_ms"])})
