@@ -54,12 +54,9 @@ class NeedsMlflow(Exception):
 
 
 def _client() -> Any:
-    from workbench.tracking.config import configure
+    from workbench.tracking.config import tracking_client
 
-    configure()
-    import mlflow
-
-    return mlflow.MlflowClient()
+    return tracking_client()
 
 
 def _exists(path: str) -> bool:

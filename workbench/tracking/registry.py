@@ -172,7 +172,7 @@ def log_sklearn_model(
     if register is None:
         return LoggedModelInfo(model_uri=info.model_uri, run_id=run_id)
     version = int(info.registered_model_version)
-    path, sha = _store_version(
+    path, sha = store_model_version(
         model, register, version, run_id, _signature_dict(info), _artifact_sha256(info)
     )
     return LoggedModelInfo(
@@ -217,7 +217,7 @@ def _artifact_sha256(info: Any) -> str:
     return sha256_file(path) if path.is_file() else ""
 
 
-def _store_version(
+def store_model_version(
     model: Any,
     name: str,
     version: int,

@@ -26,10 +26,11 @@ def create_study_run(
     experiment: str | None, study_name: str, settings: dict[str, str]
 ) -> tuple[str, str]:
     """Create the parent run in `experiment` (default: the study name); return (exp id, run id)."""
-    from mlflow import MlflowClient
     from mlflow.entities import Param
 
-    client = MlflowClient()
+    from workbench.tracking.config import tracking_client
+
+    client = tracking_client()
     experiment_id = get_or_create_experiment(experiment or study_name)
     run = client.create_run(
         experiment_id,
@@ -45,13 +46,11 @@ def get_or_create_experiment(name: str) -> str:
 
     Unlike `configure(name)`, this leaves the notebook's active experiment alone.
     """
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from workbench.tracking.config import configure, experiment_artifact_location
+    from workbench.tracking.config import experiment_artifact_location, tracking_client
 
-    configure()
-    client = MlflowClient()
+    client = tracking_client()
     found = client.get_experiment_by_name(name)
     if found is not None:
         if found.lifecycle_stage != "active":
@@ -68,11 +67,12 @@ def get_or_create_experiment(name: str) -> str:
 
 def reopen_study_run(run_id: str, call_settings: dict[str, str]) -> None:
     """Mark a resumed study's parent run as running again and record this call's settings."""
-    from mlflow import MlflowClient
     from mlflow.entities import RunTag
     from mlflow.exceptions import MlflowException
 
-    client = MlflowClient()
+    from workbench.tracking.config import tracking_client
+
+    client = tracking_client()
     try:
         client.update_run(run_id, status="RUNNING")
         client.log_batch(run_id, tags=[RunTag(k, v) for k, v in sorted(call_settings.items())])
@@ -93,10 +93,11 @@ def finish_study_run(
     status: str = "FINISHED",
 ) -> None:
     """Record the best result so far and the trial counts; end the parent run."""
-    from mlflow import MlflowClient
     from mlflow.entities import Metric, RunTag
 
-    client = MlflowClient()
+    from workbench.tracking.config import tracking_client
+
+    client = tracking_client()
     now = int(time.time() * 1000)
     done = sum(counts.values())
     metrics = [Metric(f"trials_{k}", float(v), now, done) for k, v in sorted(counts.items())]

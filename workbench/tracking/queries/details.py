@@ -14,11 +14,12 @@ CELL_SOURCE_TAGS = ("workbench.cell_source", "workbench.cell.source", "workbench
 
 def champion_runs(run_ids: Iterable[str], alias: str = "champion") -> dict[str, list[str]]:
     """run id -> names of registered models whose `alias` version was logged by that run."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    from workbench.tracking.config import tracking_client
+
     wanted = set(run_ids)
-    client = MlflowClient()
+    client = tracking_client()
     marks: dict[str, list[str]] = {}
     try:
         models = client.search_registered_models(max_results=1000)
@@ -38,10 +39,11 @@ def champion_runs(run_ids: Iterable[str], alias: str = "champion") -> dict[str, 
 
 def run_details(run_id: str) -> RunDetails:
     """Params, metrics, tags, dataset digests and the cell source of one run (for the diff)."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    client = MlflowClient()
+    from workbench.tracking.config import tracking_client
+
+    client = tracking_client()
     try:
         run = client.get_run(run_id)
     except MlflowException as exc:

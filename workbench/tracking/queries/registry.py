@@ -13,10 +13,11 @@ from workbench.core.errors import WorkbenchError
 
 def run_model_uri(run_id: str) -> str:
     """The URI of the model logged by `run_id`: `models:/<id>` or `runs:/<run>/model`."""
-    from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    client = MlflowClient()
+    from workbench.tracking.config import tracking_client
+
+    client = tracking_client()
     try:
         run = client.get_run(run_id)
     except MlflowException as exc:
@@ -56,19 +57,12 @@ def register_run_model(run_id: str, name: str) -> str:
 
 
 def _store_file(uri: str, name: str, version: str, run_id: str) -> None:
-    import mlflow
     import mlflow.sklearn
 
-    from workbench.core.settings import settings
-    from workbench.models.store import SHA256_TAG, STORE_URI_TAG, write_model_file
+    from workbench.tracking.registry import store_model_version
 
     try:
         model = mlflow.sklearn.load_model(uri)
     except Exception:  # not a scikit-learn model: the gate falls back to MLflow's own copy
         return
-    path, sha = write_model_file(
-        model, settings().model_store, name, version, extra={"run_id": run_id}
-    )
-    client = mlflow.MlflowClient()
-    client.set_model_version_tag(name, version, SHA256_TAG, sha)
-    client.set_model_version_tag(name, version, STORE_URI_TAG, path)
+    store_model_version(model, name, int(version), run_id)
