@@ -34,10 +34,6 @@ class ImageEdit:
     new_tag: str = ""
     digest: str = ""
 
-    def fields(self) -> dict[str, str]:
-        values = {"newName": self.new_name, "newTag": self.new_tag, "digest": self.digest}
-        return {k: v for k, v in values.items() if v}
-
 
 def _split(text: str, with_name: bool) -> tuple[str, str, str] | None:
     """(image, tag, digest) of `IMAGE@DIGEST`, `IMAGE:TAG` or (with_name) a bare `IMAGE`."""

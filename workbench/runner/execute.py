@@ -25,7 +25,7 @@ from workbench.core.hashing import cache_key, sha256_text
 from workbench.core.settings import Settings, settings
 from workbench.data.uris import redact
 from workbench.runner.keys import CodeDigests, data_file_digest
-from workbench.runner.plan import Plan, RunOptions, plan_run
+from workbench.runner.plan import Plan, RunOptions, plan_run, step_param_texts
 from workbench.runner.store import ArtifactStore
 from workbench.spec.model import PipelineSpec, StepSpec, load_spec
 from workbench.tracking.lineage import Lineage, RecorderLineage, experiment_name, now_ms
@@ -171,7 +171,7 @@ class Scheduler:
                 )
             inputs[name] = self.runs[source].outputs[name]
         run.inputs = dict(inputs)
-        run.params = {p: self.plan.param_texts[p] for p in step.params}
+        run.params = step_param_texts(self.plan, step.params)
         for param in step.params:
             digest = self._file_digest(param)
             if digest is not None:

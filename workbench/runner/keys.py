@@ -54,16 +54,22 @@ class CodeDigests:
         helpers = spec.helpers_module or f"steps.{spec.name}._helpers"
         self.helpers_text = _read(module_path(root, helpers))
         self.lock = lock_digest(_read(root / "steps" / spec.name / "requirements.txt"))
+        self._modules: dict[str, str] = {}
 
     def module_text(self, step: StepSpec) -> str:
-        path = module_path(self.root, step.module)
-        if not path.is_file():
-            from workbench.core.errors import WorkbenchError
+        """The step module's text, read from disk once per run (the key and the tracking check
+        both need it)."""
+        if step.name not in self._modules:
+            path = module_path(self.root, step.module)
+            if not path.is_file():
+                from workbench.core.errors import WorkbenchError
 
-            raise WorkbenchError(
-                f"step {step.name}: module file {path} is missing; re-run `workbench productionize`"
-            )
-        return path.read_text(encoding="utf-8")
+                raise WorkbenchError(
+                    f"step {step.name}: module file {path} is missing; "
+                    "re-run `workbench productionize`"
+                )
+            self._modules[step.name] = path.read_text(encoding="utf-8")
+        return self._modules[step.name]
 
     def code(self, step: StepSpec) -> str:
         return step_code_digest(self.module_text(step), self.helpers_text, step.helpers)

@@ -5,7 +5,7 @@ No I/O here: the scheduler asks these functions what to do and does it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,7 +94,3 @@ def _upstream_and(spec: PipelineSpec, name: str) -> tuple[str, ...]:
 def step_param_texts(plan: Plan, params: Sequence[str]) -> dict[str, str]:
     """Only the parameters a step uses: the others must not touch its cache key."""
     return {name: plan.param_texts[name] for name in params}
-
-
-def describe_values(values: Mapping[str, Any]) -> dict[str, str]:
-    return {name: format_param(value) for name, value in sorted(values.items())}

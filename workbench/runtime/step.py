@@ -17,10 +17,6 @@ from typing import Any
 from workbench.runtime.artifacts import read_value, write_value
 
 
-class StepUsageError(SystemExit):
-    pass
-
-
 def parse_param(name: str, text: str, type_name: str) -> Any:
     """Parse a `--param` text into the declared type; a clear message when it does not fit."""
     try:

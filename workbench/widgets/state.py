@@ -257,9 +257,6 @@ class CompareState:
     def table_html(self) -> str:
         return render_table_html(self.table(), self.base_url)
 
-    def page_run_ids(self) -> list[str]:
-        return [r.run_id for r in self.table().rows]
-
     def names(self) -> dict[str, str]:
         return {r.run_id: r.name for r in self.records}
 
