@@ -17,8 +17,9 @@ from typing import Any
 
 from workbench.core.argo import WORKFLOW_ENV, WORKFLOW_TAG
 from workbench.core.errors import WorkbenchError
+from workbench.core.git import head_commit
 from workbench.core.settings import Settings, settings
-from workbench.execute.environment import environment, git_commit
+from workbench.execute.environment import environment
 from workbench.execute.errors import NotebookFailed
 from workbench.execute.notebook import CellFailure, find_failure, read_notebook
 from workbench.execute.params import param_text
@@ -50,7 +51,7 @@ def _tags(rel: str, root: Path, env: Mapping[str, str] = os.environ) -> dict[str
     workflow = env.get(WORKFLOW_ENV, "").strip()
     if workflow:  # set by the Argo notebook templates: the sweep's best run filters on it
         tags[WORKFLOW_TAG] = workflow
-    commit = git_commit(root)
+    commit = head_commit(root)
     if commit:
         tags["mlflow.source.git.commit"] = commit
     with contextlib.suppress(KeyError, OSError):  # no passwd entry in some containers

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from workbench.core.errors import ArtifactError, WorkbenchError
+from workbench.core.git import head_commit
 from workbench.core.hashing import cache_key, sha256_text
 from workbench.core.settings import Settings, settings
 from workbench.data.uris import redact
@@ -96,16 +97,6 @@ def _pdeathsig() -> None:  # pragma: no cover - runs in the child between fork a
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
-
-
-def _git_commit(root: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return ""
-    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 def step_env(cfg: Settings, spec: PipelineSpec) -> dict[str, str]:
@@ -344,7 +335,7 @@ def _start_lineage(
         "workbench.notebook": spec.notebook,
         "mlflow.source.type": "LOCAL",
     }
-    commit = _git_commit(cfg.root)
+    commit = head_commit(cfg.root) or ""
     if commit:
         tags["mlflow.source.git.commit"] = commit
     return RecorderLineage(

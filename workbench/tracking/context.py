@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from workbench.core.git import git_output, head_commit
 from workbench.core.settings import find_project_root
 
 NOTEBOOK_ENV = "WORKBENCH_NOTEBOOK"  # set by `workbench run` and the pipeline runner
@@ -81,25 +81,11 @@ def git_state(folder: str) -> tuple[str, bool] | None:
     Dirty means tracked files differ from HEAD; untracked files (stores, outputs) do not count.
     """
 
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", *args],
-                cwd=folder,
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout if done.returncode == 0 else None
-
-    commit = git("rev-parse", "--verify", "HEAD")
-    if not commit:
+    commit = head_commit(folder)
+    if commit is None:
         return None
-    status = git("status", "--porcelain", "--untracked-files=no")
-    return commit.strip(), bool(status and status.strip())
+    status = git_output(folder, "status", "--porcelain", "--untracked-files=no")
+    return commit, bool(status and status.strip())
 
 
 @lru_cache(maxsize=1)
