@@ -18,12 +18,20 @@ from typing import Any
 from workbench.core.argo import WORKFLOW_ENV, WORKFLOW_TAG
 from workbench.core.errors import WorkbenchError
 from workbench.core.git import head_commit
-from workbench.core.settings import Settings, settings
+from workbench.core.settings import PROJECT_ENV, Settings, settings
 from workbench.execute.environment import environment
 from workbench.execute.errors import NotebookFailed
 from workbench.execute.notebook import CellFailure, find_failure, read_notebook
 from workbench.execute.params import param_text
 from workbench.execute.plan import RunPlan, plan_run
+from workbench.tracking.context import (
+    GIT_COMMIT_TAG,
+    NOTEBOOK_ENV,
+    NOTEBOOK_TAG,
+    SOURCE_NAME_TAG,
+    SOURCE_TYPE_TAG,
+)
+from workbench.tracking.runs import RUN_ID_ENV
 
 ARTIFACT_DIR = "notebook"
 RUNS_DIR = ".workbench/runs"
@@ -43,9 +51,9 @@ class NotebookRun:
 
 def _tags(rel: str, root: Path, env: Mapping[str, str] = os.environ) -> dict[str, str]:
     tags = {
-        "mlflow.source.name": rel,
-        "mlflow.source.type": "NOTEBOOK",
-        "workbench.notebook": rel,
+        SOURCE_NAME_TAG: rel,
+        SOURCE_TYPE_TAG: "NOTEBOOK",
+        NOTEBOOK_TAG: rel,
         "workbench.executor": "papermill",
     }
     workflow = env.get(WORKFLOW_ENV, "").strip()
@@ -53,7 +61,7 @@ def _tags(rel: str, root: Path, env: Mapping[str, str] = os.environ) -> dict[str
         tags[WORKFLOW_TAG] = workflow
     commit = head_commit(root)
     if commit:
-        tags["mlflow.source.git.commit"] = commit
+        tags[GIT_COMMIT_TAG] = commit
     with contextlib.suppress(KeyError, OSError):  # no passwd entry in some containers
         tags["mlflow.user"] = getpass.getuser()
     return tags
@@ -141,12 +149,12 @@ def run_notebook(
         _log_params(client, run_id, plan.params)
         target.parent.mkdir(parents=True, exist_ok=True)
         env = {
-            "MLFLOW_RUN_ID": run_id,
+            RUN_ID_ENV: run_id,
             "MLFLOW_EXPERIMENT_ID": experiment_id,
             "MLFLOW_TRACKING_URI": cfg.tracking_uri,
             "MLFLOW_REGISTRY_URI": cfg.registry_uri,
-            "WORKBENCH_NOTEBOOK": plan.rel,
-            "WORKBENCH_PROJECT": str(cfg.root),
+            NOTEBOOK_ENV: plan.rel,
+            PROJECT_ENV: str(cfg.root),
         }
         if announce:
             announce(f"executing {plan.rel} as run {run_id} (experiment {plan.experiment!r})")
