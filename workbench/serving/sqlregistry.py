@@ -23,8 +23,8 @@ from typing import Any
 from urllib.parse import quote
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.sqlstore import is_sql_uri
 
-SQL_SCHEMES = frozenset({"sqlite", "postgresql", "mysql", "mssql"})
 DEFAULT_WORKSPACE = "default"  # mlflow.utils.workspace_utils.DEFAULT_WORKSPACE_NAME
 DELETED_STAGE = "Deleted_Internal"  # mlflow's STAGE_DELETED_INTERNAL
 LATEST = "latest"  # MLflow's reserved alias (case-insensitive): the highest live version
@@ -77,12 +77,6 @@ class VersionRecord:
     version: str
     tags: dict[str, str] = field(default_factory=dict)
     storage_location: str = ""
-
-
-def is_sql_uri(uri: str) -> bool:
-    """`sqlite:///...`, `postgresql+psycopg2://...`: a store this module can read."""
-    scheme = uri.split(":", 1)[0] if "://" in uri else ""
-    return scheme.split("+", 1)[0] in SQL_SCHEMES
 
 
 def _engine(uri: str) -> Any:

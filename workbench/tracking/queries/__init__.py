@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.sqlstore import is_sql_uri
 from workbench.tracking.queries.details import champion_runs, run_details
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
@@ -104,10 +105,9 @@ def _sql_engine(uri: str) -> Any | None:
     """An engine when `uri` is an initialised SQL tracking store, else None (client fallback)."""
     import sqlalchemy as sa
 
-    scheme = uri.split("://", 1)[0].split("+", 1)[0]
-    if scheme not in ("sqlite", "postgresql", "mysql", "mssql"):
+    if not is_sql_uri(uri):
         return None
-    if scheme == "sqlite":
+    if uri.startswith("sqlite"):
         from pathlib import Path
 
         path = uri.split(":///", 1)[-1]
