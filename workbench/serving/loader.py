@@ -107,8 +107,9 @@ def store_file_for(name: str, version: str, tags: dict[str, str]) -> str:
     return f"{model_uri(settings().model_store, name, version)}/{MODEL_FILE}"
 
 
-def check_artifact(path: str, tags: dict[str, str], uri: str, trust_unverified: bool) -> bool:
-    """Whether the MLflow artifact at `path` is verified; raise if it may not be loaded at all.
+def check_artifact(path: str, tags: dict[str, str], uri: str, trust_unverified: bool) -> str:
+    """The sha256 of the MLflow artifact at `path` when it is verified, "" when it is only
+    trusted (`trust_unverified`); raise if it may not be loaded at all.
 
     `workbench.sha256` describes the model-store file; MLflow pickles the same model into other
     bytes, so a difference from it proves nothing and leaves the artifact unverified (refused
@@ -118,7 +119,7 @@ def check_artifact(path: str, tags: dict[str, str], uri: str, trust_unverified: 
     actual = sha256_file(path)
     store_sha, artifact_sha = tags.get(SHA256_TAG, ""), tags.get(ARTIFACT_SHA256_TAG, "")
     if actual in (store_sha, artifact_sha):
-        return True
+        return actual
     if artifact_sha:
         raise IntegrityError(
             f"{uri}: {path} has sha256 {actual}, but {artifact_sha} was recorded "
@@ -130,7 +131,7 @@ def check_artifact(path: str, tags: dict[str, str], uri: str, trust_unverified: 
             path,
             actual,
         )
-        return False
+        return ""
     recorded = f"{store_sha} ({SHA256_TAG}, the model-store file's)" if store_sha else "none"
     raise IntegrityError(
         f"{uri}: the model-store file is missing and the MLflow artifact {path} has sha256 "

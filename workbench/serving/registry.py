@@ -21,7 +21,6 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import sha256_file
 from workbench.models.store import MODEL_FILE, SHA256_TAG, read_model_record
 from workbench.serving.loader import ModelSource, check_artifact, store_file_for
 from workbench.serving.signature import signature_from_mlmodel
@@ -171,10 +170,9 @@ def source_for_version(
         raise NeedsMlflow(pinned, alias)
     folder = _download(pinned)
     path = f"{folder}/{MODEL_FILE}"
-    verified = check_artifact(path, tags, ref.uri, trust_unverified)
-    sha = sha256_file(path) if verified else ""
+    sha = check_artifact(path, tags, ref.uri, trust_unverified)
     return ModelSource(
-        ref.uri, path, sha, name, version, alias, _mlmodel_signature(folder), verified
+        ref.uri, path, sha, name, version, alias, _mlmodel_signature(folder), bool(sha)
     )
 
 
@@ -204,9 +202,8 @@ def resolve_run(uri: str, *, trust_unverified: bool) -> ModelSource:
     tags = dict(versions[0].tags or {}) if versions else {}
     name = versions[0].name if versions else match["path"].strip("/")
     version = str(versions[0].version) if versions else ""
-    verified = check_artifact(path, tags, uri, trust_unverified)
-    sha = sha256_file(path) if verified else ""
-    return ModelSource(uri, path, sha, name, version, "", _mlmodel_signature(folder), verified)
+    sha = check_artifact(path, tags, uri, trust_unverified)
+    return ModelSource(uri, path, sha, name, version, "", _mlmodel_signature(folder), bool(sha))
 
 
 def main(argv: list[str] | None = None) -> None:
