@@ -130,6 +130,7 @@ class Scheduler:
         jobs: int,
         lineage: Lineage,
         log_dir: Path,
+        env: Mapping[str, str],
         observer: Observer | None = None,
     ) -> None:
         self.spec = spec
@@ -141,7 +142,7 @@ class Scheduler:
         self.observer = observer or (lambda run: None)
         self.store = ArtifactStore(cfg.artifact_store)
         self.code = CodeDigests(cfg.root, spec)
-        self.env = step_env(cfg, spec)
+        self.env = dict(env)
         self.runs = {name: StepRun(name) for name in plan.steps}
         self._file_digests: dict[str, str | None] = {}
 
@@ -328,10 +329,10 @@ def _start_lineage(
         return Lineage()
     if mode not in ("wait", "background"):
         raise WorkbenchError(f"--lineage {mode!r}: expected wait, background or off")
-    spec_path = cfg.steps_dir / spec.name / "pipeline.json"
     tags = {
         "workbench.pipeline": spec.name,
-        "workbench.spec_digest": sha256_text(spec_path.read_text(encoding="utf-8")),
+        # pipeline.json is written as spec.to_json(): the same digest without reading it again
+        "workbench.spec_digest": sha256_text(spec.to_json()),
         "workbench.notebook": spec.notebook,
         "mlflow.source.type": "LOCAL",
     }
@@ -369,6 +370,7 @@ def run_pipeline(
         jobs=options.jobs or os.cpu_count() or 1,
         lineage=lineage,
         log_dir=log_dir,
+        env=env,
         observer=observer,
     )
     status = "FAILED"
