@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from workbench.emit.argo.options import Names
-from workbench.spec.model import PipelineSpec, StepSpec
+from workbench.spec.model import ParamSpec, PipelineSpec, StepSpec
 
 CACHE_KEY_PARAM = "cache-key"
 _FILE_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,8}$")
@@ -31,12 +31,17 @@ def names_a_file(text: str) -> bool:
     return "://" in text or "/" in text or bool(_FILE_SUFFIX.search(text))
 
 
-def reads_data_file(spec: PipelineSpec, step: StepSpec) -> bool:
-    return any(
-        p.type == "str" and isinstance(p.default, str) and names_a_file(p.default)
+def data_parameters(spec: PipelineSpec) -> list[ParamSpec]:
+    """The str parameters whose default names a data file or URI, in the spec's order."""
+    return [
+        p
         for p in spec.parameters
-        if p.name in step.params
-    )
+        if p.type == "str" and isinstance(p.default, str) and names_a_file(p.default)
+    ]
+
+
+def reads_data_file(spec: PipelineSpec, step: StepSpec) -> bool:
+    return any(p.name in step.params for p in data_parameters(spec))
 
 
 @dataclass(frozen=True)

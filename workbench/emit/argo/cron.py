@@ -18,20 +18,11 @@ from hera.workflows.models import WorkflowTemplateRef
 
 from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
-from workbench.emit.argo.cachekey import names_a_file
+from workbench.emit.argo.cachekey import data_parameters
 from workbench.emit.argo.options import ArgoOptions, Names
-from workbench.spec.model import ParamSpec, PipelineSpec
+from workbench.spec.model import PipelineSpec
 
 DATA_PREFIX = "s3://workbench-data"  # the overlays' placeholder bucket
-
-
-def data_parameters(spec: PipelineSpec) -> list[ParamSpec]:
-    """The str parameters whose default names a data file or URI, in the spec's order."""
-    return [
-        p
-        for p in spec.parameters
-        if p.type == "str" and isinstance(p.default, str) and names_a_file(p.default)
-    ]
 
 
 def data_uri(default: str, prefix: str = DATA_PREFIX) -> str:

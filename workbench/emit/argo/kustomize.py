@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workbench.emit.argo.cron import DATA_PREFIX, data_parameters, data_uri
+from workbench.emit.argo.cachekey import data_parameters
+from workbench.emit.argo.cron import DATA_PREFIX, data_uri
 from workbench.emit.argo.options import ArgoOptions, Names, Resources, image_name
 from workbench.emit.argo.render import dump_dict
 from workbench.spec.model import PipelineSpec
