@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from workbench.core.errors import WorkbenchError
 from workbench.core.settings import Settings, settings
 
 if TYPE_CHECKING:
@@ -35,21 +36,7 @@ def configure(experiment: str | None = None) -> str | None:
     mlflow.set_registry_uri(cfg.registry_uri)
     if experiment is None:
         return None
-    client = mlflow.MlflowClient()
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        try:
-            experiment_id = client.create_experiment(
-                experiment, artifact_location=experiment_artifact_location(experiment, cfg)
-            )
-        except mlflow.exceptions.MlflowException:
-            # another process created it between our lookup and create
-            found = client.get_experiment_by_name(experiment)
-            if found is None:
-                raise
-            experiment_id = found.experiment_id
-    else:
-        experiment_id = found.experiment_id
+    experiment_id = get_or_create_experiment(mlflow.MlflowClient(), experiment, cfg)
     mlflow.set_experiment(experiment_id=experiment_id)
     return str(experiment_id)
 
@@ -60,3 +47,31 @@ def tracking_client() -> MlflowClient:
 
     configure()
     return mlflow.MlflowClient()
+
+
+def get_or_create_experiment(
+    client: MlflowClient, name: str, cfg: Settings | None = None, *, active_only: bool = False
+) -> str:
+    """The id of experiment `name`, created with the project's artifact location when missing.
+
+    `active_only` refuses a deleted experiment with a clear message (MLflow would otherwise log
+    into it invisibly). A concurrent creator between lookup and create is not an error.
+    """
+    from mlflow.exceptions import MlflowException
+
+    found = client.get_experiment_by_name(name)
+    if found is not None:
+        if active_only and found.lifecycle_stage != "active":
+            raise WorkbenchError(f"experiment {name!r} is deleted; restore it or pick another name")
+        return str(found.experiment_id)
+    try:
+        return str(
+            client.create_experiment(
+                name, artifact_location=experiment_artifact_location(name, cfg)
+            )
+        )
+    except MlflowException:  # another process created it between our lookup and create
+        again = client.get_experiment_by_name(name)
+        if again is None:
+            raise
+        return str(again.experiment_id)

@@ -46,23 +46,9 @@ def get_or_create_experiment(name: str) -> str:
 
     Unlike `configure(name)`, this leaves the notebook's active experiment alone.
     """
-    from mlflow.exceptions import MlflowException
+    from workbench.tracking import config
 
-    from workbench.tracking.config import experiment_artifact_location, tracking_client
-
-    client = tracking_client()
-    found = client.get_experiment_by_name(name)
-    if found is not None:
-        if found.lifecycle_stage != "active":
-            raise WorkbenchError(f"experiment {name!r} is deleted; restore it or pick another name")
-        return str(found.experiment_id)
-    try:
-        return str(client.create_experiment(name, experiment_artifact_location(name)))
-    except MlflowException:  # another process created it between lookup and create
-        again = client.get_experiment_by_name(name)
-        if again is None:
-            raise
-        return str(again.experiment_id)
+    return config.get_or_create_experiment(config.tracking_client(), name, active_only=True)
 
 
 def reopen_study_run(run_id: str, call_settings: dict[str, str]) -> None:
