@@ -132,9 +132,13 @@ def read_value(uri: str) -> Any:
 
         return np.load(io.BytesIO(data), allow_pickle=False)
     if fmt == "parquet":
-        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
-        frame = pd.read_parquet(io.BytesIO(data))
+        # From pyarrow's own buffer, not a Python file object: reading through io.BytesIO left
+        # pyarrow threads that made about one process exit in 30 abort (SIGABRT, "terminate
+        # called without an active exception"), failing steps whose work was done.
+        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
         if meta.get("type", "").endswith(".Series"):
             return frame.iloc[:, 0]
         return frame
