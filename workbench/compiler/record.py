@@ -26,7 +26,6 @@ from pathlib import Path
 
 from workbench.core.datafiles import local_data_file
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import format_param
 from workbench.spec.model import PipelineSpec
 
 MAX_ROWS = 2000
@@ -117,7 +116,7 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
 def copy_data_files(root: Path, spec: PipelineSpec, fixtures: Path) -> dict[str, dict[str, str]]:
     """Copy each local data file a step's parameter names (with its default value) into
     fixtures/STEP/files/; returns step -> {parameter: path relative to fixtures/STEP}."""
-    defaults = {p.name: format_param(p.default) for p in spec.parameters}
+    defaults = {p.name: p.text for p in spec.parameters}
     copied: dict[str, dict[str, str]] = {}
     for step in spec.steps:
         files: dict[str, str] = {}

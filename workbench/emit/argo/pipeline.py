@@ -35,7 +35,6 @@ from hera.workflows.models import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression, reads_data_file
 from workbench.emit.argo.options import (
@@ -137,11 +136,8 @@ def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
 
 
 def workflow_parameters(spec: PipelineSpec) -> list[Parameter]:
-    """The `parameters` cell: each default as its canonical text (hashing.format_param)."""
-    return [
-        Parameter(name=p.name, value=format_param(p.default), description=f"{p.type}")
-        for p in spec.parameters
-    ]
+    """The `parameters` cell: each default as its canonical text (ParamSpec.text, from workbench.spec.params)."""
+    return [Parameter(name=p.name, value=p.text, description=f"{p.type}") for p in spec.parameters]
 
 
 def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTemplate:
