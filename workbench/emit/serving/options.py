@@ -44,7 +44,6 @@ class ServingOptions:
     s3_endpoint: str = "http://minio.minio.svc:9000"
     s3_secret: str = "workbench-s3-credentials"
     mlflow_secret: str = "workbench-mlflow-credentials"
-    gitops_secret: str = "workbench-gitops-credentials"  # keys: username, password
     gitops_repo: str = "https://git.example.com/ml/gitops.git"  # placeholder: your GitOps repo
     gitops_branch: str = "main"
     ingress_gateway: str = "ingressgateway"  # the `istio:` label of the Istio ingress pods
@@ -108,10 +107,6 @@ class ServingNames:
 
 def image_name(spec: PipelineSpec, options: ServingOptions) -> str:
     return options.image or f"workbench/{dns_name(spec.name)}-serving"
-
-
-def deploy_image_name(spec: PipelineSpec, options: ServingOptions) -> str:
-    return f"{image_name(spec, options).removesuffix('-serving')}-deploy"
 
 
 def model_uri(model: str, version: int | str | None = None, alias: str = "") -> str:
