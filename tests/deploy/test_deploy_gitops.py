@@ -28,6 +28,7 @@ from tests.deploy.deploy_helpers import (
     register_and_promote,
 )
 from tests.deploy.deploy_helpers import data as example_data
+from workbench.core.errors import ConfigError
 from workbench.runtime.artifacts import write_value
 
 KUSTOMIZATION = f"{OVERLAY}/kustomization.yaml"
@@ -45,8 +46,9 @@ def test_deploy_commits_only_when_promotion_moved_champion(project: Path, tmp_pa
     seeded = repo.show(KUSTOMIZATION)
     x, y = example_data()
     args = (OVERLAY, "--model", MODEL, "--repo", repo.url)
-    out = deploy_cli(*args, "--candidate", "1", cwd=project)
-    assert out.returncode == 2 and f"model {MODEL!r} is not registered" in out.stderr
+    # in-process where the same code runs; a separate process where the task's form matters
+    with pytest.raises(ConfigError, match=f"model {MODEL!r} is not registered"):
+        deploy_module.deploy(OVERLAY, MODEL, candidate=1, repo=repo.url)
 
     first = register_and_promote(DecisionTreeClassifier(max_depth=1, random_state=0), x, y)
     assert first.promoted and first.candidate_version == 1
@@ -68,13 +70,12 @@ def test_deploy_commits_only_when_promotion_moved_champion(project: Path, tmp_pa
     worse = register_and_promote(DummyClassifier(strategy="prior"), x, y)
     assert not worse.promoted and worse.candidate_version == 2
     head = repo.head()
-    out = deploy_cli(*args, "--candidate", "2", cwd=project)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("no change: ") and "did not take champion" in out.stdout
+    result = deploy_module.deploy(OVERLAY, MODEL, candidate=2, repo=repo.url)
+    assert not result.changed and "did not take champion" in result.message
     assert repo.head() == head
 
-    out = deploy_cli(*args, "--candidate", "1", cwd=project)  # the same task, retried
-    assert out.returncode == 0 and "already serves" in out.stdout
+    result = deploy_module.deploy(OVERLAY, MODEL, candidate=1, repo=repo.url)  # task retried
+    assert not result.changed and "already serves" in result.message
     assert repo.head() == head
 
     better = register_and_promote(make_pipeline(StandardScaler(), LogisticRegression()), x, y)

@@ -45,17 +45,23 @@ def deploy_image(spec: PipelineSpec, options: ArgoOptions) -> str:
     return f"workbench/{dns_name(spec.name)}-deploy"
 
 
+def has_deploy(spec: PipelineSpec) -> bool:
+    """Whether the pipeline registers a model (its notebook has a `model_name` parameter)."""
+    return MODEL_PARAM in {p.name for p in spec.parameters}
+
+
 def deploy_images(spec: PipelineSpec, options: ArgoOptions) -> tuple[str, ...]:
     """The deploy image, when the pipeline has a deploy task (the overlays retag it)."""
-    return (deploy_image(spec, options),) if deploy_step(spec, options) is not None else ()
+    return (deploy_image(spec, options),) if has_deploy(spec) else ()
 
 
-def gitops_config_map(spec: PipelineSpec) -> str:
-    return f"{dns_name(spec.name)}-gitops"
+def gitops_config_map(pipeline: str) -> str:
+    """`<pipeline>-gitops`: written by each serving overlay, read by the deploy task."""
+    return f"{dns_name(pipeline)}-gitops"
 
 
 def deploy_step(spec: PipelineSpec, options: ArgoOptions) -> DeployStep | None:
-    if MODEL_PARAM not in {p.name for p in spec.parameters}:
+    if not has_deploy(spec):
         return None
     names = Names.of(spec.name)
     source = next((s for s in spec.steps if VERSION_OUTPUT in s.outputs), None)
@@ -79,7 +85,7 @@ def deploy_step(spec: PipelineSpec, options: ArgoOptions) -> DeployStep | None:
     env: list[Env | ConfigMapEnv | SecretEnv] = [
         *pods.environment(names, options),
         *(
-            ConfigMapEnv(name=var, config_map_name=gitops_config_map(spec), config_map_key=key)
+            ConfigMapEnv(name=var, config_map_name=gitops_config_map(spec.name), config_map_key=key)
             for var, key in GITOPS_ENV
         ),
         SecretEnv(

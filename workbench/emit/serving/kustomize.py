@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.emit.argo.deploy import GITOPS_ENV
 from workbench.emit.argo.render import dump_dict
 from workbench.emit.serving.options import (
     PREDICTORS,
@@ -104,6 +105,7 @@ def overlay_kustomization(
         raise ValueError(f"serving variant {options.enabled!r}: expected one of {VARIANTS}")
     prefix = names.seldon_prefix(overlay.namespace)
     path = f"{overlay.pipeline_dir}/overlays/{overlay.name}/serving"
+    gitops = {"repo": options.gitops_repo, "branch": options.gitops_branch, "path": path}
     return {
         "apiVersion": KUSTOMIZE_API,
         "kind": "Kustomization",
@@ -119,11 +121,7 @@ def overlay_kustomization(
             {
                 "name": names.gitops_config_map,
                 "options": {"disableNameSuffixHash": True},
-                "literals": [
-                    f"repo={options.gitops_repo}",
-                    f"branch={options.gitops_branch}",
-                    f"path={path}",
-                ],
+                "literals": [f"{key}={gitops[key]}" for _, key in GITOPS_ENV],
             },
         ],
         "patches": [
