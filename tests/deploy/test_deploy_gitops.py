@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -96,7 +97,14 @@ def test_deploy_commits_only_when_promotion_moved_champion(project: Path, tmp_pa
         ["kubectl", "kustomize", str(checkout / OVERLAY)], capture_output=True, text=True
     )
     assert built.returncode == 0, built.stderr
-    assert f"champion: models:/{MODEL}/3" in built.stdout
+    docs = [d for d in yaml.safe_load_all(built.stdout) if d]
+    (config,) = [d for d in docs if d["metadata"]["name"].startswith(f"{MODEL}-serving-")]
+    assert config["data"]["champion"] == f"models:/{MODEL}/3"
+    (sdep,) = [d for d in docs if d["kind"] == "SeldonDeployment"]
+    (container,) = sdep["spec"]["predictors"][0]["componentSpecs"][0]["spec"]["containers"]
+    (uri,) = [e for e in container["env"] if e["name"] == "WORKBENCH_MODEL_URI"]
+    # the pod template names the new hash-suffixed ConfigMap: seldon-core rolls the pods
+    assert uri["valueFrom"]["configMapKeyRef"]["name"] == config["metadata"]["name"]
 
 
 def test_pinned_version_edits_the_working_tree_in_place(tmp_path: Path) -> None:

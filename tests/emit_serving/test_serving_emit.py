@@ -198,3 +198,24 @@ def test_the_pipeline_ends_with_a_deploy_task_from_a_secret_reference() -> None:
     # a pipeline that registers no model gets no deploy task
     tiny = workflow_template(tiny_spec("tiny"), ArgoOptions(notebook="nb")).to_dict()
     assert all(t["name"] != "deploy" for t in tiny["spec"]["templates"])
+
+
+def test_serving_image_shares_the_steps_base_runs_non_root_and_pins_its_packages() -> None:
+    from importlib.metadata import version
+
+    spec = example()
+    files = {p.rsplit("/", 1)[-1]: t for p, t in emit_serving_image(spec, object()).items()}
+    dockerfile = files["serving.Dockerfile"]
+    steps = (REPO / "steps" / "train" / "Dockerfile").read_text()
+    base = next(line for line in steps.splitlines() if line.startswith("FROM "))
+    assert f"{base} AS serving" in dockerfile and "FROM serving AS deploy" in dockerfile
+    users = [line for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users[0] == "USER 10001:10001" and users[-1] == "USER 10001:10001"
+    pins = [line for line in files["serving-requirements.txt"].splitlines() if "==" in line]
+    assert pins and all(not line.startswith("#") for line in pins)
+    for line in pins:
+        dist, _, pinned = line.partition("==")
+        assert version(dist) == pinned
+    assert {"starlette", "uvicorn", "orjson", "mlflow"} <= {p.partition("==")[0] for p in pins}
+    ignore = files["serving.Dockerfile.dockerignore"].splitlines()
+    assert ignore[ignore.index("*") :][:1] == ["*"]  # everything else stays out of the build
