@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -135,18 +136,46 @@ def serve(model: str, opts: ServeOptions) -> None:
 
     started = time.time()
     workdir = tempfile.mkdtemp(prefix="workbench-serve-")
+    cleanup = [workdir]
+    stopped: list[int] = []
     try:
-        try:
-            source = _resolve(model, opts, workdir)
-        except WorkbenchError as exc:
-            raise ServeError(str(exc)) from None
-        try:
+        with _signals_unwind(stopped):
+            try:
+                source = _resolve(model, opts, workdir)
+            except WorkbenchError as exc:
+                raise ServeError(str(exc)) from None
+            cleanup.append(source.cleanup)
             serve_source(source, opts, started)
-        finally:
-            if source.cleanup:
-                shutil.rmtree(source.cleanup, ignore_errors=True)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        for folder in filter(None, cleanup):
+            shutil.rmtree(folder, ignore_errors=True)
+    if stopped:  # exit by the signal, as uvicorn would have, now that the folders are gone
+        signal.signal(stopped[0], signal.SIG_DFL)
+        signal.raise_signal(stopped[0])
+
+
+class _Stopped(BaseException):
+    """SIGTERM/SIGINT re-raised by uvicorn after its drain: unwinds serve() through finally."""
+
+
+@contextlib.contextmanager
+def _signals_unwind(stopped: list[int]) -> Any:
+    """uvicorn re-raises the signal that stopped it once it has drained; by default that kills
+    the process before any `finally` runs, leaving downloaded models behind. Turned into an
+    exception here, serve() removes them and then exits by the same signal."""
+
+    def handler(sig: int, frame: Any) -> None:
+        stopped.append(sig)
+        raise _Stopped
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _resolve(model: str, opts: ServeOptions, workdir: str) -> ModelSource:
