@@ -44,10 +44,26 @@ class ServeOptions:
     access_log: bool = True
     graceful_seconds: float = 30.0
     trust_unverified: bool = False
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    offload_bytes: int = 1024 * 1024
 
 
-def build_app(source: ModelSource, max_body_bytes: int, access_log: bool) -> Any:
-    """Load the verified model and wrap it in the app (imports no mlflow)."""
+def build_app(
+    source: ModelSource,
+    max_body_bytes: int,
+    access_log: bool,
+    *,
+    body_seconds: float = 30.0,
+    offload_bytes: int = 0,
+) -> Any:
+    """Load the verified model and wrap it in the app (no mlflow for a scikit-learn model).
+
+    `offload_bytes` > 0 forks the offload process (workbench.serving.offload) for bodies at
+    least that large; call it before any thread starts.
+    """
+    from dataclasses import replace as with_fields
+
     from workbench.serving.accesslog import AccessLog
     from workbench.serving.app import Served, create_app
 
@@ -57,7 +73,12 @@ def build_app(source: ModelSource, max_body_bytes: int, access_log: bool) -> Any
         version=source.version,
         alias=source.alias,
         max_body_bytes=max_body_bytes,
+        body_seconds=body_seconds,
     )
+    if offload_bytes > 0:
+        from workbench.serving.offload import start_offload
+
+        served = with_fields(served, offload=start_offload(served), offload_bytes=offload_bytes)
     return create_app(served, access_log=AccessLog() if access_log else None)
 
 
@@ -90,7 +111,13 @@ def app_from_env() -> Any:
     """uvicorn factory for each worker: the parent's resolved source, verified again here."""
     source = ModelSource(**orjson.loads(os.environ[SOURCE_ENV]))
     opts = orjson.loads(os.environ[OPTIONS_ENV])
-    return build_app(source, int(opts["max_body_bytes"]), bool(opts["access_log"]))
+    return build_app(
+        source,
+        int(opts["max_body_bytes"]),
+        bool(opts["access_log"]),
+        body_seconds=float(opts["body_seconds"]),
+        offload_bytes=int(opts["offload_bytes"]),
+    )
 
 
 def redact(uri: str) -> str:
@@ -242,10 +269,20 @@ def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> Non
         "log_level": "warning",
         "timeout_graceful_shutdown": opts.graceful_seconds,
         "server_header": False,
+        "http": "workbench.serving.timeouts:HeaderDeadlineProtocol",
     }
+    from workbench.serving.timeouts import HEADER_SECONDS_ENV
+
+    os.environ[HEADER_SECONDS_ENV] = str(opts.header_seconds)
     if opts.workers <= 1:
         try:
-            app = build_app(source, opts.max_body_bytes, opts.access_log)
+            app = build_app(
+                source,
+                opts.max_body_bytes,
+                opts.access_log,
+                body_seconds=opts.body_seconds,
+                offload_bytes=opts.offload_bytes,
+            )
         except WorkbenchError as exc:
             raise ServeError(str(exc)) from None
         _startup_line(source, opts, time.time() - started)
