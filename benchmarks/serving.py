@@ -205,13 +205,15 @@ def setup_project(root: Path) -> dict[str, Any]:
     from sklearn.ensemble import RandomForestClassifier
 
     x, y = training_frame()
-    # the same pipeline logged the way an MLflow user does it: defaults (MLflow 3: skops)
+    # logged the way an MLflow user does it: defaults (MLflow 3: skops). Without the imputer,
+    # whose numpy.dtype skops does not trust by default (MLflow refuses to save it with skops
+    # unless skops_trusted_types lists it).
     import mlflow
     import mlflow.sklearn
 
     with mlflow.start_run():
         plain = mlflow.sklearn.log_model(
-            example_model(), name="model", input_example=x.head(5), registered_model_name=PLAIN
+            plain_model(), name="model", input_example=x.head(5), registered_model_name=PLAIN
         )
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, y)
     forest_folder = write_store_model(root / "rf-store", forest, name="forest")
@@ -221,6 +223,17 @@ def setup_project(root: Path) -> dict[str, Any]:
         "forest_folder": forest_folder,
         "plain_version": str(plain.registered_model_version),
     }
+
+
+def plain_model() -> Any:
+    """StandardScaler + LogisticRegression on the breast-cancer frame: loggable with defaults."""
+    from serving_helpers import training_frame
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = training_frame()
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
 
 
 def scenarios(quick: bool) -> list[tuple[str, int, int, int, float]]:

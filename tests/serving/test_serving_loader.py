@@ -134,7 +134,9 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
     # log_model recorded the artifact's own digest (a local artifact store): verified as is.
     recorded = client.get_model_version(NAME, reg.version).tags[ARTIFACT_SHA256_TAG]
     logged = resolve_source(uri)
-    assert logged.verified and logged.sha256 == recorded == sha256_file(logged.path)
+    pickled = Path(logged.path) / "model.pkl"  # the MLflow model folder, read in place
+    assert logged.format == "mlflow" and not logged.cleanup
+    assert logged.verified and logged.sha256 == recorded == sha256_file(pickled)
     # Without that tag (a remote artifact store, or logged before the tag existed) the artifact's
     # bytes differ from the store's digest: unverified, refused with the digests named.
     client.delete_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG)
@@ -147,9 +149,9 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
     trusted = resolve_source(uri, trust_unverified=True)
     assert not trusted.verified and type(load_source(trusted)).__name__ == "Pipeline"
     # The artifact's own digest recorded: verified without trust.
-    client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, sha256_file(trusted.path))
+    client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, sha256_file(pickled))
     verified = resolve_source(uri)
-    assert verified.verified and verified.sha256 == sha256_file(trusted.path)
+    assert verified.verified and verified.sha256 == sha256_file(pickled)
     # A recorded artifact digest that differs: refused even when trusted.
     client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, "0" * 64)
     with pytest.raises(IntegrityError, match="changed after it was logged"):
