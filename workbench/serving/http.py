@@ -11,7 +11,9 @@ answering meanwhile. `answers` is the registry the offload process looks a route
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +29,7 @@ from workbench.serving.predictor import Predictor
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
 THREAD_BYTES = 64 * 1024  # bodies at least this large are decoded and predicted in a thread
 BODY_SECONDS = 30.0  # a body must arrive within this long once its headers have (else 408)
+log = logging.getLogger("workbench.serving")
 
 
 @dataclass(frozen=True)
@@ -167,11 +170,15 @@ def predict_endpoint(
             dict(request.path_params),
             request.headers.get("content-type", ""),
         )
+        answered: Answer | None = None
         if served.offload is not None and len(body) >= served.offload_bytes:
             loop = asyncio.get_running_loop()
-            status, payload, rows = await loop.run_in_executor(
-                served.offload, offloaded, key, body, call
-            )
+            try:
+                answered = await loop.run_in_executor(served.offload, offloaded, key, body, call)
+            except BrokenExecutor:  # the child died (e.g. the OOM killer): answer here instead
+                log.warning("the offload process is gone; answering %s in a thread", key)
+        if answered is not None:
+            status, payload, rows = answered
         elif len(body) >= THREAD_BYTES:
             status, payload, rows = await run_in_threadpool(
                 answer_safely, fn, served, body, call, error

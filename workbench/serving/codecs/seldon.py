@@ -74,8 +74,8 @@ def _tensor(tensor: Any, names: Any, sig: Signature) -> Batch:
         raise ProtocolError(
             f"data.tensor.values: shape {shape} needs {rows * width} values, got {len(flat)}"
         )
-    if rows == 0:
-        raise ProtocolError("data.tensor.shape: no rows")
+    if rows == 0 or width == 0:
+        raise ProtocolError("data.tensor.shape: no rows or no columns")
     matrix = [flat[i : i + width] for i in range(0, rows * width, width)]
     return named_rows_to_batch(matrix, names, "data.tensor.values", "data.names", sig)
 
