@@ -186,7 +186,7 @@ def test_tampered_file_makes_the_server_refuse_to_start(tmp_path: Path) -> None:
     data = bytearray(pkl.read_bytes())
     data[-2] ^= 1
     pkl.write_bytes(bytes(data))
-    done = run_cli(str(folder), cwd=tmp_path)
+    done = run_cli(str(folder), "--trust-unverified", cwd=tmp_path)
     assert done.returncode != 0
     assert str(pkl) in done.stderr and recorded in done.stderr and sha256_file(pkl) in done.stderr
     assert "Traceback" not in done.stderr
@@ -255,7 +255,7 @@ def _slow_model() -> Any:
 @pytest.mark.slow
 def test_sigterm_drains_the_in_flight_request(tmp_path: Path) -> None:
     folder = write_store_model(tmp_path / "models", _slow_model())
-    server = start_server(str(folder), tmp_path)
+    server = start_server(str(folder), tmp_path, "--trust-unverified")
     slow_row = rows(1)
     slow_row[0][0] = -999.0
     result: dict[str, Any] = {}
@@ -278,7 +278,9 @@ def test_sigterm_drains_the_in_flight_request(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_several_workers_share_metrics(tmp_path: Path) -> None:
     folder = write_store_model(tmp_path / "models", example_model())
-    server = start_server(str(folder), tmp_path, "--workers", "2", "--no-access-log")
+    server = start_server(
+        str(folder), tmp_path, "--trust-unverified", "--workers", "2", "--no-access-log"
+    )
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             for _ in range(30):  # a new connection each time, so both workers get some

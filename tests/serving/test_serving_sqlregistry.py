@@ -108,7 +108,10 @@ def test_resolving_and_loading_from_sqlite_never_imports_mlflow(three_versions: 
 
 @pytest.mark.slow
 def test_a_missing_store_file_needs_mlflow_with_the_version_pinned(
-    three_versions: Registered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    three_versions: Registered,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import mlflow
 
@@ -117,10 +120,19 @@ def test_a_missing_store_file_needs_mlflow_with_the_version_pinned(
     client = mlflow.MlflowClient()
     client.set_model_version_tag(NAME, "2", STORE_URI_TAG, str(tmp_path / "gone" / "model.pkl"))
     try:
-        with pytest.raises(registry.NeedsMlflow) as need:
-            registry.resolve_registered(
-                f"models:/{NAME}@challenger", trust_unverified=False, allow_mlflow=False
-            )
+        # MLflow's own copy sits in a local folder: read in place, still without mlflow
+        local = registry.resolve_registered(
+            f"models:/{NAME}@challenger", trust_unverified=False, allow_mlflow=False
+        )
+        assert (local.format, local.version, local.alias) == ("mlflow", "2", "challenger")
+        assert local.verified and not local.cleanup
+        # an artifact store elsewhere (S3, a tracking server): a child with mlflow must fetch it
+        with monkeypatch.context() as m:
+            m.setattr(registry, "_local_folder", lambda location: None)
+            with pytest.raises(registry.NeedsMlflow) as need:
+                registry.resolve_registered(
+                    f"models:/{NAME}@challenger", trust_unverified=False, allow_mlflow=False
+                )
     finally:
         client.set_model_version_tag(
             NAME, "2", STORE_URI_TAG, str(three_versions.root / "models" / NAME / "2" / "model.pkl")
