@@ -21,11 +21,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests need: Chromium for the real-browser test (never a downloaded browser).
+# Debian packages the tests need: Chromium for the real-browser test (never a downloaded browser),
+# PostgreSQL for the team-store tests (the tests run initdb/postgres as the package's `postgres`
+# user when they run as root).
+SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium) \
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
 system-deps:
-	@if ! command -v chromium >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
-	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; fi
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(SYSTEM_PACKAGES); \
+	  else sudo apt-get update -q && sudo apt-get install -y -q $(SYSTEM_PACKAGES); fi; fi
 
 demo: install
 	$(WB) demo-data

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.sqlstore import is_sql_uri
+from workbench.core.sqlstore import is_sql_uri, with_installed_driver
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,7 @@ def sql_engine(uri: str) -> sa.Engine | None:
     """
     if not is_sql_uri(uri):
         return None
+    uri = with_installed_driver(uri)
     if uri.startswith("sqlite"):
         path = uri.split(":///", 1)[-1]
         if path != ":memory:" and not Path(path).is_file():

@@ -53,8 +53,9 @@ def advisory_lock(uri: str, model_name: str) -> Iterator[None]:
     from sqlalchemy.pool import NullPool
 
     from workbench.core.mlflow_schema import unreachable
+    from workbench.core.sqlstore import with_installed_driver
 
-    engine = sa.create_engine(uri, poolclass=NullPool)
+    engine = sa.create_engine(with_installed_driver(uri), poolclass=NullPool)
     key = advisory_key(model_name)
     try:
         try:
