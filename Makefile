@@ -59,7 +59,7 @@ tools: $(TOOLS)/bin/checkov
 # Offline manifest checks: official schemas + lint, every overlay built by kustomize, checkov.
 manifests: install
 	$(PY) $(SHARED)/tools/validate_manifests.py manifests --kustomize -q
-	@for o in manifests/*/overlays/*/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
+	@for o in manifests/*/overlays/*/ manifests/mlflow-server/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
 
 checkov: $(TOOLS)/bin/checkov
 	$(TOOLS)/bin/checkov -d manifests --framework kubernetes argo_workflows --skip-download --compact --quiet
@@ -67,6 +67,7 @@ checkov: $(TOOLS)/bin/checkov
 # Generated files (steps/, tests/steps/, manifests/) must equal what the notebooks generate.
 drift: install
 	$(WB) productionize $(NOTEBOOK) --check
+	$(PY) -m workbench.emit.tracking_server manifests/mlflow-server --check
 
 pytest: install system-deps $(TOOLS)/bin/checkov
 	WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest

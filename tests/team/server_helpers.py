@@ -45,7 +45,8 @@ class TrackingServer:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    log = (self.cwd / "server.log").read_text(errors="replace")[-3000:]
+                    text = (self.cwd / "server.log").read_text(errors="replace")
+                    log = text[:3000] + "\n…\n" + text[-2000:]
                     raise RuntimeError(f"workbench server did not start:\n{log}") from None
                 time.sleep(0.3)
 
