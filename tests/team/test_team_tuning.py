@@ -45,7 +45,7 @@ def test_four_processes_fifty_trials_each_every_trial_once(
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        )
         for _ in range(4)
     ]
     for proc in workers:
