@@ -29,7 +29,11 @@ from tests.team.server_helpers import TrackingServer
 
 def _batch(uri: str, experiment_id: str, processes: int, runs: int) -> float:
     """Seconds for `processes` workers logging `runs` runs each into `uri` at once."""
-    env = {**os.environ, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "12"}
+    env = {
+        **os.environ,
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "12",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
     started = time.monotonic()
     workers = [
         subprocess.Popen(

@@ -8,12 +8,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from tests.team.server_helpers import TrackingServer
 from workbench.core.mlflow_schema import RUNS, sql_engine
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -36,7 +39,7 @@ def _worker(server: TrackingServer, experiment_id: str, prefix: str, n: int, pau
     return subprocess.Popen(
         [sys.executable, "-m", "tests.team.load_worker", server.url, experiment_id, prefix,
          str(n), str(pause)],
-        env={**os.environ, **RETRY_ENV}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, **RETRY_ENV, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
 
 

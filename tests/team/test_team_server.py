@@ -30,6 +30,8 @@ def test_command_line_is_mlflow_server_with_proxied_artifacts() -> None:
     )
     assert argv[argv.index("--workers") + 1] == "4"
     assert argv[argv.index("--allowed-hosts") + 1] == "mlflow.svc"
+    assert argv[argv.index("--uvicorn-opts") + 1] == "--timeout-worker-healthcheck 120"
+    assert "--uvicorn-opts" not in server_command("sqlite:///x.db", "", "a", "h", 1, 1)
 
 
 def test_unreachable_postgres_is_one_error_without_credentials(tmp_path: Path) -> None:

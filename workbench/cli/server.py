@@ -54,6 +54,10 @@ def server_command(
         "--workers",
         str(workers),
     ]
+    if workers > 1:
+        # uvicorn's supervisor restarts a worker that misses a 5 s health check; a worker still
+        # importing MLflow on a busy node misses it, and the restarts never end (seen here)
+        argv += ["--uvicorn-opts", "--timeout-worker-healthcheck 120"]
     if allowed_hosts:
         argv += ["--allowed-hosts", allowed_hosts]
     return argv
