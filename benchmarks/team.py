@@ -31,7 +31,7 @@ def _batch(uri: str, experiment_id: str, processes: int, runs: int) -> float:
     """Seconds for `processes` workers logging `runs` runs each into `uri` at once."""
     env = {
         **os.environ,
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "12",
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "10",
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
     }
     started = time.monotonic()

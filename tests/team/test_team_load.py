@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-# retry long enough to outlast a restart of the server (MLflow's own client retries)
-RETRY_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "12", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+# retry long enough to outlast a restart of the server (MLflow allows at most 10 retries;
+# urllib3 doubles the wait from 2 s up to 120 s: about 8 minutes in all)
+RETRY_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "10", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "2"}
 
 
 def _names(backend: str, experiment_id: str, status: str | None = "FINISHED") -> Counter[str]:
