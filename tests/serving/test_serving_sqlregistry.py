@@ -158,7 +158,7 @@ def test_other_stores_and_unknown_schemas_fall_back_to_mlflow(
     assert not missing.exists()  # read-only: never created
     empty = tmp_path / "other.db"
     sqlite3.connect(empty).execute("create table t (x)").connection.commit()
-    with pytest.raises(RegistryUnavailable, match="OperationalError"):
+    with pytest.raises(RegistryUnavailable, match="no alembic_version table"):
         lookup_sql(ref, f"sqlite:///{empty}")
     # the server process never imports mlflow: it is told to resolve in a child instead
     monkeypatch.setenv("WORKBENCH_PROJECT", str(tmp_path))

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "set_image",
         "Set an image name, tag or digest in a kustomization (kustomize edit set image).",
     ),
+    "server": ("server", "Start the team's MLflow tracking server (PostgreSQL + S3)."),
     "serve": ("serve", "Serve a model over the Seldon, Open Inference and MLflow protocols."),
     "deploy": ("deploy", "Point a serving overlay at the champion and commit it (GitOps)."),
 }

@@ -1,7 +1,8 @@
 """Point MLflow at the project's store: the one place tracking and registry URIs are set.
 
 Experiments created here get their artifact location under the project's artifact root, so a
-SQLite store and its artifacts live side by side in the project, whatever the working directory.
+SQLite store and its artifacts live side by side in the project, whatever the working directory;
+through a tracking server (`workbench server`) the server's artifact destination is used.
 """
 
 from __future__ import annotations
@@ -16,8 +17,15 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str:
+def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str | None:
+    """Where a new experiment keeps its artifacts; None lets a tracking server choose.
+
+    Through a tracking server (http/https) the server's `--artifacts-destination` decides
+    (`mlflow-artifacts:/`, proxied): a laptop's folder would be invisible to everyone else.
+    """
     cfg = cfg or settings()
+    if cfg.tracking_uri.startswith(("http://", "https://")):
+        return None
     root = cfg.artifact_root
     if "://" in root:
         return f"{root.rstrip('/')}/{name}"

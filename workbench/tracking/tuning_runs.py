@@ -17,9 +17,10 @@ PARENT_TAG = "workbench.study_parent"  # on the parent run: the study name
 
 
 def study_filter(study_name: str) -> str:
-    """MLflow filter selecting the trial runs of a study."""
-    escaped = study_name.replace("'", "\\'")
-    return f"tags.`{STUDY_TAG}` = '{escaped}'"
+    """MLflow filter selecting the trial runs of a study (the name quoted, never escaped)."""
+    from workbench.tracking.filter_literal import filter_literal
+
+    return f"tags.`{STUDY_TAG}` = {filter_literal(study_name, 'study name')}"
 
 
 def create_study_run(

@@ -16,6 +16,7 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.settings import settings
+from workbench.core.sqlstore import with_installed_driver
 from workbench.tuning.recorder import ERROR_ATTR, TrialRecorder
 from workbench.tuning.space import suggest, validate_space
 
@@ -46,7 +47,8 @@ def _storage(storage: Any) -> Any:
             )
         for attempt in range(3):
             try:
-                return optuna.storages.RDBStorage(storage)
+                # `postgresql://` means the installed driver (psycopg 3 from the team extra)
+                return optuna.storages.RDBStorage(with_installed_driver(storage))
             except Exception as exc:  # bad driver, unreachable server, ...
                 # two processes creating a fresh database race on its schema version row;
                 # the loser finds the schema in place on its next attempt

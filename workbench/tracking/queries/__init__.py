@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.sqlstore import is_sql_uri
 from workbench.tracking.queries.details import champion_runs, run_details
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
@@ -74,7 +72,8 @@ def open_run_source(
 ) -> RunSource:
     """A run source over the named experiments (names or ids; None = every active one).
 
-    SQL tracking stores get the narrow SQL reader; any other store the MlflowClient one.
+    SQL tracking stores at a schema revision workbench knows get the narrow SQL reader
+    (workbench.core.mlflow_schema); any other store the MlflowClient one.
     """
     from workbench.tracking.config import configure
 
@@ -82,7 +81,9 @@ def open_run_source(
     import mlflow
 
     uri = tracking_uri or mlflow.get_tracking_uri()
-    engine = _sql_engine(uri)
+    from workbench.core.mlflow_schema import sql_engine
+
+    engine = sql_engine(uri)
     if engine is not None:
         from workbench.tracking.queries.sql import SqlRunSource
 
@@ -90,33 +91,6 @@ def open_run_source(
     from workbench.tracking.queries.client import ClientRunSource
 
     return ClientRunSource(uri, experiments)
-
-
-@lru_cache(maxsize=8)
-def _engine_for(uri: str) -> Any:
-    import sqlalchemy as sa
-
-    # SQLite: wait for another process's write (a shared study) instead of failing at once
-    connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
-    return sa.create_engine(uri, connect_args=connect_args)
-
-
-def _sql_engine(uri: str) -> Any | None:
-    """An engine when `uri` is an initialised SQL tracking store, else None (client fallback)."""
-    import sqlalchemy as sa
-
-    if not is_sql_uri(uri):
-        return None
-    if uri.startswith("sqlite"):
-        from pathlib import Path
-
-        path = uri.split(":///", 1)[-1]
-        if path != ":memory:" and not Path(path).is_file():
-            return None
-    engine = _engine_for(uri)
-    if not sa.inspect(engine).has_table("latest_metrics"):
-        return None
-    return engine
 
 
 def resolve_experiments(

@@ -2,9 +2,11 @@
 
 Only the columns a table row needs are read (run attributes, params, latest metrics, a few tags),
 ids go in chunks, and each kind of value is one query per chunk, so a table of N runs costs a
-handful of queries rather than MLflow's per-run entity loading. The schema used here (`runs`,
-`params`, `latest_metrics`, `metrics`, `tags`, `experiments`) is the one MLflow 3.x migrates to;
-tests/widgets/test_queries.py checks the results against `MlflowClient.search_runs`.
+handful of queries rather than MLflow's per-run entity loading. The tables (`runs`, `params`,
+`latest_metrics`, `metrics`, `tags`, `experiments`) come from workbench.core.mlflow_schema, which
+also checked the store's schema revision before this reader was chosen;
+tests/widgets/test_queries.py checks the results against `MlflowClient.search_runs` on SQLite
+and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workbench.core.mlflow_schema import EXPERIMENTS, METRICS, PARAMS, RUNS, TAGS
+from workbench.core.mlflow_schema import LATEST_METRICS as LATEST
 from workbench.tracking.queries import (
     CHUNK,
     _now_ms,
@@ -43,49 +47,6 @@ ATTRIBUTE_COLUMNS = {
     "created": "start_time",
     "Created": "start_time",
 }
-
-RUNS = sa.table(
-    "runs",
-    sa.column("run_uuid", sa.String),
-    sa.column("name", sa.String),
-    sa.column("experiment_id", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("start_time", sa.BigInteger),
-    sa.column("end_time", sa.BigInteger),
-    sa.column("deleted_time", sa.BigInteger),
-    sa.column("user_id", sa.String),
-    sa.column("artifact_uri", sa.String),
-    sa.column("lifecycle_stage", sa.String),
-)
-EXPERIMENTS = sa.table(
-    "experiments",
-    sa.column("experiment_id", sa.Integer),
-    sa.column("name", sa.String),
-    sa.column("lifecycle_stage", sa.String),
-)
-
-
-def _kv_table(name: str, numeric: bool = False) -> sa.TableClause:
-    cols: list[sa.ColumnClause[Any]] = [
-        sa.column("run_uuid", sa.String),
-        sa.column("key", sa.String),
-    ]
-    if numeric:
-        cols += [
-            sa.column("value", sa.Float),
-            sa.column("step", sa.BigInteger),
-            sa.column("timestamp", sa.BigInteger),
-            sa.column("is_nan", sa.Boolean),
-        ]
-    else:
-        cols.append(sa.column("value", sa.String))
-    return sa.table(name, *cols)
-
-
-PARAMS = _kv_table("params")
-TAGS = _kv_table("tags")
-LATEST = _kv_table("latest_metrics", numeric=True)
-METRICS = _kv_table("metrics", numeric=True)
 
 
 class Untranslatable(Exception):
