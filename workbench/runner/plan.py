@@ -11,7 +11,7 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import format_param
-from workbench.data.uris import redact
+from workbench.core.redact import redact
 from workbench.runtime.step import parse_param
 from workbench.spec.model import PipelineSpec
 

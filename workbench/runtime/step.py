@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from workbench.core.redact import redact_param
 from workbench.runtime.artifacts import read_value, write_value
 
 
@@ -40,7 +41,8 @@ def parse_param(name: str, text: str, type_name: str) -> Any:
             raise ValueError(f"expected a JSON {type_name}")
         return value
     except (ValueError, KeyError) as exc:
-        raise ValueError(f"--param {name}={text!r}: not a valid {type_name} ({exc})") from exc
+        shown = redact_param(name, text)
+        raise ValueError(f"--param {name}={shown!r}: not a valid {type_name} ({exc})") from exc
 
 
 def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:
