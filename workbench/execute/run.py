@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.argo import WORKFLOW_ENV, WORKFLOW_TAG
-from workbench.core.errors import WorkbenchError
 from workbench.core.git import head_commit
 from workbench.core.redact import redact
 from workbench.core.settings import PROJECT_ENV, Settings, settings
@@ -73,24 +72,9 @@ def _tags(rel: str, root: Path, env: Mapping[str, str] = os.environ) -> dict[str
 
 def _open_run(plan: RunPlan, cfg: Settings, run_name: str | None) -> tuple[Any, str, str]:
     """(client, experiment id, run id); an unreachable or broken store is a WorkbenchError."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+    from workbench.tracking.config import create_run
 
-    from workbench.tracking.config import configure
-
-    try:
-        experiment_id = configure(plan.experiment)
-        assert experiment_id is not None  # configure returns an id whenever a name is given
-        client = MlflowClient()
-        run = client.create_run(
-            experiment_id, run_name=run_name or plan.path.stem, tags=_tags(plan.rel, cfg.root)
-        )
-    except (MlflowException, ImportError) as exc:  # ImportError: a database driver is missing
-        detail = exc.message if isinstance(exc, MlflowException) else f"missing driver: {exc}"
-        raise WorkbenchError(
-            f"MLflow tracking store {redact(cfg.tracking_uri)}: {redact(detail)}"
-        ) from exc
-    return client, experiment_id, run.info.run_id
+    return create_run(plan.experiment, run_name or plan.path.stem, _tags(plan.rel, cfg.root))
 
 
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:

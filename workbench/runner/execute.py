@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from workbench.core.clock import now_ms
 from workbench.core.errors import ArtifactError, WorkbenchError
 from workbench.core.git import head_commit
 from workbench.core.hashing import cache_key, sha256_text
@@ -29,7 +30,7 @@ from workbench.runner.keys import CodeDigests, data_file_digest
 from workbench.runner.plan import Plan, RunOptions, plan_run, step_param_texts
 from workbench.runner.store import ArtifactStore, EntryRejected
 from workbench.spec.model import PipelineSpec, StepSpec, load_spec
-from workbench.tracking.lineage import Lineage, RecorderLineage, experiment_name, now_ms
+from workbench.tracking.lineage import Lineage, RecorderLineage, experiment_name
 
 # step states, in the order a step goes through them
 PENDING, RUNNING, CACHED, DONE, FAILED, BLOCKED = (

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.core import clock
 from workbench.core.errors import ArtifactError
 from workbench.core.fs import atomic_write_bytes, os_reason
 from workbench.core.hashing import CHUNK
@@ -148,7 +148,7 @@ class ArtifactStore:
                     f"step {step}: exited 0 but output {name!r} was not written ({exc})"
                 ) from exc
         entry = CacheEntry(
-            pipeline, step, key, digests, time.time(), round(seconds, 3), sizes=sizes
+            pipeline, step, key, digests, clock.now(), round(seconds, 3), sizes=sizes
         )
         record = {
             "pipeline": pipeline,
@@ -216,10 +216,16 @@ class ArtifactStore:
         """Delete an entry: the record first, so a half-deleted entry is never trusted."""
         folder = self._entry_path(entry.pipeline, entry.step, entry.key)
         record = f"{folder}/{ENTRY_FILE}"
-        if self.fs.exists(record):
-            self.fs.rm(record)
-        if self.fs.exists(folder):
-            self.fs.rm(folder, recursive=True)
+        try:
+            if self.fs.exists(record):
+                self.fs.rm(record)
+            if self.fs.exists(folder):
+                self.fs.rm(folder, recursive=True)
+        except OSError as exc:  # a read-only store, no permission
+            raise ArtifactError(
+                f"cannot remove cache entry {self.entry_uri(entry.pipeline, entry.step, entry.key)}"
+                f": {os_reason(exc)}"
+            ) from exc
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:

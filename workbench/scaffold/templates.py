@@ -40,6 +40,11 @@ testpaths = ["tests"]
 # the generated step tests import `steps.<pipeline>.<step>` from this folder
 pythonpath = ["."]
 addopts = "-ra --strict-markers --strict-config"
+xfail_strict = true
+markers = [
+    "slow: takes more than a few seconds (the generated step tests use it)",
+    "integration: starts servers or subprocesses",
+]
 """
 
 ENVIRONMENT = """\

@@ -7,11 +7,11 @@ them at MLflow's per-call limits when it is flushed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from workbench.core.clock import now_ms
 from workbench.core.errors import WorkbenchError
 from workbench.core.redact import redact_param
 
@@ -95,7 +95,7 @@ class LogBuffer:
             ) from None
         if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
             raise WorkbenchError(f"run {self.run_id}: metric {key!r} step must be an int")
-        self.metrics.append((key, number, int(time.time() * 1000), step or 0))
+        self.metrics.append((key, number, now_ms(), step or 0))
 
     def add_tag(self, key: str, value: Any) -> None:
         self.tags[key] = redact_param(key, value)

@@ -200,10 +200,10 @@ def tune(
         experiment_id, parent = _wait_for_parent(study)
         reopen_study_run(parent, call)
 
-    from mlflow import get_tracking_uri
+    from workbench.tracking.config import current_tracking_uri
 
     recorder = TrialRecorder(
-        open_trial_writer(get_tracking_uri()), experiment_id, parent, name, metric, batch_size
+        open_trial_writer(current_tracking_uri()), experiment_id, parent, name, metric, batch_size
     )
     status = "FAILED"
     try:

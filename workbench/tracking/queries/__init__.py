@@ -10,7 +10,6 @@ cannot translate (dataset filters, non-SQL stores) goes through `MlflowClient` (
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -48,10 +47,6 @@ __all__ = [
     "resolve_experiments",
     "run_details",
 ]
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:

@@ -15,7 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.tracking.queries import CHUNK, _now_ms, chunks, resolve_experiments
+from workbench.core.clock import now_ms as _now_ms
+from workbench.tracking.queries import CHUNK, chunks, resolve_experiments
 from workbench.tracking.queries.filters import (
     Tables,
     Untranslatable,
