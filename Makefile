@@ -46,6 +46,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check workbench tests $(wildcard benchmarks/*.py)
 	$(VENV)/bin/ruff format --check workbench tests $(wildcard benchmarks/*.py)
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy workbench

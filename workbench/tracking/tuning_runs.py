@@ -7,9 +7,9 @@ every `tune` call that resumes the study.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from workbench.core.clock import now_ms
 from workbench.core.errors import WorkbenchError
 
 STUDY_TAG = "workbench.study"  # on trial runs: the study name (the widget filters on it)
@@ -85,7 +85,7 @@ def finish_study_run(
     from workbench.tracking.config import tracking_client
 
     client = tracking_client()
-    now = int(time.time() * 1000)
+    now = now_ms()
     done = sum(counts.values())
     metrics = [Metric(f"trials_{k}", float(v), now, done) for k, v in sorted(counts.items())]
     tags = []

@@ -10,12 +10,11 @@ cannot translate (dataset filters, non-SQL stores) goes through `MlflowClient` (
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.tracking.queries.details import champion_runs, run_details
+from workbench.tracking.queries.filters import FilterError, parse_filter
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
     Experiment,
@@ -32,6 +31,7 @@ CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 __all__ = [
     "DEFAULT_TAGS",
     "Experiment",
+    "FilterError",
     "RunChanges",
     "RunDetails",
     "RunPage",
@@ -46,25 +46,9 @@ __all__ = [
 ]
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def parse_filter(filter_string: str) -> list[dict[str, Any]]:
-    """MLflow's own parse of a search filter; a syntax error names the filter."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.utils.search_utils import SearchUtils
-
-    try:
-        parsed: list[dict[str, Any]] = SearchUtils.parse_search_filter(filter_string)
-    except MlflowException as exc:
-        raise WorkbenchError(f"filter {filter_string!r}: {exc.message}") from exc
-    return parsed
 
 
 def open_run_source(

@@ -17,14 +17,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workbench.core.clock import now_ms as _now_ms
 from workbench.core.mlflow_schema import EXPERIMENTS, METRICS, PARAMS, RUNS, TAGS
 from workbench.core.mlflow_schema import LATEST_METRICS as LATEST
-from workbench.tracking.queries import (
-    CHUNK,
-    _now_ms,
-    chunks,
-    parse_filter,
-    resolve_experiments,
+from workbench.tracking.queries import CHUNK, chunks, resolve_experiments
+from workbench.tracking.queries.filters import (
+    Tables,
+    Untranslatable,
+    check_order_attribute,
+    where_clauses,
 )
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
@@ -48,9 +49,7 @@ ATTRIBUTE_COLUMNS = {
     "Created": "start_time",
 }
 
-
-class Untranslatable(Exception):
-    """A filter term this reader does not translate; the caller falls back to MlflowClient."""
+TABLES = Tables(runs=RUNS, params=PARAMS, tags=TAGS, latest=LATEST)
 
 
 class SqlRunSource:
@@ -75,54 +74,12 @@ class SqlRunSource:
 
     # ---- filters -------------------------------------------------------------------------
     def _where(self, filter_string: str) -> list[Any]:
-        """SQL conditions for the experiments, active runs and the translated filter."""
-        from mlflow.utils.search_utils import SearchUtils
-
-        clauses: list[Any] = [
+        """SQL conditions for the experiments, active runs and the filter (see filters.py)."""
+        return [
             RUNS.c.experiment_id.in_(self._ids),
             RUNS.c.lifecycle_stage == "active",
+            *where_clauses(filter_string, self.engine.dialect.name, TABLES),
         ]
-        dialect = self.engine.dialect.name
-        for term in parse_filter(filter_string) if filter_string.strip() else []:
-            kind, key = term["type"], SearchUtils.translate_key_alias(term["key"])
-            comparator, value = term["comparator"].upper(), term["value"]
-            compare = SearchUtils.get_sql_comparison_func(comparator, dialect)
-            if kind == "attribute":
-                if key == "run_name":  # as MLflow: the tag, which old runs have and names lack
-                    clauses.append(
-                        self._exists(TAGS, "mlflow.runName", compare(TAGS.c.value, value))
-                    )
-                    continue
-                column = ATTRIBUTE_COLUMNS.get(key)
-                if column is None:
-                    raise Untranslatable(key)
-                clauses.append(compare(RUNS.c[column], value))
-            elif kind in ("metric", "parameter", "tag"):
-                table = {"metric": LATEST, "parameter": PARAMS, "tag": TAGS}[kind]
-                if comparator in ("IS NULL", "IS NOT NULL"):
-                    found = self._exists(table, key, sa.true())
-                    clauses.append(~found if comparator == "IS NULL" else found)
-                    continue
-                if kind == "metric":
-                    cond = compare(table.c.value, float(value))
-                    # NaN is stored as 0 with is_nan set: only "!=" may match it (MLflow's rule)
-                    nan = table.c.is_nan == sa.true()
-                    cond = sa.or_(cond, nan) if comparator == "!=" else sa.and_(cond, ~nan)
-                else:
-                    cond = compare(table.c.value, value)
-                clauses.append(self._exists(table, key, cond))
-            else:
-                raise Untranslatable(kind)
-        return clauses
-
-    @staticmethod
-    def _exists(table: sa.TableClause, key: str, cond: Any) -> Any:
-        return (
-            sa.select(sa.literal(1))
-            .select_from(table)
-            .where(table.c.run_uuid == RUNS.c.run_uuid, table.c.key == key, cond)
-            .exists()
-        )
 
     def _client(self) -> Any:
         if self._fallback is None:
@@ -308,7 +265,8 @@ def _apply_order(query: Any, order: SortKey | None) -> Any:
     column: Any
     missing: Any
     if order.kind == "attribute":
-        column = RUNS.c[ATTRIBUTE_COLUMNS.get(order.key, order.key)]
+        check_order_attribute(order.key)
+        column = RUNS.c[ATTRIBUTE_COLUMNS[order.key]]
         missing = column.is_(None)
     else:
         # the one row holding the sort key's value, joined so runs without it stay in
