@@ -179,3 +179,35 @@ def unreachable(uri: str, exc: BaseException) -> WorkbenchError:
         f"tracking database {describe_url(uri)} cannot be reached ({type(exc).__name__}); "
         "check that the server is running and the host and port are right"
     )
+
+
+def check_reachable(uri: str, timeout_s: int = 5) -> None:
+    """Fail fast, naming host and port, when a database tracking store cannot be reached.
+
+    MLflow retries a failed engine creation ten times with exponential back-off (about 100 s)
+    before it says anything; one short connection attempt here turns that into one clear error.
+    SQLite files and non-SQL URIs are not probed.
+    """
+    if not is_sql_uri(uri) or uri.startswith("sqlite"):
+        return
+    uri = with_installed_driver(uri)
+    backend = sa.engine.make_url(uri).get_backend_name()
+    connect_args: dict[str, Any] = (
+        {"connect_timeout": timeout_s}
+        if backend
+        in (
+            "postgresql",
+            "mysql",
+        )
+        else {}
+    )
+    engine = sa.create_engine(uri, connect_args=connect_args, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        raise unreachable(uri, exc) from None
+    except ImportError:  # a missing driver: MLflow's own message names it
+        return
+    finally:
+        engine.dispose()
