@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from awkward import values
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import pandas as hpd
 
 from workbench.core.errors import ArtifactError
 from workbench.runtime import codecs
@@ -181,3 +184,61 @@ def test_compare_tolerances_apply_to_floats_only() -> None:
     assert compare(np.array([1.0]), np.array([1.0 + 1e-9]), rtol=1e-6) is None
     assert compare(np.array([1.0]), np.array([1.0 + 1e-9])) is not None
     assert compare(float("nan"), float("nan")) is None
+
+
+plain = st.recursive(
+    st.one_of(
+        st.booleans(),
+        st.integers(),
+        st.floats(),
+        st.text(max_size=5),
+        st.none(),
+        st.binary(max_size=3),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=3), st.integers()), inner, max_size=3),
+    ),
+    max_leaves=10,
+)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return a == b or (math.isnan(a) and math.isnan(b))
+    if isinstance(a, list | tuple):
+        return len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    return bool(a == b)
+
+
+@settings(deadline=None, max_examples=60)
+@given(value=plain)
+def test_nested_plain_values_keep_types_and_order(value: Any) -> None:
+    codec, data = codecs.encode(value)
+    back = codec.decode(data, {"type": codecs.type_name(value)})
+    assert _same(back, value)
+    assert compare(back, value) is None
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    frame=hpd.data_frames(
+        [
+            hpd.column("i", dtype=np.int32),
+            hpd.column("f", dtype=float),
+            hpd.column("s", elements=st.one_of(st.text(max_size=4), st.none())),
+            hpd.column("m", elements=st.one_of(st.integers(), st.text(max_size=2))),
+            hpd.column("t", dtype="datetime64[ns]"),
+        ],
+        index=hpd.range_indexes(max_size=6),
+    )
+)
+def test_generated_frames_round_trip_exactly(frame: pd.DataFrame) -> None:
+    codec, data = codecs.encode(frame)
+    back = codec.decode(data, {"type": codecs.type_name(frame)})
+    assert_identical(back, frame)

@@ -1,7 +1,8 @@
 """What generated step modules import at run time: artifact I/O and the step entry point.
 
-Kept light (stdlib + fsspec; pandas, numpy and joblib only when a value needs them), because
-every step process of every pipeline, locally and in the container, starts through it.
+Kept light (stdlib + fsspec; pandas, numpy, pyarrow and cloudpickle only when a value needs
+them, see workbench.runtime.codecs), because every step process of every pipeline, locally and
+in the container, starts through it.
 """
 
 from workbench.runtime.artifacts import read_value, write_value
