@@ -14,9 +14,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from workbench.compiler.record import read_fixture
+from workbench.cli.productionize import productionize
+from workbench.compiler import CompileError
+from workbench.compiler.record import read_fixture, record_notebook
 from workbench.spec.model import PipelineSpec, load_spec
+
+from . import notebooks
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -38,6 +43,8 @@ def assert_same(name: str, actual: Any, expected: Any) -> None:
         np.testing.assert_array_equal(actual, expected, err_msg=name)
     elif isinstance(expected, float) and math.isnan(expected):
         assert math.isnan(actual), name
+    elif isinstance(expected, np.random.Generator):  # equal when their states are
+        assert actual.bit_generator.state == expected.bit_generator.state, name
     else:
         assert _same(actual, expected), (name, actual, expected)
 
@@ -115,8 +122,13 @@ def run_commands(project: Path, spec: PipelineSpec, store: Path) -> dict[tuple[s
             command += ["--output", f"{name}={store / step.name / name}"]
         done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
-        for name in step.outputs:
-            values[(step.name, name)] = read_value(str(store / step.name / name))
+        sys.path.insert(0, str(project))  # values of classes in steps.NAME._helpers
+        try:
+            for name in step.outputs:
+                values[(step.name, name)] = read_value(str(store / step.name / name))
+        finally:
+            sys.path.remove(str(project))
+            forget_steps()
     return values
 
 
@@ -157,3 +169,33 @@ def compare_final(spec: PipelineSpec, values: dict[tuple[str, str], Any], final:
 
 def spec_of(project: Path, name: str) -> PipelineSpec:
     return load_spec(project / "steps" / name / "pipeline.json")
+
+
+def chained(
+    tmp_path: Path, name: str, cells: list[notebooks.Cell], files: dict[str, str] | None = None
+) -> dict[tuple[str, str], object]:
+    """Compile, record the notebook, run the steps chained; every value must be the notebook's."""
+    project = make_project(tmp_path / "proj")
+    for rel, text in (files or {}).items():
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_text(text)
+    path = notebooks.write(notebooks.build(cells), project / "notebooks" / f"{name}.ipynb")
+    assert productionize(path, root=project).exit_code == 0
+    spec = spec_of(project, name)
+    fixtures, final = tmp_path / "fixtures", tmp_path / "final"
+    record_notebook(path, spec, fixtures, final=final, root=project)
+    values = run_commands(project, spec, tmp_path / "artifacts")
+    assert compare_with_notebook(spec, values, fixtures) >= 1
+    compare_final(spec, values, final)
+    return values
+
+
+def refused(tmp_path: Path, name: str, cells: list[notebooks.Cell]) -> str:
+    """productionize exits 2; returns the message (which the caller checks names the cell)."""
+    project = make_project(tmp_path / "proj")
+    path = notebooks.write(notebooks.build(cells), project / "notebooks" / f"{name}.ipynb")
+    with pytest.raises(CompileError) as caught:
+        productionize(path, root=project)
+    assert caught.value.exit_code == 2
+    assert not (project / "steps").exists()
+    return str(caught.value)

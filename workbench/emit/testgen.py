@@ -16,6 +16,7 @@ from workbench.spec.model import PipelineSpec, StepSpec
 
 CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, temp stores."""
 
+import importlib
 import json
 import math
 import os
@@ -56,7 +57,8 @@ def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         monkeypatch.setenv(var, str(tmp_path / "stores" / folder))
     for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
+    # steps run in the notebook's folder, as the notebook did (steps/NAME/__init__.py)
+    monkeypatch.chdir(importlib.import_module("steps.{PIPELINE}").NOTEBOOK_DIR)
     yield
     forget_experiment()
 
@@ -308,7 +310,8 @@ def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     base = f"tests/steps/{spec.name}"
     files = {
         f"{base}/__init__.py": ctx.header(),
-        f"{base}/conftest.py": ctx.header() + CONFTEST.replace("{COMMAND}", ctx.command),
+        f"{base}/conftest.py": ctx.header()
+        + CONFTEST.replace("{COMMAND}", ctx.command).replace("{PIPELINE}", spec.name),
     }
     for step in spec.steps:
         files[f"{base}/test_{step.name}.py"] = render_test(spec, step, ctx)

@@ -2,6 +2,7 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 """Fixtures of the generated step tests: recorded values, comparison, temp stores."""
 
+import importlib
 import json
 import math
 import os
@@ -42,7 +43,8 @@ def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
         monkeypatch.setenv(var, str(tmp_path / "stores" / folder))
     for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
+    # steps run in the notebook's folder, as the notebook did (steps/NAME/__init__.py)
+    monkeypatch.chdir(importlib.import_module("steps.train").NOTEBOOK_DIR)
     yield
     forget_experiment()
 
