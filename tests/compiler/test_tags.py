@@ -80,6 +80,17 @@ def test_kale_block_between_cells_of_another_block_is_refused(project: Path) -> 
     assert "1 problem" in message
 
 
+def test_kale_block_changing_what_a_block_in_between_read_is_refused(project: Path) -> None:
+    cells: list[notebooks.Cell] = [
+        (["block:prep"], "rows = [3, 1, 2]"),
+        (["block:total", "prev:prep"], "total = sum(rows)"),
+        (["block:prep"], "rows.append(10)"),
+    ]
+    spec, message = _compile(project, cells)
+    assert spec is None
+    assert "cell 2 (id cell-2), line 1" in message and "after step 'total'" in message
+
+
 def test_step_tag_spelled_step_still_may_not_repeat(project: Path) -> None:
     cells: list[notebooks.Cell] = [
         (["step:a"], "x = 1"),
@@ -139,3 +150,24 @@ def test_capture_binds_its_name(tmp_path: Path) -> None:
     ]
     values = chained(tmp_path, "capture", cells)
     assert values[("report", "lines")] == ["epoch 1", "epoch 2"]
+
+
+def test_container_whose_element_was_rebound_is_refused_when_changed_through(
+    project: Path,
+) -> None:
+    """combine = [train_df, test_df]; train_df is rebound; a loop changes combine's frames: the
+    old frame exists only inside combine, which a pipeline cannot keep shared: refused."""
+    cells: list[notebooks.Cell] = [
+        (["imports"], "import pandas as pd"),
+        (
+            ["step:load"],
+            "train_df = pd.DataFrame({'a': [1, 2]})\ntest_df = pd.DataFrame({'a': [3]})\n"
+            "combine = [train_df, test_df]",
+        ),
+        (["step:trim"], "train_df = train_df.head(1)"),
+        (["step:mark"], "for d in combine:\n    d['b'] = d['a'] * 2"),
+        (["step:report"], "sizes = [len(d) for d in combine]\nn = len(train_df)"),
+    ]
+    spec, message = _compile(project, cells)
+    assert spec is None
+    assert "cell 3 (id cell-3), line 2" in message and "`combine`" in message

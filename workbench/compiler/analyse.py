@@ -12,6 +12,7 @@ from workbench.compiler import containers, effects
 from workbench.compiler.blocks import Blocks, prepare
 from workbench.compiler.checks import (
     check_skips_inside_steps,
+    check_split_steps,
     check_star_imports,
     check_step_names,
     check_top_level_await,
@@ -46,10 +47,12 @@ def analyse(
     params = collect_params(blocks.params, diags)
     check_step_names(doc, blocks, diags)
     containers.propagate_mutations(blocks)
+    _drop_scalar_guesses(blocks, params)
     table = bindings(blocks, set(params))
     helpers = _helper_names(blocks, table, diags)
     check_star_imports(blocks, diags)
     check_skips_inside_steps(blocks, diags)
+    check_split_steps(blocks, diags)
     check_top_level_await(blocks, diags)
     effects.check_ipython_and_globals(blocks, diags)
     modules = {
@@ -158,6 +161,15 @@ def analyse(
         doc, name, blocks, params, helpers, resolved, edges, order, outputs, table, diags, folder
     )
     return _with_extras(spec, preludes, folder)
+
+
+def _drop_scalar_guesses(blocks: Blocks, params: dict[str, ParamSpec]) -> None:
+    """A str, number or bool parameter cannot change in place: a method call on it that is not
+    a known read-only one (`seed.bit_length()`) is not a mutation."""
+    scalars = {n for n, p in params.items() if p.type not in ("list", "dict")}
+    for usage in blocks.step_usage.values():
+        for name in scalars & usage.guessed:
+            usage.mutations.pop(name, None)
 
 
 def _in_broken_cell(blocks: Blocks, var: str) -> bool:

@@ -101,6 +101,33 @@ def check_skips_inside_steps(blocks: Blocks, diags: Diagnostics) -> None:
                 )
 
 
+def check_split_steps(blocks: Blocks, diags: Diagnostics) -> None:
+    """A later cell of a split step (Kale's non-contiguous `block:` cells) must not change what a
+    step in between read: that step saw the earlier value in the notebook, the step's final
+    value in the pipeline."""
+    from workbench.compiler.names import scan_block
+
+    firsts = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
+    for step, cells in blocks.steps.items():
+        for later in cells[1:]:
+            usage = scan_block([(later.cell.index, later.tree)])
+            changed = {**usage.writes, **usage.mutations}
+            for other, first in sorted(firsts.items(), key=lambda item: item[1]):
+                if other == step or not cells[0].cell.index < first < later.cell.index:
+                    continue
+                read = set(blocks.step_usage[other].reads) | set(blocks.step_usage[other].mutations)
+                for var in sorted((set(changed) - set(usage.imports)) & read):
+                    error_at(
+                        blocks,
+                        diags,
+                        changed[var],
+                        f"this cell of step {step!r} changes `{var}` after step {other!r} "
+                        f"(cell {first}) read it; the pipeline runs all of {step!r} first",
+                        name=var,
+                        hint=f"move this cell before step {other!r}, or into another step",
+                    )
+
+
 def warn_dropped_statements(
     blocks: Blocks, diags: Diagnostics, replayed: set[tuple[int, int]]
 ) -> None:

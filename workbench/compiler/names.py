@@ -138,6 +138,8 @@ class Usage:
     # names bound to a literal container of other names (`combine = [train_df, test_df]`):
     # name -> (where, element names, the literal's source)
     containers: dict[str, tuple[Ref, tuple[str, ...], str]] = field(default_factory=dict)
+    # mutations recorded only because an unknown method was called on the name
+    guessed: set[str] = field(default_factory=set)
     # names a statement `global NAME` in a function body declares
     global_statements: dict[str, Ref] = field(default_factory=dict)
     # names bound to a generator (a generator expression, or a call of a generator function)
@@ -445,7 +447,10 @@ class Scanner:
                 if func.attr in FITTING_METHODS and (base := _base_name(func.value)):
                     self.usage.fitted.add(base)
             elif isinstance(func.value, ast.Name) and not _pure(func.attr):
+                known = func.value.id in self.usage.mutations
                 self.mutate(func.value, node)  # an unknown method may change its receiver
+                if not known and func.value.id in self.usage.mutations:
+                    self.usage.guessed.add(func.value.id)
             if func.attr in MUTATING_FUNCTIONS and node.args:
                 self.mutate(node.args[0], node)
         elif isinstance(func, ast.Name):
