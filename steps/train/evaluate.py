@@ -36,6 +36,7 @@ def evaluate(X_test: Any, model: Any, run_id: Any, y_test: Any) -> EvaluateOutpu
 
 
 if __name__ == "__main__":
+    from steps.train import NOTEBOOK_DIR
     from workbench.runtime.step import main_guard, run_step
 
     main_guard(
@@ -44,5 +45,6 @@ if __name__ == "__main__":
             inputs=["X_test", "model", "run_id", "y_test"],
             outputs=[],
             params={},
+            workdir=NOTEBOOK_DIR,
         )
     )

@@ -27,6 +27,7 @@ def load(*, data_path: str = "data/raw/breast_cancer.csv") -> LoadOutputs:
 
 
 if __name__ == "__main__":
+    from steps.train import NOTEBOOK_DIR
     from workbench.runtime.step import main_guard, run_step
 
     main_guard(
@@ -35,5 +36,6 @@ if __name__ == "__main__":
             inputs=[],
             outputs=["raw"],
             params={"data_path": "str"},
+            workdir=NOTEBOOK_DIR,
         )
     )

@@ -50,6 +50,7 @@ def preprocess(raw: Any, *, random_state: int = 42, test_size: float = 0.25) -> 
 
 
 if __name__ == "__main__":
+    from steps.train import NOTEBOOK_DIR
     from workbench.runtime.step import main_guard, run_step
 
     main_guard(
@@ -58,5 +59,6 @@ if __name__ == "__main__":
             inputs=["raw"],
             outputs=["X_test", "X_train", "preprocessor", "y_test", "y_train"],
             params={"random_state": "int", "test_size": "float"},
+            workdir=NOTEBOOK_DIR,
         )
     )

@@ -31,6 +31,7 @@ def promote(
 
 
 if __name__ == "__main__":
+    from steps.train import NOTEBOOK_DIR
     from workbench.runtime.step import main_guard, run_step
 
     main_guard(
@@ -39,5 +40,6 @@ if __name__ == "__main__":
             inputs=["X_test", "model_version", "y_test"],
             outputs=[],
             params={"model_name": "str"},
+            workdir=NOTEBOOK_DIR,
         )
     )

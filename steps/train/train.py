@@ -53,6 +53,7 @@ def train(
 
 
 if __name__ == "__main__":
+    from steps.train import NOTEBOOK_DIR
     from workbench.runtime.step import main_guard, run_step
 
     main_guard(
@@ -68,5 +69,6 @@ if __name__ == "__main__":
                 "random_state": "int",
                 "test_size": "float",
             },
+            workdir=NOTEBOOK_DIR,
         )
     )

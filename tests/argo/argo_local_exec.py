@@ -48,6 +48,10 @@ def evaluate_expression(expr: str, scope: dict[str, Any]) -> str:
         if body[i] == "'":
             value, i = _read_literal(body, i)
             parts.append(value)
+        elif body.startswith(prefix, i):  # a nested key: the cache key of an `after:` step
+            end = _closing(body, i + len(prefix))
+            parts.append(evaluate_expression(body[i : end + 1], scope))
+            i = end + 1
         else:
             end = body.find(" + ", i)
             end = len(body) if end < 0 else end
@@ -62,6 +66,23 @@ def evaluate_expression(expr: str, scope: dict[str, Any]) -> str:
         if body.startswith(" + ", i):
             i += 3
     return hashlib.sha256("".join(parts).encode()).hexdigest()
+
+
+def _closing(body: str, i: int) -> int:
+    """Index of the parenthesis closing the one opened just before `i` (quotes skipped)."""
+    depth = 1
+    while i < len(body):
+        if body[i] == "'":
+            _, i = _read_literal(body, i)
+            continue
+        if body[i] == "(":
+            depth += 1
+        elif body[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise AssertionError(f"unbalanced expression {body!r}")
 
 
 def substitute(text: str, values: dict[str, str]) -> str:

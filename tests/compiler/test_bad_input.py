@@ -188,22 +188,38 @@ def test_unknown_tag_is_a_warning(project: Path, capsys: pytest.CaptureFixture[s
     assert (project / "steps" / "nb" / "b.py").is_file()
 
 
-def test_dropped_code_and_global_seeds_are_warnings(
+def test_dropped_code_is_a_warning_and_library_state_is_replayed(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     cells = [
-        (["imports"], "import random\nrandom.seed(1)"),
+        (["imports"], "import random\nrandom.seed(1)\nprint('ready')"),
+        (["step:a"], "x = random.random()"),
+        (["step:b"], "y = x + 1"),
+    ]
+    notebooks.write(notebooks.build(cells), project / "nb.ipynb")
+    code, output = _run(["productionize", "nb.ipynb"], capsys)
+    assert code == 0, output
+    assert "cell 0 (id cell-0), line 3: warning: this statement is not an import" in output
+    assert "line 2" not in output
+    assert "    random.seed(1)\n" in (project / "steps" / "nb" / "a.py").read_text()
+
+
+def test_seeded_global_generator_drawn_in_two_steps_is_refused(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cells = [
+        (["imports"], "import random"),
         (["step:a"], "random.seed(2)\nx = random.random()"),
         (["step:b"], "y = x + random.random()"),
     ]
     notebooks.write(notebooks.build(cells), project / "nb.ipynb")
     code, output = _run(["productionize", "nb.ipynb"], capsys)
-    assert code == 0
-    assert "cell 0 (id cell-0), line 2: warning: this statement is not an import" in output
+    assert code == 2
     assert (
-        "cell 1 (id cell-1), line 1: warning: step 'a' seeds the global generator of `random`"
+        "cell 2 (id cell-2), line 1: error: step 'b' draws from the global generator `random`"
         in output
     )
+    assert "1 problem" in output
 
 
 def test_injected_parameters_and_kale_settings(

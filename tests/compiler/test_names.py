@@ -9,11 +9,11 @@ import pytest
 
 from workbench.compiler.graph import topological_order
 from workbench.compiler.ipython import translate
-from workbench.compiler.names import scan_block
+from workbench.compiler.names import Mutations, scan_block
 from workbench.emit.pysource import indent_code, render_imports
 
 
-def usage(source: str, helper_mutations: dict[str, tuple[int, ...]] | None = None):  # type: ignore[no-untyped-def]
+def usage(source: str, helper_mutations: Mutations | None = None):  # type: ignore[no-untyped-def]
     return scan_block([(0, ast.parse(source))], helper_mutations)
 
 
@@ -50,13 +50,34 @@ def test_function_and_class_bodies_read_late() -> None:
         "import numpy as np\nnp.random.shuffle(arr)\narr2 = arr",
         "draws = rng.normal(size=3)",
         "helper(target)",
+        "helper(1, arr=target)",
+        "draws = rng.lognormal(size=3)",
+        "log.record('x')",
+        "import heapq\nheapq.heappush(h, 1)",
+        "from bisect import insort\ninsort(lst, 3)",
+        "import numpy as np\nnp.fill_diagonal(X, 0)",
+        "for name, m in models.items():\n    m.fit(X, y)",
+        "for df in combine:\n    df['x'] = 1",
+        "fitted = [est.fit(X, y) for est in models.values()]",
+        "nxt = next(it)",
     ],
 )
 def test_in_place_mutation_of_an_outside_name(code: str) -> None:
-    u = usage(code, {"helper": (0,)})
+    u = usage(code, {"helper": ((0, "target"), (-1, "arr"))})
     mutated = set(u.mutations) - set(u.imports)  # a module's own state is not a value
     assert len(mutated) == 1
-    assert mutated <= {"df", "X", "lst", "d", "obj", "est", "arr", "target", "rng"}
+    assert mutated <= {"df", "X", "lst", "d", "obj", "est", "arr", "target", "rng", "log", "h"} | {
+        "models",
+        "combine",
+        "it",
+    }
+
+
+@pytest.mark.parametrize(
+    "code", ["df.head()", "model.predict(X)", "df.to_csv('x.csv')", "s = df.describe()"]
+)
+def test_known_pure_methods_change_nothing(code: str) -> None:
+    assert not usage(code).mutations
 
 
 def test_no_mutation_of_names_the_block_binds_or_copies() -> None:
@@ -80,7 +101,10 @@ def test_imports_are_recorded_with_their_statement() -> None:
 
 def test_helper_mutating_a_parameter_is_detected() -> None:
     u = usage("def clip(arr, lo):\n    arr[arr < lo] = lo\n\ndef pure(a):\n    return a + 1\n")
-    assert u.mutated_params == {"clip": (0,)}
+    assert u.mutated_params == {"clip": ((0, "arr"),)}
+    assert usage("def tag(*, frame):\n    frame['x'] = 1\n").mutated_params == {
+        "tag": ((-1, "frame"),)
+    }
 
 
 def test_ipython_translation() -> None:

@@ -103,7 +103,7 @@ def test_dockerfile_layers_for_the_notebook_templates() -> None:
     assert lines[nb_install + 1].strip() == "-c /app/steps/train/requirements.txt"
     workbench = at("RUN pip install --no-cache-dir --no-deps /app/src")
     code = lines.index("COPY steps/train /app/steps/train")
-    notebook = lines.index("COPY notebooks/train.ipynb /app/notebooks/train.ipynb")
+    notebook = lines.index('COPY ["notebooks/train.ipynb", "/app/notebooks/train.ipynb"]')
     user = at("USER ")
     assert steps_req < nb_copy < nb_install < workbench < code < notebook < user
 

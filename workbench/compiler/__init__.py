@@ -25,22 +25,42 @@ def notebook_label(path: Path, root: Path) -> str:
 
 
 def pipeline_name(path: Path, name: str | None) -> str:
+    import keyword
+
     from workbench.compiler.parse import NAME_RE
 
     chosen = name if name is not None else path.stem
+    source = "--name" if name is not None else f"the notebook file name {path.name!r}"
+    problem = ""
     if not NAME_RE.fullmatch(chosen) or chosen in ("steps", "tests"):
-        source = "--name" if name is not None else f"the notebook file name {path.name!r}"
+        problem = "is not a valid name"
+    elif keyword.iskeyword(chosen) or keyword.issoftkeyword(chosen):
+        problem = "is a Python keyword, which cannot name the package steps." + chosen
+    if problem:
         raise CompileError(
             [
                 Diagnostic(
                     "error",
                     str(path),
-                    f"pipeline name {chosen!r} (from {source}) is not a valid name",
-                    hint="names match [a-z_][a-z0-9_]*: pass --name NAME",
+                    f"pipeline name {chosen!r} (from {source}) {problem}",
+                    hint="names match [a-z_][a-z0-9_]* and are not Python keywords: "
+                    "pass --name NAME (e.g. --name " + _suggest(chosen) + ")",
                 )
             ]
         )
     return chosen
+
+
+def _suggest(chosen: str) -> str:
+    import keyword
+    import re
+
+    cleaned = re.sub(r"[^a-z0-9_]+", "_", chosen.lower()).strip("_") or "pipeline"
+    if cleaned[0].isdigit():
+        cleaned = "nb_" + cleaned
+    if keyword.iskeyword(cleaned) or keyword.issoftkeyword(cleaned):
+        return cleaned + "_pipeline"
+    return cleaned + "_pipeline" if cleaned in ("steps", "tests") else cleaned
 
 
 def compile_notebook(
@@ -54,7 +74,9 @@ def compile_notebook(
     chosen = pipeline_name(path, name)
     diags = Diagnostics(label)
     doc = parse_notebook(path, label, diags)
-    spec = analyse(doc, chosen, diags) if doc is not None else None
+    if diags.errors:  # one root cause, one message: no analysis of a notebook read wrongly
+        diags.raise_if_errors()
+    spec = analyse(doc, chosen, diags, path.resolve().parent) if doc is not None else None
     diags.raise_if_errors()
     assert spec is not None  # analyse returns None only after recording an error
     return spec, [d for d in diags.items if d.severity != "error"]

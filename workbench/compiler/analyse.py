@@ -6,16 +6,19 @@ Every problem is recorded in Diagnostics; the caller raises them together.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from workbench.compiler import containers, effects
 from workbench.compiler.blocks import Blocks, prepare
 from workbench.compiler.checks import (
     check_skips_inside_steps,
+    check_split_steps,
     check_star_imports,
     check_step_names,
     check_top_level_await,
     check_unordered,
     error_at,
     warn_dropped_statements,
-    warn_global_seeds,
 )
 from workbench.compiler.dataflow import Binding, Resolved, bindings, resolve
 from workbench.compiler.diagnostics import Diagnostics
@@ -29,8 +32,11 @@ from workbench.spec.model import CellSpec, ParamSpec, PipelineSpec, StepSpec
 MODULE_GLOBALS = {"Any", "NamedTuple"}
 
 
-def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | None:
-    """The spec, or None when errors were recorded (they are all in `diags`)."""
+def analyse(
+    doc: NotebookDoc, name: str, diags: Diagnostics, folder: Path | None = None
+) -> PipelineSpec | None:
+    """The spec, or None when errors were recorded (they are all in `diags`). `folder` is the
+    notebook's folder, where local modules the steps import are looked for."""
     if not doc.steps:
         diags.error(
             "no step tags: nothing to compile",
@@ -40,20 +46,36 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
     blocks = prepare(doc, diags)
     params = collect_params(blocks.params, diags)
     check_step_names(doc, blocks, diags)
+    containers.propagate_mutations(blocks)
+    _drop_scalar_guesses(blocks, params)
     table = bindings(blocks, set(params))
     helpers = _helper_names(blocks, table, diags)
     check_star_imports(blocks, diags)
     check_skips_inside_steps(blocks, diags)
+    check_split_steps(blocks, diags)
     check_top_level_await(blocks, diags)
+    effects.check_ipython_and_globals(blocks, diags)
+    modules = {
+        n for u in [*blocks.cell_usage.values(), *blocks.step_usage.values()] for n in u.imports
+    }
+    states = effects.global_state(blocks, modules)
 
     positions = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
     resolved: dict[str, Resolved] = {}
+    preludes: dict[str, list[str]] = {}
     for step in doc.steps:
         if step not in positions:
             continue
         usage = blocks.step_usage[step]
         reads = {**usage.free_late_reads(), **usage.reads, **_maybe_bound(usage, table, step)}
-        resolved[step] = res = resolve(reads, positions[step], table, step)
+        prelude = preludes[step] = []
+        for state in states:
+            if state.position < positions[step] and state.owner != step:
+                prelude.append(state.text)
+                for var, ref in state.reads.items():
+                    reads.setdefault(var, ref)
+        reads = _rebuild_containers(blocks, step, reads, positions[step], prelude, diags)
+        resolved[step] = res = _resolve_each(reads, positions[step], table, step)
         for mutated, ref in usage.mutations.items():
             if mutated in res.params:
                 error_at(
@@ -83,6 +105,8 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
         )
     for reader, res in resolved.items():
         for var, ref, message, hint in res.problems:
+            if _in_broken_cell(blocks, var):
+                continue  # the cell that defines it did not parse: that error says it all
             prefix = f"step {reader!r}: " if not reader.startswith("#") else ""
             error_at(blocks, diags, ref, prefix + message, name=var, hint=hint)
         for var in sorted(set(res.imports) & MODULE_GLOBALS):
@@ -99,8 +123,10 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
                     hint="rename the step (its module defines a function of that name)",
                 )
 
-    warn_dropped_statements(blocks, diags)
-    warn_global_seeds(blocks, resolved, diags)
+    warn_dropped_statements(blocks, diags, {(s.ref.cell, s.ref.line) for s in states})
+    effects.check_replayed_seeds(blocks, states, positions, diags)
+    effects.check_stale_closures(blocks, resolved, table, positions, diags)
+    effects.check_helper_state(blocks, resolved, positions, diags)
     edges = _edges(doc, blocks, resolved, positions, diags)
     order, stuck = topological_order([s for s in doc.steps if s in positions], edges)
     if stuck:
@@ -115,6 +141,7 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
         return None
     check_unordered(resolved, table, edges, blocks, diags)
     outputs = _outputs(resolved)
+    effects.check_generators(blocks, outputs, diags)
     for step, names in outputs.items():
         for var in sorted(names):
             if var.startswith("_"):
@@ -130,7 +157,110 @@ def analyse(doc: NotebookDoc, name: str, diags: Diagnostics) -> PipelineSpec | N
                 )
     if diags.errors:
         return None
-    return _spec(doc, name, blocks, params, helpers, resolved, edges, order, outputs, table, diags)
+    spec = _spec(
+        doc, name, blocks, params, helpers, resolved, edges, order, outputs, table, diags, folder
+    )
+    return _with_extras(spec, preludes, folder)
+
+
+def _drop_scalar_guesses(blocks: Blocks, params: dict[str, ParamSpec]) -> None:
+    """A str, number or bool parameter cannot change in place: a method call on it that is not
+    a known read-only one (`seed.bit_length()`) is not a mutation."""
+    scalars = {n for n, p in params.items() if p.type not in ("list", "dict")}
+    for usage in blocks.step_usage.values():
+        for name in scalars & usage.guessed:
+            usage.mutations.pop(name, None)
+
+
+def _in_broken_cell(blocks: Blocks, var: str) -> bool:
+    import re
+
+    return any(re.search(rf"\b{re.escape(var)}\b", source) for source in blocks.broken)
+
+
+def _resolve_each(
+    reads: dict[str, Ref], first: int, table: dict[str, list[Binding]], step: str
+) -> Resolved:
+    """Resolve each read at the cell that reads it: a step's cells need not be contiguous
+    (Kale's `block:` cells), and a later cell sees what the cells in between bound."""
+    groups: dict[int, dict[str, Ref]] = {}
+    for var, ref in reads.items():
+        groups.setdefault(max(first, ref.cell), {})[var] = ref
+    out = Resolved()
+    for position, group in sorted(groups.items()):
+        part = resolve(group, position, table, step)
+        out.inputs.update(part.inputs)
+        out.params |= part.params
+        out.imports.update(part.imports)
+        out.helpers |= part.helpers
+        out.problems += part.problems
+    return out
+
+
+def _rebuild_containers(
+    blocks: Blocks,
+    step: str,
+    reads: dict[str, Ref],
+    first: int,
+    prelude: list[str],
+    diags: Diagnostics,
+) -> dict[str, Ref]:
+    """Replace a container of names the step reads by its elements, rebuilt in the prelude."""
+    out = dict(reads)
+    usage = blocks.step_usage[step]
+    for var, ref in sorted(reads.items()):
+        found = containers.latest_container(blocks, var, max(first, ref.cell), step)
+        if found is None:
+            continue
+        if containers.rebuildable(blocks, found, step, first):
+            del out[var]
+            for element in found.elements:
+                out.setdefault(element, ref)
+            prelude.append(f"{var} = {found.text}")
+        elif var in usage.mutations:
+            error_at(
+                blocks,
+                diags,
+                usage.mutations[var],
+                f"step {step!r} changes `{var}`, a container of "
+                f"{', '.join(f'`{e}`' for e in found.elements)} made in cell "
+                f"{found.ref.cell}, after one of them was rebound: stored between steps they "
+                "would no longer share objects",
+                name=var,
+                hint=f"rebuild `{var}` right before the loop (`{var} = {found.text}`)",
+            )
+    return out
+
+
+def _with_extras(
+    spec: PipelineSpec, preludes: dict[str, list[str]], folder: Path | None
+) -> PipelineSpec:
+    """Add the step preludes, and take the modules found next to the notebook out of the
+    packages as local modules (project-relative paths)."""
+    import dataclasses
+
+    steps = tuple(
+        dataclasses.replace(s, prelude=tuple(preludes.get(s.name, ()))) for s in spec.steps
+    )
+    return dataclasses.replace(spec, steps=steps)
+
+
+def local_module(folder: Path | None, notebook: str, module: str) -> str:
+    """The project-relative path of `module` when it is a file or package beside the notebook
+    (importable because steps run in the notebook's folder), else ""."""
+    if folder is None:
+        return ""
+    top = module.lstrip(".").split(".")[0]
+    base = Path(notebook).parent
+    for candidate in (f"{top}.py", f"{top}/__init__.py"):
+        if (folder / candidate).is_file():
+            rel = (base / candidate).as_posix()
+            return (
+                rel
+                if candidate.endswith(".py") and "/" not in candidate
+                else (base / top).as_posix()
+            )
+    return ""
 
 
 def _maybe_bound(usage: Usage, table: dict[str, list[Binding]], step: str) -> dict[str, Ref]:
@@ -236,6 +366,7 @@ def _spec(
     outputs: dict[str, set[str]],
     table: dict[str, list[Binding]],
     diags: Diagnostics,
+    folder: Path | None = None,
 ) -> PipelineSpec:
     modules = {"workbench.runtime"}
     steps = []
@@ -270,6 +401,8 @@ def _spec(
     helper_imports = _helper_imports(blocks, table, helpers)
     modules.update(b.module for b in helper_imports if not b.level)
     packages, unknown = resolve_packages(modules)
+    local = sorted({p for m in unknown if (p := local_module(folder, doc.path, m))})
+    unknown = [m for m in unknown if not local_module(folder, doc.path, m)]
     for module in unknown:
         diags.warning(
             f"no installed distribution provides `{module}`; it is left out of requirements.txt",
@@ -291,4 +424,5 @@ def _spec(
         helper_imports=tuple(sorted({b.statement() for b in helper_imports})) if helpers else (),
         python=python_version(),
         packages=packages,
+        local_modules=tuple(local),
     )

@@ -39,6 +39,7 @@ class Blocks:
     helper_usage: Usage = field(default_factory=Usage)
     step_usage: dict[str, Usage] = field(default_factory=dict)
     cell_usage: dict[int, Usage] = field(default_factory=dict)  # every non-step code cell
+    broken: list[str] = field(default_factory=list)  # sources of cells that did not parse
 
 
 def prepare(doc: NotebookDoc, diags: Diagnostics) -> Blocks:
@@ -50,6 +51,7 @@ def prepare(doc: NotebookDoc, diags: Diagnostics) -> Blocks:
             tr = translate(cell.source)
             tree = ast.parse(tr.analysed)
         except SyntaxError as exc:
+            blocks.broken.append(cell.source)
             if strict:
                 diags.error(
                     f"not valid Python: {exc.msg}",
@@ -74,7 +76,12 @@ def prepare(doc: NotebookDoc, diags: Diagnostics) -> Blocks:
         else:
             blocks.other.append(prepared)
     blocks.helper_usage = scan_block([(p.cell.index, p.tree) for p in blocks.functions])
-    helper_mutations = blocks.helper_usage.mutated_params
+    helper_mutations = dict(blocks.helper_usage.mutated_params)
+    # functions a step defines and a later step calls: their mutations count too (two passes)
+    for cells in blocks.steps.values():
+        found = scan_block([(p.cell.index, p.tree) for p in cells], helper_mutations)
+        for function, params in found.mutated_params.items():
+            helper_mutations.setdefault(function, params)
     for name, cells in blocks.steps.items():
         blocks.step_usage[name] = scan_block(
             [(p.cell.index, p.tree) for p in cells], helper_mutations

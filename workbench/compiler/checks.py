@@ -61,15 +61,21 @@ def check_star_imports(blocks: Blocks, diags: Diagnostics) -> None:
 
 
 def check_skips_inside_steps(blocks: Blocks, diags: Diagnostics) -> None:
-    """A skipped cell between two cells of one step must not change what the step reads next:
-    the notebook would see the change, the pipeline would not."""
+    """A skipped cell (or, with Kale's non-contiguous `block:` cells, another step's cell)
+    between two cells of one step must not change what the step reads next: the notebook would
+    see the change, the pipeline would not."""
+    from workbench.compiler.names import scan_block
+
     skips = [p for p in blocks.other if p.cell.role == "skip"]
+    skips += [p for ps in blocks.steps.values() for p in ps]
     for step, cells in blocks.steps.items():
         for skip in skips:
             later = [p for p in cells if p.cell.index > skip.cell.index]
-            if not later or skip.cell.index < cells[0].cell.index:
+            if not later or skip.cell.index < cells[0].cell.index or skip.cell.step == step:
                 continue
-            usage = blocks.cell_usage[skip.cell.index]
+            usage = blocks.cell_usage.get(skip.cell.index) or scan_block(
+                [(skip.cell.index, skip.tree)]
+            )
             changed = {**usage.writes, **usage.mutations}
             loads = {
                 n.id
@@ -77,26 +83,64 @@ def check_skips_inside_steps(blocks: Blocks, diags: Diagnostics) -> None:
                 for n in ast.walk(p.tree)
                 if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
             }
+            if skip.cell.step:  # another step's cell: only names this step had before matter
+                before = scan_block(
+                    [(p.cell.index, p.tree) for p in cells if p.cell.index < skip.cell.index]
+                )
+                loads &= {*before.reads, *before.writes, *before.mutations}
             for var in sorted((set(changed) - set(usage.imports)) & loads):
+                what = f"step {skip.cell.step!r}" if skip.cell.step else "skipped cell"
                 error_at(
                     blocks,
                     diags,
                     changed[var],
-                    f"skipped cell changes `{var}`, which step {step!r} reads in a later cell",
+                    f"{what} changes `{var}`, which step {step!r} reads in a later cell",
                     name=var,
                     hint="move the skipped cell after the step, or make it not change "
                     f"`{var}` (e.g. work on a copy)",
                 )
 
 
-def warn_dropped_statements(blocks: Blocks, diags: Diagnostics) -> None:
+def check_split_steps(blocks: Blocks, diags: Diagnostics) -> None:
+    """A later cell of a split step (Kale's non-contiguous `block:` cells) must not change what a
+    step in between read: that step saw the earlier value in the notebook, the step's final
+    value in the pipeline."""
+    from workbench.compiler.names import scan_block
+
+    firsts = {s: cells[0].cell.index for s, cells in blocks.steps.items() if cells}
+    for step, cells in blocks.steps.items():
+        for later in cells[1:]:
+            usage = scan_block([(later.cell.index, later.tree)])
+            changed = {**usage.writes, **usage.mutations}
+            for other, first in sorted(firsts.items(), key=lambda item: item[1]):
+                if other == step or not cells[0].cell.index < first < later.cell.index:
+                    continue
+                read = set(blocks.step_usage[other].reads) | set(blocks.step_usage[other].mutations)
+                for var in sorted((set(changed) - set(usage.imports)) & read):
+                    error_at(
+                        blocks,
+                        diags,
+                        changed[var],
+                        f"this cell of step {step!r} changes `{var}` after step {other!r} "
+                        f"(cell {first}) read it; the pipeline runs all of {step!r} first",
+                        name=var,
+                        hint=f"move this cell before step {other!r}, or into another step",
+                    )
+
+
+def warn_dropped_statements(
+    blocks: Blocks, diags: Diagnostics, replayed: set[tuple[int, int]]
+) -> None:
     """Code in an imports cell (or an untagged cell before the first step) that is not an import
-    runs in the notebook but in no step, e.g. `np.random.seed(0)` or `pd.set_option(...)`."""
+    runs in the notebook but in no step; library state (`pd.set_option(...)`, `replayed`) is
+    replayed in the steps instead."""
     for prepared in blocks.other:
         if prepared.cell.role not in ("imports", "preamble"):
             continue
         for stmt in prepared.tree.body:
             if isinstance(stmt, ast.Import | ast.ImportFrom | ast.Pass):
+                continue
+            if (prepared.cell.index, stmt.lineno) in replayed:
                 continue
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue
@@ -105,43 +149,6 @@ def warn_dropped_statements(blocks: Blocks, diags: Diagnostics) -> None:
                 **prepared.where(stmt.lineno),
                 hint="move it into the step that needs it (or into a functions cell)",
             )
-
-
-SEED_CALLS = ("seed", "manual_seed", "set_seed", "manual_seed_all")
-
-
-def warn_global_seeds(blocks: Blocks, resolved: dict[str, Resolved], diags: Diagnostics) -> None:
-    """Seeding a module's global generator in one step does not reach the others: each step
-    runs in its own process, so a later step's draws differ from the notebook's."""
-    for step, cells in blocks.steps.items():
-        for prepared in cells:
-            for node in ast.walk(prepared.tree):
-                if not (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in SEED_CALLS
-                ):
-                    continue
-                base = node.func.value
-                while isinstance(base, ast.Attribute):
-                    base = base.value
-                if not isinstance(base, ast.Name):
-                    continue
-                module = base.id
-                others = sorted(
-                    s
-                    for s, res in resolved.items()
-                    if s != step and not s.startswith("#") and module in res.imports
-                )
-                if others:
-                    diags.warning(
-                        f"step {step!r} seeds the global generator of `{module}`; steps "
-                        f"{', '.join(others)} run in their own processes and do not inherit it",
-                        **prepared.where(node.lineno),
-                        name=module,
-                        hint="use a generator object passed between steps "
-                        "(rng = np.random.default_rng(seed)), or seed in each step",
-                    )
 
 
 def check_unordered(

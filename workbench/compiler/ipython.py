@@ -129,7 +129,9 @@ def _cell_magic(source: str, lines: list[str]) -> Translation:
     head = lines[0][2:].split()
     name = head[0] if head else ""
     body = "\n".join(lines[1:]) + "\n"
-    if name in UNWRAP or name == "capture":
+    if name == "capture":
+        return _capture(lines, head[1:])
+    if name in UNWRAP:
         emitted = f"# workbench: was `{lines[0].strip()}`\n" + body
         out = Translation(emitted, emitted, notes=[(1, f"`%%{name}` dropped, the cell body kept")])
         ast.parse(emitted)
@@ -145,3 +147,38 @@ def _cell_magic(source: str, lines: list[str]) -> Translation:
     out = Translation("pass\n", source)
     out.errors.append((1, f"cell magic `%%{name}` cannot run in a pipeline step", lines[0], hint))
     return out
+
+
+def _capture(lines: list[str], args: list[str]) -> Translation:
+    """`%%capture [--no-stdout] [--no-stderr] [--no-display] [NAME]`: the body runs with its
+    output captured, as IPython does (IPython.utils.capture), and NAME is bound to the captured
+    output (`out.stdout`), so a step reading it works."""
+    import io
+    import tokenize
+
+    flags = {"--no-stdout": "stdout=False", "--no-stderr": "stderr=False"}
+    flags["--no-display"] = "display=False"
+    options = ", ".join(flags[a] for a in args if a in flags)
+    names = [a for a in args if not a.startswith("-")]
+    body = "\n".join(lines[1:]) + "\n"
+    keep: set[int] = set()
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(body).readline):
+            if tok.type == tokenize.STRING and tok.end[0] > tok.start[0]:
+                keep.update(range(tok.start[0] + 1, tok.end[0] + 1))
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    indented = [
+        line if number in keep or not line.strip() else "    " + line
+        for number, line in enumerate(lines[1:], start=1)
+    ]
+    if not any(line.strip() for line in indented):
+        indented = ["    pass"]
+    target = f" as {names[-1]}" if names else ""
+    emitted = (
+        f"# workbench: was `{lines[0].strip()}`\n"
+        "from IPython.utils.capture import capture_output\n\n"
+        f"with capture_output({options}){target}:\n" + "\n".join(indented) + "\n"
+    )
+    ast.parse(emitted)  # SyntaxError for a body that is not Python, as for any cell
+    return Translation(emitted, emitted, notes=[(1, "`%%capture` kept as capture_output()")])

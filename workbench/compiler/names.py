@@ -6,17 +6,22 @@ local, function and method bodies are analysed when defined but their free names
 reads if the block never binds them (they are looked up at call time).
 
 In-place mutation of a name the block did not bind itself is recorded separately (the rule the
-compiler applies: such a name becomes an output of the mutating step too):
-- a method call on it that changes its receiver: `lst.append(x)`, `d.update(...)`,
-  `est.fit(X, y)`, `arr.sort()`, any call with `inplace=True` (`df.dropna(inplace=True)`);
+compiler applies: such a name becomes an output of the mutating step too). Mutation through
+methods and library calls is mostly invisible to `ast`, so the rules over-approximate:
+- any method call on it, unless the method is known not to change its receiver
+  (`PURE_METHODS`: `df.head()`, `model.predict(X)`, ...): `lst.append(x)`, `est.fit(X, y)`,
+  `log.record(...)`, `rng.lognormal(...)` (every draw advances a generator), any call with
+  `inplace=True`;
 - item or attribute assignment and deletion: `X[:, 0] = ...`, `df.loc[m, "a"] = ...`,
   `obj.attr = ...`, `del d[k]`, `X[i] += 1`;
-- `random.shuffle(x)`, `np.random.shuffle(x)`, `rng.shuffle(x)` and similar on it;
-- a draw from a random generator it names (`rng.normal(...)`, `rng.integers(...)`): the draw
-  advances the generator, so a later step must get the advanced one, as in the notebook;
-- passing it to a helper (`functions` cell) that mutates that parameter by the rules above.
-Calls into other libraries that mutate their arguments cannot be seen; document such a step's
-side effect by re-assigning the name (`df = clean(df)`).
+- passing it first to a library function known to change it (`MUTATING_FUNCTIONS`:
+  `random.shuffle`, `heapq.heappush`, `bisect.insort`, `np.fill_diagonal`, `next`, ...);
+- passing it, by position or keyword, to a function of the notebook (a `functions` cell or a
+  step) that mutates that parameter by the rules above;
+- mutating a name bound to one of its elements: a loop variable over it (`for m in
+  models.values(): m.fit(X, y)`), `v = d[k]`.
+Calls into other libraries that mutate their arguments cannot all be seen; document such a
+step's side effect by re-assigning the name (`df = clean(df)`).
 """
 
 from __future__ import annotations
@@ -32,14 +37,54 @@ MUTATING_METHODS = frozenset(
         "symmetric_difference_update", "fit", "partial_fit", "fit_transform", "fit_predict",
         "set_params", "resize", "fill", "put", "itemset", "appendleft", "extendleft",
         "rotate", "popleft", "shuffle", "set_output", "setflags",
-        # random generators: every draw advances the generator's state
-        "normal", "uniform", "integers", "choice", "permutation", "standard_normal", "randint",
-        "gauss", "randn", "rand", "binomial", "poisson", "exponential", "permuted",
     }
 )  # fmt: skip
+# Methods known to leave their receiver as it was (pandas, numpy, scikit-learn, builtins): a call
+# of any other method on a name counts as changing it (see the module docstring).
+PURE_METHODS = frozenset(
+    {
+        "copy", "head", "tail", "describe", "info", "sum", "mean", "median", "std", "var", "min",
+        "max", "count", "nunique", "unique", "value_counts", "groupby", "agg", "aggregate",
+        "apply", "map", "applymap", "transform", "predict", "predict_proba", "predict_log_proba",
+        "decision_function", "score", "score_samples", "items", "keys", "values", "get",
+        "index", "astype", "reshape", "round", "drop", "dropna", "fillna", "rename",
+        "reset_index", "set_index", "sort_values", "sort_index", "merge", "join", "query",
+        "filter", "select_dtypes", "isna", "isnull", "notna", "notnull", "any", "all", "corr",
+        "cov", "plot", "hist", "boxplot", "pivot", "pivot_table", "melt", "stack", "unstack",
+        "explode", "sample", "shift", "diff", "pct_change", "cumsum", "cumprod", "cummax",
+        "cummin", "rolling", "expanding", "ewm", "resample", "clip", "abs", "dot", "transpose",
+        "flatten", "ravel", "argmax", "argmin", "argsort", "nonzero", "where", "mask", "isin",
+        "between", "duplicated", "drop_duplicates", "idxmax", "idxmin", "nlargest",
+        "nsmallest", "quantile", "prod", "mode", "sem", "skew", "kurt", "format", "split",
+        "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "title", "replace",
+        "startswith", "endswith", "encode", "decode", "find", "most_common", "total", "view",
+        "squeeze", "item", "equals", "memory_usage", "iterrows", "itertuples", "assign",
+        "interpolate", "combine_first", "align", "reindex", "asfreq", "floor", "ceil", "bfill",
+        "ffill", "inverse_transform", "kneighbors", "staged_predict", "pipe", "eval", "take",
+        "tolist", "nbytes", "conjugate", "compress", "searchsorted", "repeat", "swapaxes",
+        "union", "intersection", "difference", "symmetric_difference", "issubset",
+        "issuperset", "isdisjoint", "casefold", "zfill", "center", "ljust", "rjust",
+        "partition", "rpartition", "splitlines", "count_nonzero", "savefig", "show", "fetchall",
+        "fetchone", "first", "last", "nth", "size", "to", "cpu", "numpy", "detach", "truncate",
+        "add_prefix", "add_suffix", "set_axis", "droplevel", "swaplevel", "xs", "at_time",
+        "between_time", "corrwith", "rank",
+    }
+)  # fmt: skip
+PURE_PREFIXES = ("to_", "get_", "is", "has", "as")
 FITTING_METHODS = frozenset({"fit", "partial_fit", "fit_transform", "fit_predict"})
-MUTATING_FUNCTIONS = frozenset({"shuffle", "copyto", "fill_diagonal", "put", "place", "putmask"})
+# Library functions that change their first argument in place (called as `module.f` or `f`).
+MUTATING_FUNCTIONS = frozenset(
+    {
+        "shuffle", "copyto", "fill_diagonal", "put", "place", "putmask", "put_along_axis",
+        "heapify", "heappush", "heappop", "heapreplace", "heappushpop", "insort",
+        "insort_left", "insort_right", "next",
+    }
+)  # fmt: skip
 MODEL_FACTORIES = frozenset({"Pipeline", "make_pipeline", "ColumnTransformer"})
+
+
+# function name -> (position or -1, name) of each parameter it changes in place
+Mutations = dict[str, tuple[tuple[int, str], ...]]
 
 
 @dataclass(frozen=True)
@@ -88,8 +133,17 @@ class Usage:
     future_imports: list[Ref] = field(default_factory=list)
     fitted: set[str] = field(default_factory=set)
     defs: dict[str, Ref] = field(default_factory=dict)  # functions and classes
-    # helper function -> indexes of the parameters it mutates (see module docstring)
-    mutated_params: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    # function -> (position or -1 for keyword-only, name) of each parameter it mutates
+    mutated_params: dict[str, tuple[tuple[int, str], ...]] = field(default_factory=dict)
+    # names bound to a literal container of other names (`combine = [train_df, test_df]`):
+    # name -> (where, element names, the literal's source)
+    containers: dict[str, tuple[Ref, tuple[str, ...], str]] = field(default_factory=dict)
+    # mutations recorded only because an unknown method was called on the name
+    guessed: set[str] = field(default_factory=set)
+    # names a statement `global NAME` in a function body declares
+    global_statements: dict[str, Ref] = field(default_factory=dict)
+    # names bound to a generator (a generator expression, or a call of a generator function)
+    generators: dict[str, Ref] = field(default_factory=dict)
 
     def free_late_reads(self) -> dict[str, Ref]:
         return {n: r for n, r in self.late_reads.items() if n not in self.writes}
@@ -135,8 +189,11 @@ def _arg_names(args: ast.arguments) -> list[str]:
 class Scanner:
     """Walks the cells of one block (a step, or one role cell) in order, filling a Usage."""
 
-    def __init__(self, helper_mutations: dict[str, tuple[int, ...]] | None = None) -> None:
+    def __init__(self, helper_mutations: Mutations | None = None) -> None:
         self.usage = Usage()
+        self.aliases: dict[str, str] = {}  # a name bound to an element of another name
+        self._mutating: set[str] = set()
+        self.generator_functions: set[str] = set()
         self.bound: set[str] = set()
         self.locals: list[set[str]] = []  # comprehension / lambda / function scopes
         self.cell = 0
@@ -173,7 +230,15 @@ class Scanner:
 
     def mutate(self, target: ast.expr, node: ast.AST) -> None:
         name = _base_name(target)
-        if name is None or any(name in scope for scope in self.locals):
+        if name is None:
+            return
+        container = self.aliases.get(name)
+        if container is not None and container not in self._mutating:
+            # changing an element changes the container it came from
+            self._mutating.add(name)
+            self.mutate(ast.Name(id=container, ctx=ast.Load()), node)
+            self._mutating.discard(name)
+        if any(name in scope for scope in self.locals):
             return
         if name not in self.bound:
             self.usage.mutations.setdefault(name, self.ref(node))
@@ -219,6 +284,27 @@ class Scanner:
         self.visit(node.value)
         for target in node.targets:
             self.visit_target(target)
+            if isinstance(target, ast.Name):
+                self.aliases.pop(target.id, None)
+                self.usage.containers.pop(target.id, None)
+                self.usage.generators.pop(target.id, None)
+                if isinstance(node.value, ast.Subscript | ast.Name) or (
+                    isinstance(node.value, ast.Call)
+                    and isinstance(node.value.func, ast.Attribute)
+                    and node.value.func.attr == "get"
+                ):
+                    self._alias(target, node.value)
+                self._container(target.id, node.value, node)
+                value = node.value
+                if not self.locals and (
+                    isinstance(value, ast.GeneratorExp)
+                    or (
+                        isinstance(value, ast.Call)
+                        and isinstance(value.func, ast.Name)
+                        and value.func.id in self.generator_functions
+                    )
+                ):
+                    self.usage.generators[target.id] = self.ref(node)
         call = node.value
         if isinstance(call, ast.Call):
             func = call.func
@@ -267,6 +353,7 @@ class Scanner:
         self.depth += 1
         self.visit_target(node.target)
         self.depth -= 1
+        self._alias(node.target, node.iter)
         self.conditional([*node.body, *node.orelse])
 
     def visit_If(self, node: ast.If) -> None:
@@ -359,12 +446,57 @@ class Scanner:
                 self.mutate(func.value, node)
                 if func.attr in FITTING_METHODS and (base := _base_name(func.value)):
                     self.usage.fitted.add(base)
+            elif isinstance(func.value, ast.Name) and not _pure(func.attr):
+                known = func.value.id in self.usage.mutations
+                self.mutate(func.value, node)  # an unknown method may change its receiver
+                if not known and func.value.id in self.usage.mutations:
+                    self.usage.guessed.add(func.value.id)
             if func.attr in MUTATING_FUNCTIONS and node.args:
                 self.mutate(node.args[0], node)
-        elif isinstance(func, ast.Name) and func.id in self.helper_mutations:
-            for index in self.helper_mutations[func.id]:
-                if index < len(node.args):
-                    self.mutate(node.args[index], node)
+        elif isinstance(func, ast.Name):
+            if func.id in self.helper_mutations:
+                for index, param in self.helper_mutations[func.id]:
+                    if 0 <= index < len(node.args):
+                        self.mutate(node.args[index], node)
+                    for keyword in node.keywords:
+                        if keyword.arg == param:
+                            self.mutate(keyword.value, node)
+            elif func.id in MUTATING_FUNCTIONS and node.args:
+                self.mutate(node.args[0], node)
+
+    def _alias(self, target: ast.expr, source: ast.expr) -> None:
+        """Bind the names of `target` as elements of the name `source` iterates or indexes:
+        `for k, v in d.items()`, `for i, x in enumerate(xs)`, `v = d[k]`, `v = d.get(k)`."""
+        while isinstance(source, ast.Call):
+            func = source.func
+            if isinstance(func, ast.Name) and func.id in ("enumerate", "reversed", "sorted", "zip"):
+                if not source.args:
+                    return
+                source = source.args[0]
+            elif isinstance(func, ast.Attribute) and func.attr in ("items", "values", "get"):
+                source = func.value
+            else:
+                return
+        base = _base_name(source)
+        if base is None:
+            return
+        for name in ast.walk(target):
+            if isinstance(name, ast.Name) and name.id != base:
+                self.aliases[name.id] = base
+
+    def _container(self, name: str, value: ast.expr, node: ast.AST) -> None:
+        """Record `name = [a, b]` / `(a, b)` / `{"k": a}`: a container of other names."""
+        if self.locals or self.depth:
+            return
+        if isinstance(value, ast.List | ast.Tuple):
+            elements = value.elts
+        elif isinstance(value, ast.Dict) and all(isinstance(k, ast.Constant) for k in value.keys):
+            elements = value.values
+        else:
+            return
+        if elements and all(isinstance(e, ast.Name) for e in elements):
+            names = tuple(e.id for e in elements if isinstance(e, ast.Name))
+            self.usage.containers[name] = (self.ref(node), names, ast.unparse(value))
 
     # ---- scopes
     def _comprehension(
@@ -375,6 +507,9 @@ class Scanner:
         scope: set[str] = set()
         for gen in generators:
             scope.update(n.id for n in ast.walk(gen.target) if isinstance(n, ast.Name))
+        saved_aliases = dict(self.aliases)
+        for gen in generators:
+            self._alias(gen.target, gen.iter)
         self.locals.append(scope)
         for index, gen in enumerate(generators):
             if index:
@@ -386,6 +521,7 @@ class Scanner:
         else:
             self.visit(node.elt)
         self.locals.pop()
+        self.aliases = saved_aliases
 
     visit_ListComp = visit_SetComp = visit_GeneratorExp = visit_DictComp = _comprehension
 
@@ -402,6 +538,8 @@ class Scanner:
         self.store(node.name, node)
         if not self.locals:
             self.usage.defs.setdefault(node.name, self.ref(node))
+            if _is_generator(node):
+                self.generator_functions.add(node.name)
             mutated = _mutated_params(node, self.helper_mutations)
             if mutated:
                 self.usage.mutated_params[node.name] = mutated
@@ -419,6 +557,11 @@ class Scanner:
         self.usage.mutations = saved_mutations  # a body's effects happen at call time
         self.locals.pop()
         self._in_function = saved
+
+    def visit_Global(self, node: ast.Global) -> None:
+        if self._in_function:
+            for name in node.names:
+                self.usage.global_statements.setdefault(name, self.ref(node))
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self.visit_many(node.decorator_list)
@@ -457,19 +600,40 @@ class Scanner:
 
 
 def _mutated_params(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, known: dict[str, tuple[int, ...]]
-) -> tuple[int, ...]:
-    """Indexes of positional parameters the function changes in place (same rules)."""
+    node: ast.FunctionDef | ast.AsyncFunctionDef, known: Mutations
+) -> tuple[tuple[int, str], ...]:
+    """(position, name) of the parameters the function changes in place (same rules);
+    position -1 for keyword-only parameters."""
     positional = [a.arg for a in [*node.args.posonlyargs, *node.args.args]]
+    keyword_only = [a.arg for a in node.args.kwonlyargs]
     inner = Scanner(known)
     inner.bound = set()
     for stmt in node.body:
         inner.visit(stmt)
-    return tuple(i for i, name in enumerate(positional) if name in inner.usage.mutations)
+    mutated = inner.usage.mutations
+    return tuple(
+        [(i, name) for i, name in enumerate(positional) if name in mutated]
+        + [(-1, name) for name in keyword_only if name in mutated]
+    )
+
+
+def _is_generator(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    todo: list[ast.AST] = list(node.body)
+    while todo:
+        current = todo.pop()
+        if isinstance(current, ast.Yield | ast.YieldFrom):
+            return True
+        if not isinstance(current, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
+            todo.extend(ast.iter_child_nodes(current))
+    return False
+
+
+def _pure(method: str) -> bool:
+    return method in PURE_METHODS or method.startswith(PURE_PREFIXES) or method.startswith("_")
 
 
 def scan_block(
-    trees: list[tuple[int, ast.Module]], helper_mutations: dict[str, tuple[int, ...]] | None = None
+    trees: list[tuple[int, ast.Module]], helper_mutations: Mutations | None = None
 ) -> Usage:
     """Scan cells (index, parsed tree) of one block in order."""
     scanner = Scanner(helper_mutations)

@@ -5,11 +5,16 @@ The tag language (workbench's spellings, with Kale's accepted so Kale notebooks 
   imports                             imports for every step (imports anywhere count too)
   functions                           helper definitions -> steps/NAME/_helpers.py
   step:NAME | block:NAME              starts step NAME; following untagged cells join it
+                                      (Kale: a later block:NAME cell joins step NAME again)
   after:NAME | prev:NAME              an ordering edge without data
   skip                                exploration, left out
   pipeline-metrics                    Kale's metrics cell: the names it reads become outputs
 Untagged code cells before the first step are a preamble: their imports count, and any other
 value they define is treated like a skipped cell's (a step needing it is an error).
+
+A notebook using Kale's spellings (block:, prev:, pipeline-parameters, pipeline-metrics) gets
+Kale's semantics: untagged cells after an imports, functions or pipeline-parameters cell join
+that cell, and `block:NAME` cells need not be contiguous (they are all step NAME).
 """
 
 from __future__ import annotations
@@ -110,8 +115,11 @@ def parse_notebook(path: Path, shown: str, diags: Diagnostics) -> NotebookDoc | 
     cells: list[Cell] = []
     steps: list[str] = []
     current = ""
+    kale = _uses_kale_tags(node)
+    inherited = ""  # Kale: the role an untagged cell inherits from the cell before it
     for index, raw in enumerate(node.cells):  # type: ignore[attr-defined]
         if raw.cell_type != "code":
+            _warn_tagged_text_cell(raw, index, diags)
             continue
         cell_id = str(raw.get("id", "") or "")
         where = {"cell": index, "cell_id": cell_id}
@@ -162,7 +170,8 @@ def parse_notebook(path: Path, shown: str, diags: Diagnostics) -> NotebookDoc | 
                     **where,
                     hint="put parameters, imports and functions in their own cells",
                 )
-            if step in steps and step != current:
+            rejoin = kale and any(t == f"block:{step}" for t in tags)
+            if step in steps and step != current and not rejoin:
                 diags.error(
                     f"duplicate step {step!r}: an earlier cell already starts it",
                     **where,
@@ -173,10 +182,15 @@ def parse_notebook(path: Path, shown: str, diags: Diagnostics) -> NotebookDoc | 
                 steps.append(step)
             current = step
             role = "skip" if role == "skip" else "step"
+            inherited = ""
         elif role in ("parameters", "imports", "functions", "metrics"):
-            pass  # a role cell does not end the current step: following untagged cells rejoin
+            # a role cell does not end the current step: following untagged cells rejoin it
+            # (in a Kale notebook, they join the role cell instead)
+            inherited = role if kale and role != "metrics" else ""
         elif role == "skip":
-            pass
+            inherited = ""
+        elif inherited:
+            role = inherited
         elif current:
             role, step = "step", current
         else:
@@ -186,6 +200,33 @@ def parse_notebook(path: Path, shown: str, diags: Diagnostics) -> NotebookDoc | 
         source = raw.source if isinstance(raw.source, str) else "".join(raw.source)
         cells.append(Cell(index, cell_id, source, tags, role, step, tuple(after)))
     return NotebookDoc(path=shown, cells=tuple(cells), steps=tuple(steps))
+
+
+def _uses_kale_tags(node: object) -> bool:
+    for raw in node.cells:  # type: ignore[attr-defined]
+        for tag in raw.get("metadata", {}).get("tags", []) or []:
+            tag = str(tag)
+            if tag.startswith(("block:", "prev:")) or tag in (
+                "pipeline-parameters",
+                "pipeline-metrics",
+            ):
+                return True
+    return False
+
+
+def _warn_tagged_text_cell(raw: Any, index: int, diags: Diagnostics) -> None:
+    tags = [str(t) for t in raw.get("metadata", {}).get("tags", []) or []]
+    meaningful = [
+        t for t in tags if t.startswith((*STEP_PREFIXES, *AFTER_PREFIXES)) or t in ROLE_TAGS
+    ]
+    if meaningful:
+        diags.warning(
+            f"{raw.cell_type} cell tagged {', '.join(meaningful)}: only code cells make steps, "
+            "the tag is ignored",
+            cell=index,
+            cell_id=str(raw.get("id", "") or ""),
+            hint="move the tag to the code cell it belongs to",
+        )
 
 
 def _valid_name(name: str, tag: str, where: dict[str, object], diags: Diagnostics) -> bool:

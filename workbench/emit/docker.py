@@ -73,13 +73,20 @@ def render_dockerfile(spec: PipelineSpec, ctx: EmitContext) -> str:
         "\n"
         "COPY steps/__init__.py /app/steps/__init__.py\n"
         f"COPY {base} /app/{base}\n"
-        "# The notebook itself, at the path the notebook templates pass to `workbench run`.\n"
-        f"COPY {spec.notebook} /app/{spec.notebook}\n"
-        "\n"
+        "# The notebook itself, at the path the notebook templates pass to `workbench run`\n"
+        "# (JSON form: a path may hold spaces), and the local modules its steps import, beside it.\n"
+        f"COPY {_copy_json(spec.notebook)}\n"
+        + "".join(f"COPY {_copy_json(m)}\n" for m in spec.local_modules)
+        + "\n"
         f"USER {UID}:{UID}\n"
         'ENTRYPOINT ["python", "-m"]\n'
         f'CMD ["{default}"]\n'
     )
+
+
+def _copy_json(path: str) -> str:
+    """`["src", "/app/src"]`: COPY's JSON form, for paths with spaces."""
+    return json.dumps([path, f"/app/{path}"])
 
 
 def render_dockerignore(spec: PipelineSpec, ctx: EmitContext) -> str:
@@ -92,8 +99,7 @@ def render_dockerignore(spec: PipelineSpec, ctx: EmitContext) -> str:
         "!workbench/\n"
         "!steps/__init__.py\n"
         f"!steps/{spec.name}/\n"
-        f"!{spec.notebook}\n"
-        "**/__pycache__\n"
+        f"!{spec.notebook}\n" + "".join(f"!{m}\n" for m in spec.local_modules) + "**/__pycache__\n"
         "**/*.pyc\n"
     )
 

@@ -6,6 +6,7 @@ verbatim (with `# %% cell N` markers), returning a NamedTuple of its outputs, pl
 from __future__ import annotations
 
 import ast
+import posixpath
 
 from workbench.emit.context import EmitContext
 from workbench.emit.pysource import (
@@ -22,8 +23,8 @@ from workbench.spec.params import param_type
 def _bound_in_body(step: StepSpec) -> set[str]:
     """Names the step's code binds anywhere (over-approximated; used to keep globals safe)."""
     names: set[str] = set()
-    for cell in step.cells:
-        for node in ast.walk(ast.parse(cell.source)):
+    for source in [*step.prelude, *(cell.source for cell in step.cells)]:
+        for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -87,6 +88,13 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
     lines.append(wrap_call(f"def {step.name}(", args, f") -> {outputs_class}:"))
     lines.append(f'    """Run the cells of step `{step.name}` as the notebook does."""')
     lines.extend(f"    {s}" for s in render_imports(local_imports))
+    if step.prelude:
+        lines.append(
+            "    # %% workbench: the state earlier cells left (library settings replayed,"
+            " containers rebuilt)"
+        )
+        for statement in step.prelude:
+            lines.extend(indent_code(statement))
     for cell in step.cells:
         lines.append(f"    # %% cell {cell.index}" + (f" (id {cell.id})" if cell.id else ""))
         lines.extend(indent_code(cell.source))
@@ -101,6 +109,7 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
         "",
         "",
         'if __name__ == "__main__":',
+        f"    from steps.{spec.name} import NOTEBOOK_DIR",
         "    from workbench.runtime.step import main_guard, run_step",
         "",
         "    main_guard(",
@@ -109,6 +118,7 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
         wrap_call("inputs=[", [f'"{n}"' for n in step.inputs], "],", "            "),
         wrap_call("outputs=[", [f'"{n}"' for n in step.outputs], "],", "            "),
         wrap_call("params={", param_types, "},", "            "),
+        "            workdir=NOTEBOOK_DIR,",
         "        )",
         "    )",
     ]
@@ -129,12 +139,25 @@ def render_helpers(spec: PipelineSpec, ctx: EmitContext) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_package(spec: PipelineSpec, ctx: EmitContext) -> str:
+    """steps/NAME/__init__.py: where the notebook's folder is, on sys.path before any step
+    module imports (a module beside the notebook imports as in the notebook)."""
+    folder = posixpath.dirname(spec.notebook) or "."
+    steps = ", ".join(s.name for s in spec.steps)
+    return (
+        ctx.header() + f'"""Pipeline `{spec.name}`: one module per step ({steps}).\n\n'
+        "Steps run in the notebook's folder, as JupyterLab and papermill run the notebook.\n"
+        '"""\n\n'
+        "from workbench.runtime.workdir import notebook_dir\n\n"
+        f"NOTEBOOK_DIR = notebook_dir(__file__, {py_literal(folder)})\n"
+    )
+
+
 def emit_python(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     base = f"steps/{spec.name}"
     files = {
         "steps/__init__.py": '"""Pipelines compiled by `workbench productionize`, one package each."""\n',
-        f"{base}/__init__.py": ctx.header()
-        + f'"""Pipeline `{spec.name}`: one module per step ({", ".join(s.name for s in spec.steps)})."""\n',
+        f"{base}/__init__.py": render_package(spec, ctx),
         f"{base}/pipeline.json": spec.to_json(),
     }
     for step in spec.steps:

@@ -17,6 +17,7 @@ from workbench.spec.model import PipelineSpec, StepSpec
 CONFTEST = '''"""Fixtures of the generated step tests. The logic (recorded values, temp stores, the
 comparison with the notebook's values) is workbench.runtime.testing, shared by every pipeline."""
 
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,8 +39,10 @@ __all__ = ["assert_matches", "load_recorded", "recorded_files", "sampled"]
 
 @pytest.fixture(autouse=True)
 def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """MLflow, model, artifact and cache stores in tmp_path; cwd is the project root."""
-    yield from isolate_stores(tmp_path, monkeypatch, ROOT)
+    """MLflow, model, artifact and cache stores in tmp_path; cwd is the notebook's folder, where
+    the steps run, as the notebook did (steps/{PIPELINE}/__init__.py)."""
+    workdir = importlib.import_module("steps.{PIPELINE}").NOTEBOOK_DIR
+    yield from isolate_stores(tmp_path, monkeypatch, workdir)
 '''
 
 
@@ -151,7 +154,8 @@ def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     base = f"tests/steps/{spec.name}"
     files = {
         f"{base}/__init__.py": ctx.header(),
-        f"{base}/conftest.py": ctx.header() + CONFTEST.replace("{COMMAND}", ctx.command),
+        f"{base}/conftest.py": ctx.header()
+        + CONFTEST.replace("{COMMAND}", ctx.command).replace("{PIPELINE}", spec.name),
     }
     for step in spec.steps:
         files[f"{base}/test_{step.name}.py"] = render_test(spec, step, ctx)

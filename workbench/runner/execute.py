@@ -167,6 +167,9 @@ class Scheduler:
                 )
             inputs[name] = self.runs[source].outputs[name]
         run.inputs = dict(inputs)
+        for dep in step.after:  # ordered after a step without data: its key is part of ours
+            if dep in self.runs and self.runs[dep].key:
+                inputs[f"after:{dep}"] = self.runs[dep].key
         run.params = step_param_texts(self.plan, step.params)
         for param in step.params:
             digest = self._file_digest(param)

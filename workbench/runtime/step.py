@@ -10,6 +10,7 @@ the texts the runner and Argo pass.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -37,8 +38,10 @@ def run_step(
     outputs: Sequence[str],
     params: Mapping[str, str],
     argv: Sequence[str] | None = None,
+    workdir: str | None = None,
 ) -> int:
-    """Read inputs, call `func`, write outputs. `params` maps parameter name -> type name."""
+    """Read inputs, call `func`, write outputs. `params` maps parameter name -> type name.
+    With `workdir` (the notebook's folder) the step's code runs there, as in the notebook."""
     parser = argparse.ArgumentParser(prog=f"python -m {func.__module__}")
     parser.add_argument("--input", action="append", default=[], metavar="NAME=URI")
     parser.add_argument("--output", action="append", default=[], metavar="NAME=URI")
@@ -58,6 +61,12 @@ def run_step(
         kwargs = {n: parse_param(n, t, params[n]) for n, t in given_params.items()}
     except ValueError as exc:
         parser.error(str(exc))
+    if workdir is not None:
+        from workbench.runtime.workdir import absolute_uri
+
+        given_in = {n: absolute_uri(u) for n, u in given_in.items()}
+        given_out = {n: absolute_uri(u) for n, u in given_out.items()}
+        os.chdir(workdir)
     values = [read_value(given_in[n]) for n in inputs]
     result = func(*values, **kwargs)
     for name in outputs:

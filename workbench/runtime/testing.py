@@ -38,15 +38,16 @@ STORES = {
 }
 
 
-def isolate_stores(tmp_path: Path, monkeypatch: Any, root: Path) -> Iterator[None]:
+def isolate_stores(tmp_path: Path, monkeypatch: Any, workdir: Path) -> Iterator[None]:
     """Body of the generated autouse fixture: steps that log to MLflow, register models or cache
-    artifacts write to stores in tmp_path, never the project's; cwd is the project root."""
+    artifacts write to stores in tmp_path, never the project's; cwd is `workdir`, the notebook's
+    folder, where the steps run."""
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     for var, folder in STORES.items():
         monkeypatch.setenv(var, str(tmp_path / "stores" / folder))
     for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
         monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(root)  # steps run with the project root as working directory
+    monkeypatch.chdir(workdir)
     yield
     forget_experiment()
 

@@ -75,6 +75,9 @@ class StepSpec:
     code_digest: str = ""
     # outputs that are fitted models (estimators): compared by their predictions in tests
     models: tuple[str, ...] = ()
+    # statements run before the step's cells: library state earlier cells set (replayed, since
+    # each step runs in its own process) and containers rebuilt from their element inputs
+    prelude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,9 @@ class PipelineSpec:
     python: str = ""
     packages: dict[str, str] = field(default_factory=dict)
     lock_digest: str = ""
+    # modules next to the notebook that steps import (project-relative paths): copied into the
+    # image beside the notebook, importable because steps run in the notebook's folder
+    local_modules: tuple[str, ...] = ()
     version: int = SPEC_VERSION
 
     def step(self, name: str) -> StepSpec:
@@ -148,6 +154,7 @@ class PipelineSpec:
                             "imports",
                             "helpers",
                             "models",
+                            "prelude",
                         )
                     },
                 }
@@ -169,6 +176,7 @@ class PipelineSpec:
             python=raw.get("python", ""),
             packages=dict(raw.get("packages", {})),
             lock_digest=raw.get("lock_digest", ""),
+            local_modules=tuple(raw.get("local_modules", ())),
             version=raw["version"],
         )
 

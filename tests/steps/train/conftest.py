@@ -3,6 +3,7 @@
 """Fixtures of the generated step tests. The logic (recorded values, temp stores, the
 comparison with the notebook's values) is workbench.runtime.testing, shared by every pipeline."""
 
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,5 +25,7 @@ __all__ = ["assert_matches", "load_recorded", "recorded_files", "sampled"]
 
 @pytest.fixture(autouse=True)
 def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """MLflow, model, artifact and cache stores in tmp_path; cwd is the project root."""
-    yield from isolate_stores(tmp_path, monkeypatch, ROOT)
+    """MLflow, model, artifact and cache stores in tmp_path; cwd is the notebook's folder, where
+    the steps run, as the notebook did (steps/train/__init__.py)."""
+    workdir = importlib.import_module("steps.train").NOTEBOOK_DIR
+    yield from isolate_stores(tmp_path, monkeypatch, workdir)

@@ -62,13 +62,25 @@ class WorkflowParameter:
     name: str
 
 
-Term = Literal | TaskOutput | WorkflowParameter
+@dataclass(frozen=True)
+class Nested:
+    """The cache key of a step this one runs `after:` (no data): sha256 of its own terms."""
+
+    terms: tuple[Term, ...]
+
+
+Term = Literal | TaskOutput | WorkflowParameter | Nested
 
 
 def cache_key_terms(spec: PipelineSpec, step: StepSpec) -> list[Term]:
     """The material string of `hashing.cache_key_material`, as literal and reference pieces."""
     terms: list[Term] = [Literal(f"code={step.code_digest}\nlock={spec.lock_digest}")]
-    for name in sorted(step.inputs):
+    after = {f"after:{dep}": dep for dep in step.after}
+    for name in sorted([*step.inputs, *after]):
+        if name in after:
+            terms.append(Literal(f"\ninput:{name}="))
+            terms.append(Nested(tuple(cache_key_terms(spec, spec.step(after[name])))))
+            continue
         source = step.input_sources.get(name)
         if source is None:
             raise ValueError(f"step {step.name}: input {name!r} has no source step")
@@ -100,6 +112,8 @@ def _quote(text: str) -> str:
 def render_term(term: Term) -> str:
     if isinstance(term, Literal):
         return _quote(term.text)
+    if isinstance(term, Nested):
+        return "sprig.sha256sum(" + " + ".join(render_term(t) for t in term.terms) + ")"
     if isinstance(term, TaskOutput):
         # sprig.trim: the sha256 file ends with a newline; whether Argo strips it or not,
         # the material holds the bare digest, as locally
