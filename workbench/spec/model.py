@@ -83,6 +83,9 @@ class PipelineSpec:
     packages: dict[str, str] = field(default_factory=dict)
     lock_digest: str = ""
     version: int = SPEC_VERSION
+    # the last `productionize --verify` verdict (workbench.verify.verdict): notebook digest,
+    # parameters, per-step result, runtime outputs; carried over by later compiles
+    verification: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name: str) -> StepSpec:
         for step in self.steps:
@@ -158,6 +161,7 @@ class PipelineSpec:
             packages=dict(raw.get("packages", {})),
             lock_digest=raw.get("lock_digest", ""),
             version=raw["version"],
+            verification=dict(raw.get("verification", {})),
         )
 
 
