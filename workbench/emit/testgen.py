@@ -304,6 +304,55 @@ def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
     )
 
 
+def render_chain_test(spec: PipelineSpec, ctx: EmitContext) -> str:
+    """One test running every step in pipeline order, each on the outputs the generated
+    upstream steps computed (deep copies: as separate processes, no step sees another's
+    in-place changes), compared with the values recorded from the notebook at each boundary.
+    The per-step tests feed recorded inputs and cannot see steps drifting apart; this one can."""
+    tracking = {s.name for s in spec.steps if uses_tracking(s)}
+    imports = sorted(f"from {s.module} import {s.name}" for s in spec.steps)
+    body: list[str] = ["    values: dict[tuple[str, str], Any] = {}"]
+    for step in spec.steps:
+        args = [f'copy.deepcopy(values[("{step.input_sources[n]}", "{n}")])' for n in step.inputs]
+        if step.params:
+            args.append(f'**recorded_files("{step.name}", tmp_path)')
+        body.append(f"    result = {step.name}({', '.join(args)})")
+        for name in step.outputs:
+            body.append(f'    values[("{step.name}", "{name}")] = result.{name}')
+    volatile = sorted(
+        f"{s.name}.{n}"
+        for s in spec.steps
+        if s.name in tracking
+        for n in s.outputs
+        if VOLATILE.search(n)
+    )
+    order = _tuple([s.name for s in spec.steps])
+    slow = "pytestmark = pytest.mark.slow  # runs every step\n\n\n"
+    return (
+        ctx.header()
+        + f'"""Pipeline `{spec.name}` chained from its first step, compared with the notebook."""\n'
+        "\nimport copy\nfrom pathlib import Path\nfrom typing import Any\n\nimport pytest\n\n"
+        + "\n".join(imports)
+        + "\n\nfrom .conftest import assert_matches, load_recorded, recorded_files, sampled\n\n\n"
+        + slow
+        + "def test_chain(tmp_path: Path) -> None:\n"
+        + "\n".join(body)
+        + "\n"
+        f"    volatile = {_tuple(volatile) if volatile else '()'}  # ids the store hands out afresh\n"
+        f"    for step in {order}:\n"
+        '        inputs = load_recorded(step, "inputs")\n'
+        '        expected = load_recorded(step, "outputs")\n'
+        "        strides = sampled(step)\n"
+        "        for name, value in expected.items():\n"
+        "            actual = values[(step, name)]\n"
+        '            if f"{step}.{name}" in volatile:\n'
+        '                assert type(actual) is type(value), f"{step}.{name}"\n'
+        "                continue\n"
+        "            probes = {**inputs, **expected}\n"
+        '            assert_matches(f"{step}.{name}", actual, value, probes, strides.get(name, 1))\n'
+    )
+
+
 def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     base = f"tests/steps/{spec.name}"
     files = {
@@ -312,4 +361,6 @@ def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     }
     for step in spec.steps:
         files[f"{base}/test_{step.name}.py"] = render_test(spec, step, ctx)
+    chain = "test_chain_all.py" if any(s.name == "chain" for s in spec.steps) else "test_chain.py"
+    files[f"{base}/{chain}"] = render_chain_test(spec, ctx)
     return files

@@ -189,8 +189,14 @@ class Tracer:
         folder = self.folder / "values" / step
         folder.mkdir(parents=True, exist_ok=True)
         for name in outputs:
-            if name in namespace:
-                (folder / f"{name}.pkl").write_bytes(cloudpickle.dumps(namespace[name]))
+            if name not in namespace:
+                continue
+            try:
+                data = cloudpickle.dumps(namespace[name])
+            except Exception as exc:  # said in the verdict; the notebook run goes on
+                (folder / f"{name}.error").write_text(f"{type(exc).__name__}: {exc}")
+                continue
+            (folder / f"{name}.pkl").write_bytes(data)
 
     def dump(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

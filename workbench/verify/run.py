@@ -110,7 +110,7 @@ def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
 
     from workbench.runtime.artifacts import read_value
     from workbench.verify.chain import run_chain
-    from workbench.verify.compare import compare_values
+    from workbench.verify.compare import Difference, compare_values
     from workbench.verify.verdict import build_verdict
 
     spec, trace = recorded.spec, recorded.trace
@@ -124,7 +124,13 @@ def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
             continue
         results[step.name] = {}
         for name in step.outputs:
-            expected = cloudpickle.loads((values / step.name / f"{name}.pkl").read_bytes())
+            pickled = values / step.name / f"{name}.pkl"
+            if not pickled.is_file():
+                error = values / step.name / f"{name}.error"
+                why = error.read_text() if error.is_file() else "not bound in the notebook"
+                diffs[(step.name, name)] = (Difference("", f"cannot be compared: {why}"), None)
+                continue
+            expected = cloudpickle.loads(pickled.read_bytes())
             diff = compare_values(expected, read_value(uris[step.name][name]))
             if diff is None:
                 results[step.name][name] = "equal"
