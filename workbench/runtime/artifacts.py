@@ -45,7 +45,8 @@ def _encode(value: Any) -> tuple[str, bytes, str]:
     """(format, bytes, type name) for a value: the format is picked by the value's type."""
     kind = f"{type(value).__module__}.{type(value).__qualname__}"
     if _is_json_exact(value):
-        return "json", json.dumps(value, sort_keys=True).encode(), kind
+        # insertion order kept: a dict's key order is part of its value (and of what prints)
+        return "json", json.dumps(value).encode(), kind
     import pandas as pd
 
     if isinstance(value, pd.DataFrame | pd.Series):

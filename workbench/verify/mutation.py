@@ -76,6 +76,7 @@ def analyse_trace(spec: PipelineSpec, trace: dict[str, Any]) -> Findings:
                 continue
             change = last[-1]
             step = owner.get(change["cell"])
+            source = _passed_through(spec, owner, changes, source, name)
             if step is None or step == source or step == reader.name:
                 continue
             producer = spec.step(step)
@@ -119,6 +120,22 @@ def analyse_trace(spec: PipelineSpec, trace: dict[str, Any]) -> Findings:
             )
     found.notes = sorted(set(found.notes))
     return found
+
+
+def _passed_through(
+    spec: PipelineSpec, owner: dict[int, str], changes: list[dict[str, Any]], source: str, name: str
+) -> str:
+    """The step whose value of `name` `source` outputs: `source` itself, or, when it only
+    passes an input through (it binds `name` in a branch that did not run), its own source."""
+    seen: set[str] = set()
+    while source not in seen:
+        seen.add(source)
+        step = spec.step(source)
+        touched = any(c["name"] == name and owner.get(c["cell"]) == source for c in changes)
+        if touched or name not in step.input_sources:
+            return source
+        source = step.input_sources[name]
+    return source
 
 
 def _pairs(trace: dict[str, Any]) -> list[list[str]]:
