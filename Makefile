@@ -21,8 +21,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests need: Chromium for the real-browser test (never a downloaded browser).
+# Debian packages the tests need: Chromium for the real-browser test (never a downloaded browser),
+# git for the GitOps deploy tests.
 system-deps:
+	@if ! command -v git >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q git; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q git; fi; fi
 	@if ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; fi
@@ -55,7 +59,7 @@ tools: $(TOOLS)/bin/checkov
 # Offline manifest checks: official schemas + lint, every overlay built by kustomize, checkov.
 manifests: install
 	$(PY) $(SHARED)/tools/validate_manifests.py manifests --kustomize -q
-	@for o in manifests/*/overlays/*/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
+	@for o in manifests/*/overlays/*/ manifests/*/overlays/*/serving/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
 
 checkov: $(TOOLS)/bin/checkov
 	$(TOOLS)/bin/checkov -d manifests --framework kubernetes argo_workflows --skip-download --compact --quiet

@@ -166,10 +166,13 @@ def test_committed_overlays_build_with_their_image(overlay: Path) -> None:
     """The repository's own manifests: each overlay builds and every template runs the image
     its kustomization names (whatever `set-image` last wrote there)."""
     kustomization = yaml.safe_load((overlay / "kustomization.yaml").read_text())
-    (entry,) = kustomization["images"]
-    image = entry.get("newName", entry["name"])
-    image += f"@{entry['digest']}" if "digest" in entry else f":{entry['newTag']}"
+    expected = set()
+    for entry in kustomization["images"]:  # the steps image, and the deploy task's
+        image = entry.get("newName", entry["name"])
+        expected.add(
+            image + (f"@{entry['digest']}" if "digest" in entry else f":{entry['newTag']}")
+        )
     docs = _kustomize(overlay)
     images = {i for d in docs for i in _images(d)}
-    assert images == {image}
+    assert images == expected
     assert {d["metadata"]["namespace"] for d in docs} == {kustomization["namespace"]}

@@ -19,9 +19,9 @@ def command(
     name: str, overlay: str, dry_run: bool, params: tuple[str, ...], namespace: str | None
 ) -> None:
     """Submit the pipeline's Argo workflow to ARGO_SERVER (token from ARGO_TOKEN)."""
-    from workbench.core.errors import WorkbenchError
     from workbench.core.settings import settings
     from workbench.emit.argo import submit as argo
+    from workbench.spec.model import load_spec
 
     folder = argo.overlay_dir(settings().manifests_dir, name, overlay)
     if dry_run:
@@ -30,11 +30,9 @@ def command(
         click.echo(text, nl=False)
         return
     parameters: dict[str, str] = {}
-    for item in params:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise WorkbenchError(f"-p {item!r}: expected NAME=VALUE")
-        parameters[key] = value
+    if params:  # checked and spelled as the local runner does (workbench.spec.params)
+        spec = load_spec(settings().steps_dir / name / "pipeline.json")
+        parameters = argo.submit_parameters(spec, params)
     server = argo.ArgoServer.from_env(os.environ)
     ns = namespace or argo.overlay_namespace(folder)
     created = argo.submit(name, namespace=ns, server=server, parameters=parameters)

@@ -16,13 +16,21 @@ from workbench.emit.context import EmitContext
 from workbench.emit.docker import emit_docker
 from workbench.emit.python import emit_python, render_helpers, render_step
 from workbench.emit.requirements import emit_requirements, render_requirements
+from workbench.emit.serving import emit_serving
 from workbench.emit.testgen import emit_tests
 from workbench.spec.digest import lock_digest, step_code_digest
 from workbench.spec.model import PipelineSpec
 
 Emitter = Callable[[PipelineSpec, EmitContext], dict[str, str]]
 
-EMITTERS: list[Emitter] = [emit_python, emit_requirements, emit_docker, emit_tests, emit_argo]
+EMITTERS: list[Emitter] = [
+    emit_python,
+    emit_requirements,
+    emit_docker,
+    emit_tests,
+    emit_argo,
+    emit_serving,
+]
 
 __all__ = ["EMITTERS", "EmitContext", "Emitter", "build_files", "with_digests"]
 

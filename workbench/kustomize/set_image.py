@@ -79,7 +79,7 @@ def _sequence_offset(text: str) -> int:
     return 2
 
 
-def _yaml(text: str) -> Any:
+def round_trip_yaml(text: str) -> Any:
     from ruamel.yaml import YAML
 
     yaml = YAML()  # round trip: comments, key order and quoting survive
@@ -140,7 +140,7 @@ def set_image(folder: str | Path, args: list[str]) -> Path:
     edits = [parse_image_edit(a) for a in args]
     path = find_kustomization(Path(folder))
     text = path.read_text(encoding="utf-8")
-    yaml = _yaml(text)
+    yaml = round_trip_yaml(text)
     try:
         doc = yaml.load(text)
     except Exception as exc:  # ruamel raises many types; all mean "not readable YAML"

@@ -86,7 +86,7 @@ def _lossy(value: Any, temp: Path) -> str | None:
     except Exception as exc:  # a value the codec cannot take at all
         return f"cannot be stored ({type(exc).__name__}: {exc})"
     diff = compare_values(value, back)
-    return None if diff is None else f"{read_meta(uri)['format']} ({diff.render('')})"
+    return None if diff is None else f"{read_meta(uri)['format']} ({diff.render('value')})"
 
 
 def _not_reproducible(
@@ -128,7 +128,7 @@ def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
             if not pickled.is_file():
                 error = values / step.name / f"{name}.error"
                 why = error.read_text() if error.is_file() else "not bound in the notebook"
-                diffs[(step.name, name)] = (Difference("", f"cannot be compared: {why}"), None)
+                diffs[(step.name, name)] = (Difference(f"cannot be compared: {why}"), None)
                 continue
             expected = cloudpickle.loads(pickled.read_bytes())
             diff = compare_values(expected, read_value(uris[step.name][name]))

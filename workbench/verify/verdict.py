@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from workbench.core.hashing import format_param
 from workbench.spec.model import PipelineSpec
+from workbench.spec.params import param_text
 from workbench.verify.compare import ATOL, RTOL
 
 
@@ -81,7 +81,7 @@ def build_verdict(
     )
     verdict: dict[str, Any] = {
         "notebook_sha256": notebook_digest(notebook),
-        "parameters": {p.name: format_param(p.default) for p in spec.parameters},
+        "parameters": {p.name: param_text(p.type, p.default) for p in spec.parameters},
         "problems": sorted(problems),
         "runtime_outputs": sorted(
             runtime_outputs, key=lambda o: (o["step"], o["name"], o["reader"])

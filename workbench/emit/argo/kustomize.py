@@ -15,6 +15,7 @@ from typing import Any
 
 from workbench.emit.argo.cachekey import data_parameters
 from workbench.emit.argo.cron import DATA_PREFIX, data_uri
+from workbench.emit.argo.deploy import deploy_images
 from workbench.emit.argo.options import ArgoOptions, Names, Resources, image_name
 from workbench.emit.argo.render import dump_dict
 from workbench.spec.model import PipelineSpec
@@ -144,7 +145,10 @@ def overlay_kustomization(
         "kind": "Kustomization",
         "namespace": overlay.namespace,
         "resources": ["../../base"],
-        "images": [{"name": image_name(spec.name, options), "newTag": overlay.image_tag}],
+        "images": [
+            {"name": name, "newTag": overlay.image_tag}
+            for name in (image_name(spec.name, options), *deploy_images(spec, options))
+        ],
         "patches": [
             _json_patch("CronWorkflow", names.cron_workflow, cron_op),
             _json_patch("WorkflowTemplate", names.workflow_template, step_ops),

@@ -27,6 +27,7 @@ from hera.workflows import (
 from hera.workflows.models import (
     ArtifactRepositoryRef,
     Cache,
+    DAGTask,
     LocalObjectReference,
     Memoize,
     PodGC,
@@ -35,9 +36,9 @@ from hera.workflows.models import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression, reads_data_file
+from workbench.emit.argo.deploy import deploy_step
 from workbench.emit.argo.options import (
     INPUTS_DIR,
     OUTPUTS_DIR,
@@ -137,25 +138,28 @@ def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
 
 
 def workflow_parameters(spec: PipelineSpec) -> list[Parameter]:
-    """The `parameters` cell: each default as its canonical text (hashing.format_param)."""
-    return [
-        Parameter(name=p.name, value=format_param(p.default), description=f"{p.type}")
-        for p in spec.parameters
-    ]
+    """The `parameters` cell: each default as its canonical text (ParamSpec.text, from workbench.spec.params)."""
+    return [Parameter(name=p.name, value=p.text, description=f"{p.type}") for p in spec.parameters]
 
 
 def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTemplate:
     """The pipeline as a WorkflowTemplate (hera object; `.to_yaml()` gives the manifest)."""
     names = Names.of(spec.name)
     _check(spec)
-    dag = DAG(name=ENTRYPOINT, tasks=[step_task(spec, s) for s in spec.steps])
+    tasks: list[Task | DAGTask] = [step_task(spec, s) for s in spec.steps]
+    templates: list[Container] = [step_template(spec, s, options) for s in spec.steps]
+    deploy = deploy_step(spec, options)  # last, after the step templates the overlays patch
+    if deploy is not None:
+        tasks.append(deploy.task)
+        templates.append(deploy.template)
+    dag = DAG(name=ENTRYPOINT, tasks=tasks)
     return WorkflowTemplate(
         name=names.workflow_template,
         namespace=options.namespace,
         labels={"app.kubernetes.io/part-of": "workbench", "workbench.io/pipeline": names.base},
         entrypoint=ENTRYPOINT,
         arguments=workflow_parameters(spec),
-        templates=[dag, *(step_template(spec, s, options) for s in spec.steps)],
+        templates=[dag, *templates],
         **workflow_settings(names, options),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,8 @@ import yaml
 
 from workbench.core.errors import WorkbenchError
 from workbench.emit.argo.options import ArgoOptions, Names
+from workbench.spec.model import PipelineSpec
+from workbench.spec.params import normalise_texts
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,26 @@ class ArgoServer:
             server = f"{'https' if secure else 'http'}://{server}"
         insecure = env.get("ARGO_INSECURE_SKIP_VERIFY", "").lower() in ("true", "1", "yes")
         return cls(url=server.rstrip("/") + "/", token=token, verify_ssl=not insecure)
+
+
+def submit_parameters(spec: PipelineSpec, items: Sequence[str]) -> dict[str, str]:
+    """`-p NAME=VALUE` texts checked and rewritten by the parameter model: the workflow gets the
+    canonical text the local runner hashes for its cache key (`C=1` for a float sends `1.0`), so
+    a cluster run and a local run with the same values share their step cache keys."""
+    given: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise WorkbenchError(f"-p {item!r}: expected NAME=VALUE")
+        if key in given:
+            raise WorkbenchError(f"-p {key} given twice")
+        given[key] = value
+    types = {p.name: p.type for p in spec.parameters}
+    try:
+        return normalise_texts(types, given, owner=f"pipeline {spec.name}")
+    except ValueError as exc:
+        raise WorkbenchError(str(exc)) from None
 
 
 def overlay_dir(manifests: Path, pipeline: str, overlay: str) -> Path:
