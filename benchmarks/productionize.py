@@ -166,7 +166,7 @@ def verify_costs(notebook: Path, data: list[tuple[Path, str]]) -> tuple[float, f
         start = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "papermill", rel_nb, str(project / "out.ipynb"), "--cwd",
-             "notebooks", "--no-progress-bar"],
+             "notebooks", "--no-progress-bar", "-k", "python3"],
             cwd=project, env=env, capture_output=True, check=True,
         )  # fmt: skip
         execution = time.perf_counter() - start
