@@ -21,15 +21,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests need: Chromium for the real-browser test (never a downloaded browser),
-# git for the GitOps deploy tests.
+# Debian packages the tests need (never a downloaded binary): Chromium for the real-browser test,
+# PostgreSQL for the team-store tests (run as the package's `postgres` user when root), git for
+# the GitOps deploy tests, shellcheck for the CI scripts.
+SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium) \
+	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
+	$(if $(shell command -v git),,git) \
+	$(if $(shell command -v shellcheck),,shellcheck)
 system-deps:
-	@if ! command -v git >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q git; \
-	  else sudo apt-get update -q && sudo apt-get install -y -q git; fi; fi
-	@if ! command -v chromium >/dev/null; then \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
-	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; fi
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q $(SYSTEM_PACKAGES); \
+	  else sudo apt-get update -q && sudo apt-get install -y -q $(SYSTEM_PACKAGES); fi; fi
 
 demo: install
 	$(WB) demo-data
@@ -44,6 +46,7 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check workbench tests $(wildcard benchmarks/*.py)
 	$(VENV)/bin/ruff format --check workbench tests $(wildcard benchmarks/*.py)
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy workbench
@@ -59,7 +62,7 @@ tools: $(TOOLS)/bin/checkov
 # Offline manifest checks: official schemas + lint, every overlay built by kustomize, checkov.
 manifests: install
 	$(PY) $(SHARED)/tools/validate_manifests.py manifests --kustomize -q
-	@for o in manifests/*/overlays/*/ manifests/*/overlays/*/serving/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
+	@for o in manifests/*/overlays/*/ manifests/*/overlays/*/serving/ manifests/mlflow-server/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
 
 checkov: $(TOOLS)/bin/checkov
 	$(TOOLS)/bin/checkov -d manifests --framework kubernetes argo_workflows --skip-download --compact --quiet
@@ -67,6 +70,7 @@ checkov: $(TOOLS)/bin/checkov
 # Generated files (steps/, tests/steps/, manifests/) must equal what the notebooks generate.
 drift: install
 	$(WB) productionize $(NOTEBOOK) --check
+	$(PY) -m workbench.emit.tracking_server manifests/mlflow-server --check
 
 # The example notebook executed once and its pipeline run chained against it (exit 1 naming
 # step, name and cell on any divergence); rewrites the committed files only with equal content.

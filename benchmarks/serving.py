@@ -40,6 +40,7 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "serving"))
 NAME = "breast-cancer"
+PLAIN = "breast-cancer-plain"  # logged with plain mlflow.sklearn.log_model
 SELDON_VENV = Path(os.environ.get("SELDON_VENV", "/work/venv-seldon"))
 
 
@@ -204,9 +205,35 @@ def setup_project(root: Path) -> dict[str, Any]:
     from sklearn.ensemble import RandomForestClassifier
 
     x, y = training_frame()
+    # logged the way an MLflow user does it: defaults (MLflow 3: skops). Without the imputer,
+    # whose numpy.dtype skops does not trust by default (MLflow refuses to save it with skops
+    # unless skops_trusted_types lists it).
+    import mlflow
+    import mlflow.sklearn
+
+    with mlflow.start_run():
+        plain = mlflow.sklearn.log_model(
+            plain_model(), name="model", input_example=x.head(5), registered_model_name=PLAIN
+        )
     forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(x, y)
     forest_folder = write_store_model(root / "rf-store", forest, name="forest")
-    return {"reg": reg, "forest": forest, "forest_folder": forest_folder}
+    return {
+        "reg": reg,
+        "forest": forest,
+        "forest_folder": forest_folder,
+        "plain_version": str(plain.registered_model_version),
+    }
+
+
+def plain_model() -> Any:
+    """StandardScaler + LogisticRegression on the breast-cancer frame: loggable with defaults."""
+    from serving_helpers import training_frame
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x, y = training_frame()
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
 
 
 def scenarios(quick: bool) -> list[tuple[str, int, int, int, float]]:
@@ -305,14 +332,14 @@ def print_table(results: dict[str, dict[str, Any]], quick: bool) -> None:
         print(f"{name:34} {'start-up s':20} {res['startup']:8.2f}   memory MB {res['rss']:8.0f}")
 
 
-def print_ratios(results: dict[str, dict[str, Any]], base: str) -> None:
+def print_ratios(results: dict[str, dict[str, Any]], base: str, names: list[str]) -> None:
     ref = results[base]
     print(
         f"\nratios to {base} (targets: req/s at 16 >= 3x, p99 at 16 <= 0.2x, 1,000-row p50 <= 0.25x, "
         "start-up < 2 s, memory <= 0.5x)"
     )
     for name, res in results.items():
-        if name == base:
+        if name == base or name not in names:
             continue
         c16, ref16 = res["1 row, 16 conns"], ref["1 row, 16 conns"]
         big, refbig = res["1,000 rows, 1 conn"], ref["1,000 rows, 1 conn"]
@@ -327,6 +354,11 @@ def print_ratios(results: dict[str, dict[str, Any]], base: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a quarter of the requests")
+    parser.add_argument(
+        "--plain-only",
+        action="store_true",
+        help="only the plain MLflow-logged model, on workbench and mlflow models serve",
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="serving-bench-"))
     print(f"project: {root}; cpus: {os.cpu_count()}; load average: {os.getloadavg()}")
@@ -358,6 +390,46 @@ def main() -> None:
             print(f"\n{name}: not measured: {exc}")
 
     port = free_port()
+    plain_uri = f"models:/{PLAIN}/{made['plain_version']}"
+    launch(PLAIN_MLFLOW,
+        [sys.executable, "-m", "mlflow", "models", "serve", "-m", plain_uri,
+         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+        port, "/ping", "invocations")  # fmt: skip
+    port = free_port()
+    launch(PLAIN_WORKBENCH, [*wb, plain_uri, "--port", str(port)], port, "/v2/health/ready",
+           "invocations")  # fmt: skip
+    if not args.plain_only:
+        launch_others(launch, wb, reg)
+    try:
+        measure_all(targets, args.quick, rounds=1 if args.quick else 3)
+        results = {
+            name: {**t.results, "startup": t.server.startup, "rss": tree_rss_mb(t.server.proc.pid)}
+            for name, t in targets.items()
+        }
+    finally:
+        for t in targets.values():
+            t.server.stop()
+    print_table(results, args.quick)
+    if PLAIN_MLFLOW in results:
+        print_ratios(results, PLAIN_MLFLOW, [PLAIN_WORKBENCH])
+    base = "mlflow models serve (/invocations)"
+    if base in results:
+        print_ratios(
+            results, base, [n for n in results if n not in (PLAIN_MLFLOW, PLAIN_WORKBENCH)]
+        )
+    if args.plain_only:
+        return
+    in_process_and_forest(made, args.quick, wb, root, env)
+
+
+PLAIN_MLFLOW = "mlflow models serve, plain MLflow model"
+PLAIN_WORKBENCH = "workbench, plain MLflow model"
+
+
+def launch_others(launch: Any, wb: list[str], reg: Any) -> None:
+    """The workbench-logged model on mlflow models serve, workbench (both ways), seldon-core."""
+    root = reg.root
+    port = free_port()
     launch("mlflow models serve (/invocations)",
         [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{NAME}/{reg.version}",
          "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
@@ -383,29 +455,22 @@ def main() -> None:
     else:
         print(f"\nseldon-core: not measured: {seldon_bin} missing (python -m venv {SELDON_VENV} && "
               f"{SELDON_VENV}/bin/pip install 'setuptools<82' 'seldon-core==1.18.*' scikit-learn)")  # fmt: skip
-    try:
-        measure_all(targets, args.quick, rounds=1 if args.quick else 3)
-        results = {
-            name: {**t.results, "startup": t.server.startup, "rss": tree_rss_mb(t.server.proc.pid)}
-            for name, t in targets.items()
-        }
-    finally:
-        for t in targets.values():
-            t.server.stop()
-    print_table(results, args.quick)
-    base = "mlflow models serve (/invocations)"
-    if base in results:
-        print_ratios(results, base)
 
+
+def in_process_and_forest(
+    made: dict[str, Any], quick: bool, wb: list[str], root: Path, env: dict[str, str]
+) -> None:
+    """In-process medians, then the RandomForest served against in-process predict."""
     from serving_helpers import example_model
 
     print("\nin process (median ms):")
-    for label, ms in in_process(example_model(), args.quick).items():
+    for label, ms in in_process(example_model(), quick).items():
         print(f"  {label:40} {ms:8.3f}")
 
     print("\nRandomForest(100), workbench store path, 1 row at 1 connection vs in-process:")
     port = free_port()
-    forest_server = start("workbench forest", [*wb, str(made["forest_folder"]), "--port", str(port)],
+    forest_server = start("workbench forest", [*wb, str(made["forest_folder"]), "--port", str(port),
+                          "--trust-unverified"],
                           port, "/v2/health/ready", root, env)  # fmt: skip
     # Served and in-process calls alternate in small rounds, so both see the same machine load.
     from serving_helpers import training_frame
@@ -417,7 +482,7 @@ def main() -> None:
     local: list[float] = []
     try:
         drive(port, request, 50, 1, 10)  # warm-up
-        for _ in range(4 if args.quick else 10):
+        for _ in range(4 if quick else 10):
             res = drive(port, request, 50, 1, 10)
             served.latencies += res.latencies
             served.seconds += res.seconds

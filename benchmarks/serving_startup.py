@@ -3,7 +3,8 @@
 Run: `PYTHONPATH=$PWD .venv/bin/python benchmarks/serving_startup.py [--repeat 5]`
 
 Registers the example pipeline in a temporary project (SQLite tracking store, the embedded
-default) and starts the server on `models:/NAME@champion`, `models:/NAME/1` and the model-store
+default) and a scaler+LR pipeline logged with plain `mlflow.sklearn.log_model` (skops), and starts the server on
+each: `models:/NAME@champion`, `models:/NAME/1`, the plain model's models:/ URI and the model-store
 path, interleaved, `--repeat` times each; prints the median, min and max per form, and whether
 the server process imported mlflow (from its start-up log line). Issue 7's target: under 2 s.
 The machine is shared: read the spread, not one figure.
@@ -74,11 +75,25 @@ def main() -> None:
         del os.environ[var]
     os.chdir(root)
     reg = register_model(root, example_model())
+    # a scaler+LR pipeline logged with plain mlflow.sklearn.log_model (defaults: skops)
+    import mlflow
+    import mlflow.sklearn
+    from serving import plain_model
+    from serving_helpers import training_frame
+
+    with mlflow.start_run():
+        plain = mlflow.sklearn.log_model(
+            plain_model(),
+            name="model",
+            input_example=training_frame()[0].head(5),
+            registered_model_name="plain",
+        )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     forms = {
         f"models:/{NAME}@champion": f"models:/{NAME}@champion",
         f"models:/{NAME}/{reg.version}": f"models:/{NAME}/{reg.version}",
         "model-store path": str(reg.store_folder),
+        "plain MLflow (skops)": f"models:/plain/{plain.registered_model_version}",
     }
     times: dict[str, list[float]] = {label: [] for label in forms}
     imported: dict[str, bool | None] = {}

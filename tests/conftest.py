@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg_helpers import PgServer, postgres_server
 from tests.project_helpers import isolate, make_project, reset_mlflow_globals
 from tests.s3_helpers import moto_server
 
@@ -72,3 +73,28 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", s3_server.endpoint_url)
     os.environ.pop("AWS_PROFILE", None)
     return s3_server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """PostgreSQL from the Debian package on a free 127.0.0.1 port, for the team-store tests."""
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_mlflow_template(pg_server: PgServer) -> str:
+    """A database holding MLflow's migrated, empty schema, made once: tests copy it (fast)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.project_helpers import migrate_store
+
+    url = pg_server.create_database("template")
+    migrate_store(url)
+    return str(make_url(url).database)
+
+
+@pytest.fixture
+def pg_store(pg_server: PgServer, pg_mlflow_template: str) -> str:
+    """A fresh PostgreSQL MLflow store of its own (a copy of the migrated template): its URL."""
+    return pg_server.create_database("mlflow", template=pg_mlflow_template)

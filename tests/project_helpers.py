@@ -62,3 +62,14 @@ def isolate(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
         monkeypatch.delenv(var)
     reset_mlflow_globals()
     monkeypatch.chdir(root)
+
+
+def migrate_store(uri: str) -> None:
+    """Create MLflow's tables in the store at `uri` (its alembic migrations), then let go of it.
+
+    The engine MLflow keeps per URI is disposed, so a PostgreSQL database used as a template
+    has no open connection left (CREATE DATABASE ... TEMPLATE refuses one that is in use).
+    """
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+
+    SqlAlchemyStore(uri, "/tmp/unused-artifacts").engine.dispose()

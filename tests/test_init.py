@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -13,8 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from workbench import DISTRIBUTION
 from workbench.cli.main import main
 from workbench.scaffold import project_files, scaffold_project
+
+REPO = Path(__file__).resolve().parents[1]
 
 EXPECTED = {
     ".gitignore",
@@ -46,7 +51,9 @@ def test_scaffold_is_deterministic_and_complete(tmp_path: Path) -> None:
     assert readme[3].startswith("make demo") and readme[4].startswith("make test")
     pyproject = tomllib.loads(files["pyproject.toml"])
     assert pyproject["project"]["name"] == "churn-model"
-    assert any(dep.startswith("workbench") for dep in pyproject["project"]["dependencies"])
+    # the distribution name that is free on the package index (`workbench` there is another project)
+    assert [d.split(">=")[0] for d in pyproject["project"]["dependencies"]] == [DISTRIBUTION]
+    assert "WORKBENCH ?= notebook-workbench" in files["Makefile"]
     assert "workbench" in pyproject["tool"]
     pip = yaml.safe_load(files["environment.yml"])["dependencies"][-1]["pip"]
     assert set(pyproject["project"]["dependencies"]) <= set(pip)
@@ -101,26 +108,46 @@ def test_a_name_that_cannot_be_a_project_is_refused(
     assert not (tmp_path / "x").exists()
 
 
+def _venv_with_workbench_from_this_checkout(venv: Path) -> None:
+    """A fresh virtualenv holding workbench installed (not editable) from this checkout, the
+    way a new project's `make install` does with WORKBENCH=/path/to/checkout. uv installs from
+    its cache when present (seconds); otherwise venv + pip from the configured index."""
+    uv = shutil.which("uv")
+    if uv:
+        subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+        env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+        cmd = [uv, "pip", "install", "-q", str(REPO), "pytest"]
+        if subprocess.run([*cmd, "--offline"], env=env).returncode != 0:
+            subprocess.run(cmd, env=env, check=True)
+    else:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]
+        subprocess.run([*pip, str(REPO), "pytest"], check=True)
+
+
 @pytest.mark.slow
-def test_scaffold_passes_its_own_smoke_test(tmp_path: Path) -> None:
+def test_a_new_project_passes_its_own_make_test(tmp_path: Path) -> None:
+    """`workbench init DIR`, then that project's `make test`: productionize (recording the
+    fixtures), `productionize --check`, and its pytest (the tags, the notebook as one FINISHED
+    run, the compiled pipeline run, the generated step tests)."""
     target = tmp_path / "fresh"
     code = subprocess.run(
         [sys.executable, "-m", "workbench", "init", str(target)], capture_output=True, text=True
     )
     assert code.returncode == 0, code.stderr
+    _venv_with_workbench_from_this_checkout(target / ".venv")
+    (target / ".venv" / ".installed").touch()  # installed above: the Makefile's stamp
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
+    env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=target,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
+        ["make", "test"], cwd=target, env=env, capture_output=True, text=True, timeout=2400
     )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "2 passed" in done.stdout
-    # the smoke test used a throw-away store: the new project itself stays clean
-    assert not (target / "mlflow.db").exists() and not (target / ".workbench").exists()
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-3000:]
+    assert "up to date" in done.stdout + done.stderr  # productionize --check ran and passed
+    assert re.search(r"\b[5-9] passed|\b\d\d passed", done.stdout), done.stdout[-2000:]
+    assert " failed" not in done.stdout and " skipped" not in done.stdout
+    # the smoke tests used throw-away stores: no pipeline cache in the project itself
+    assert not (target / ".workbench").exists()
 
 
 def test_init_into_the_empty_working_directory(

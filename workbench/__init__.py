@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
+# The name pip knows this project by: `workbench` on the package index is another project.
+# The import package and the command stay `workbench`.
+DISTRIBUTION = "notebook-workbench"
 
 # name -> "module:attribute", resolved lazily on first access (PEP 562).
 _LAZY = {
@@ -30,4 +33,4 @@ def __getattr__(name: str) -> Any:
     return getattr(module, attr) if attr else module
 
 
-__all__ = ["__version__", *_LAZY]
+__all__ = ["DISTRIBUTION", "__version__", *_LAZY]

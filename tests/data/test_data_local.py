@@ -78,3 +78,28 @@ def test_memory_filesystem_round_trip_and_missing_object(frame: pd.DataFrame) ->
     assert_frame_equal(wbdata.load("memory://wb-test/frame.parquet"), frame)
     with pytest.raises(DataError, match=r"memory://wb-test/absent\.csv: file not found"):
         wbdata.load("memory://wb-test/absent.csv")
+
+
+@pytest.mark.parametrize(
+    ("call", "options", "expected"),
+    [
+        ("load", {"bogus_keyword": 1}, "TypeError"),
+        ("load", {"columns": ["not_a_column"]}, "not_a_column"),
+        ("load", {"engine": "nope"}, "engine must be one of"),
+        ("save", {"compression": "not-a-codec"}, "options: compression"),
+        ("save", {"bogus_keyword": 1}, "bogus_keyword"),
+    ],
+)
+def test_bad_keywords_and_parquet_options_are_data_errors(
+    project: Path, frame: pd.DataFrame, call: str, options: dict, expected: str
+) -> None:
+    wbdata.save(frame, "data/x.parquet")
+    before = (project / "data" / "x.parquet").read_bytes()
+    with pytest.raises(DataError, match=r"data/x\.parquet") as info:
+        if call == "load":
+            wbdata.load("data/x.parquet", **options)
+        else:
+            wbdata.save(frame.head(1), "data/x.parquet", **options)
+    assert expected in str(info.value)
+    assert (project / "data" / "x.parquet").read_bytes() == before  # nothing half-written
+    assert [p.name for p in (project / "data").iterdir()] == ["x.parquet"]

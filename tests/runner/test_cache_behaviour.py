@@ -155,3 +155,33 @@ def test_jobs_bounds_the_steps_running_at_once(demo: PipelineSpec, project: Path
     result = run_pipeline("demo", RunOptions(jobs=1, lineage="off"), observer=observe)
     assert result.ok and most == 1
     assert sorted(ran(project)) == sorted(ALL)
+
+
+def _flip_one_byte(result: Any, step: str) -> None:
+    from workbench.core.settings import settings
+    from workbench.runner.store import ArtifactStore
+
+    store = ArtifactStore(settings().artifact_store)
+    for output in result.steps[step].outputs:
+        folder = Path(store.output_uri("demo", step, result.steps[step].key, output))
+        data = next(folder.glob("data.*"))
+        raw = bytearray(data.read_bytes())
+        raw[-1] ^= 0x01
+        data.write_bytes(bytes(raw))
+
+
+def test_a_flipped_byte_in_a_cached_artifact_reruns_that_step_with_a_note(
+    demo: PipelineSpec, project: Path
+) -> None:
+    first = run()
+    ran(project)
+    for step in ("clean", "stats"):
+        _flip_one_byte(first, step)
+        again = run()
+        assert again.ok and again.executed == [step]  # same output again: dependants cached
+        assert "has sha256" in again.steps[step].note
+        assert summary(again, project) == {"total": 5.0, "above": 3}
+    # what the probe saw: `--from` a step downstream of a corrupted entry
+    _flip_one_byte(first, "scaled")
+    result = run(from_step="report")
+    assert result.ok and sorted(result.executed) == ["report", "scaled"]

@@ -15,7 +15,7 @@ import pytest
 from tests.runner.conftest import ran
 from workbench.core.settings import settings
 from workbench.runner import RunOptions, run_pipeline
-from workbench.runner.store import ENTRY_FILE, ArtifactStore
+from workbench.runner.store import ENTRY_FILE, ArtifactStore, EntryRejected
 from workbench.runtime import read_value
 from workbench.spec.model import PipelineSpec
 
@@ -80,7 +80,8 @@ def test_entry_with_changed_output_is_not_trusted(demo: PipelineSpec, project: P
     Path(uri, "data.json").write_text("99.0")
     meta["sha256"] = "0" * 64
     Path(uri, "meta.json").write_text(json.dumps(meta))
-    assert store.lookup("demo", "stats", first.steps["stats"].key, ("total",)) is None
+    with pytest.raises(EntryRejected, match="another digest"):
+        store.lookup("demo", "stats", first.steps["stats"].key, ("total",))
     again = run_pipeline("demo", RunOptions(lineage="off"))
     assert again.executed == ["stats"]
     assert read_value(uri) == 5.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mlflow_models import Logged, log_plain_models
 from serving_helpers import Registered, example_model, register_model, write_store_model
 
 
@@ -31,7 +33,23 @@ def registered_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reg
     things by hand and puts them back (MLflow writes its tracking URI into os.environ and into
     module globals) so nothing leaks into later tests.
     """
-    root = tmp_path_factory.mktemp("proj")
+    with isolated_project(tmp_path_factory.mktemp("proj")) as root:
+        yield register_model(root, example_model())
+
+
+@pytest.fixture(scope="module")
+def plain_project(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Path, dict[str, Logged]]]:
+    """A project whose registry holds models logged with plain mlflow (mlflow_models.py)."""
+    with isolated_project(tmp_path_factory.mktemp("plain")) as root:
+        yield root, log_plain_models(root)
+
+
+@contextlib.contextmanager
+def isolated_project(root: Path) -> Iterator[Path]:
+    """A project folder as the working directory, with MLflow's environment and globals reset
+    on the way in and put back on the way out (nothing leaks into later tests)."""
     (root / "pyproject.toml").write_text('[project]\nname = "proj"\nversion = "0"\n')
     saved_cwd = os.getcwd()
     saved_env = {k: v for k, v in os.environ.items() if k.startswith(_ISOLATED)}
@@ -40,7 +58,7 @@ def registered_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reg
     _reset_mlflow_globals()
     os.chdir(root)
     try:
-        yield register_model(root, example_model())
+        yield root
     finally:
         os.chdir(saved_cwd)
         for key in [k for k in os.environ if k.startswith(_ISOLATED)]:

@@ -49,13 +49,16 @@ def test_seldon_tensor_flat_and_json_data_forms() -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ({"data": {"ndarray": [[1.0, 2.0]]}}, "data.ndarray: expected rows of 3"),
+        ({"data": {"ndarray": [[1.0, 2.0]]}}, "data.ndarray[0]: expected a row of 3"),
         (
             {"data": {"ndarray": [[1.0, "x", 3]]}},
             "data.ndarray[0][1] (column 'b'): expected double",
         ),
         ({"data": {"ndarray": [[1.0, 2.0, 3.5]]}}, "column 'n'): expected long"),
-        ({"data": {"ndarray": [[1.0, 2.0], [1.0, 2.0, 3.0]]}}, "data.ndarray: every row"),
+        (
+            {"data": {"ndarray": [[1.0, 2.0], [1.0, 2.0, 3.0]]}},
+            "data.ndarray[0]: expected a row of 3",
+        ),
         ({"data": {"names": ["a", "b", "zz"], "ndarray": ROWS}}, "data.names: missing column(s) n"),
         ({"data": {"tensor": {"shape": [2, 3], "values": [1.0]}}}, "data.tensor.values: shape"),
         ({"data": {"tensor": {"shape": "x", "values": []}}}, "data.tensor.shape"),

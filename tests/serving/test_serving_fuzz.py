@@ -97,7 +97,9 @@ bodies = shaped.map(encode) | json_values.map(encode) | raw
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Any:
     folder = write_store_model(tmp_path_factory.mktemp("store"), example_model())
-    return build_app(resolve_source(str(folder)), 64 * 1024, access_log=False)
+    return build_app(
+        resolve_source(str(folder), trust_unverified=True), 64 * 1024, access_log=False
+    )
 
 
 @pytest.fixture(scope="module")

@@ -25,8 +25,8 @@ def tamper(path: Path) -> tuple[str, str]:
 
 
 def test_store_folder_loads_and_keeps_the_signature(store_folder: Path) -> None:
-    source = resolve_source(str(store_folder))
-    assert source.name == NAME and source.version == "1" and source.verified
+    source = resolve_source(str(store_folder), trust_unverified=True)
+    assert source.name == NAME and source.version == "1" and source.trusted
     assert source.path == f"{store_folder}/model.pkl"
     assert source.sha256 == sha256_file(store_folder / "model.pkl")
     model = load_source(source)
@@ -37,7 +37,7 @@ def test_store_folder_loads_and_keeps_the_signature(store_folder: Path) -> None:
 def test_tampered_store_file_is_refused_naming_file_and_both_digests(store_folder: Path) -> None:
     recorded, actual = tamper(store_folder / "model.pkl")
     with pytest.raises(IntegrityError) as info:
-        load_source(resolve_source(str(store_folder)))
+        load_source(resolve_source(str(store_folder), trust_unverified=True))
     message = str(info.value)
     assert str(store_folder / "model.pkl") in message and recorded in message and actual in message
 
@@ -47,7 +47,7 @@ def test_store_record_without_digest_is_refused(store_folder: Path) -> None:
     del record["sha256"]
     (store_folder / "model.json").write_text(json.dumps(record))
     with pytest.raises(IntegrityError, match="no sha256"):
-        resolve_source(str(store_folder))
+        resolve_source(str(store_folder), trust_unverified=True)
 
 
 def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_serving_from_the_store_never_imports_mlflow(store_folder: Path) -> None
         "import sys\n"
         "from workbench.serving.loader import resolve_source\n"
         "from workbench.serving.server import build_app\n"
-        f"build_app(resolve_source({str(store_folder)!r}), 1024, False)\n"
+        f"build_app(resolve_source({str(store_folder)!r}, trust_unverified=True), 1024, False)\n"
         "print('MLFLOW', 'mlflow' in sys.modules, 'pandas' in sys.modules)\n"
     )
     out = subprocess.run(
@@ -134,7 +134,9 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
     # log_model recorded the artifact's own digest (a local artifact store): verified as is.
     recorded = client.get_model_version(NAME, reg.version).tags[ARTIFACT_SHA256_TAG]
     logged = resolve_source(uri)
-    assert logged.verified and logged.sha256 == recorded == sha256_file(logged.path)
+    pickled = Path(logged.path) / "model.pkl"  # the MLflow model folder, read in place
+    assert logged.format == "mlflow" and not logged.cleanup
+    assert logged.verified and logged.sha256 == recorded == sha256_file(pickled)
     # Without that tag (a remote artifact store, or logged before the tag existed) the artifact's
     # bytes differ from the store's digest: unverified, refused with the digests named.
     client.delete_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG)
@@ -147,9 +149,9 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
     trusted = resolve_source(uri, trust_unverified=True)
     assert not trusted.verified and type(load_source(trusted)).__name__ == "Pipeline"
     # The artifact's own digest recorded: verified without trust.
-    client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, sha256_file(trusted.path))
+    client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, sha256_file(pickled))
     verified = resolve_source(uri)
-    assert verified.verified and verified.sha256 == sha256_file(trusted.path)
+    assert verified.verified and verified.sha256 == sha256_file(pickled)
     # A recorded artifact digest that differs: refused even when trusted.
     client.set_model_version_tag(NAME, reg.version, ARTIFACT_SHA256_TAG, "0" * 64)
     with pytest.raises(IntegrityError, match="changed after it was logged"):

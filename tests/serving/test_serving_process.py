@@ -186,7 +186,7 @@ def test_tampered_file_makes_the_server_refuse_to_start(tmp_path: Path) -> None:
     data = bytearray(pkl.read_bytes())
     data[-2] ^= 1
     pkl.write_bytes(bytes(data))
-    done = run_cli(str(folder), cwd=tmp_path)
+    done = run_cli(str(folder), "--trust-unverified", cwd=tmp_path)
     assert done.returncode != 0
     assert str(pkl) in done.stderr and recorded in done.stderr and sha256_file(pkl) in done.stderr
     assert "Traceback" not in done.stderr
@@ -234,8 +234,9 @@ def test_unknown_model_is_a_clean_cli_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-def _slow_model() -> Any:
-    """The example pipeline behind a step that sleeps 1.5 s when the first value is -999."""
+def _slow_model(marker: Path) -> Any:
+    """The example pipeline behind a step that, when the first value is -999, creates `marker`
+    (so the test knows the request is inside the model) and sleeps 1.5 s."""
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer
 
@@ -243,6 +244,7 @@ def _slow_model() -> Any:
         import time as _t
 
         if float(np.asarray(x)[0, 0]) == -999.0:
+            marker.touch()
             _t.sleep(1.5)
         return x
 
@@ -254,8 +256,9 @@ def _slow_model() -> Any:
 
 @pytest.mark.slow
 def test_sigterm_drains_the_in_flight_request(tmp_path: Path) -> None:
-    folder = write_store_model(tmp_path / "models", _slow_model())
-    server = start_server(str(folder), tmp_path)
+    marker = tmp_path / "inside-the-model"
+    folder = write_store_model(tmp_path / "models", _slow_model(marker))
+    server = start_server(str(folder), tmp_path, "--trust-unverified")
     slow_row = rows(1)
     slow_row[0][0] = -999.0
     result: dict[str, Any] = {}
@@ -267,7 +270,12 @@ def test_sigterm_drains_the_in_flight_request(tmp_path: Path) -> None:
 
     thread = threading.Thread(target=call)
     thread.start()
-    time.sleep(0.5)  # the request is inside the model now
+    deadline = time.monotonic() + 30
+    while (
+        not marker.exists()
+    ):  # wait until the request is inside the model, however busy the machine
+        assert time.monotonic() < deadline and thread.is_alive(), result
+        time.sleep(0.02)
     server.proc.send_signal(signal.SIGTERM)
     thread.join(timeout=30)
     assert result.get("status") == 200 and len(result["body"]["predictions"]) == 1
@@ -278,7 +286,9 @@ def test_sigterm_drains_the_in_flight_request(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_several_workers_share_metrics(tmp_path: Path) -> None:
     folder = write_store_model(tmp_path / "models", example_model())
-    server = start_server(str(folder), tmp_path, "--workers", "2", "--no-access-log")
+    server = start_server(
+        str(folder), tmp_path, "--trust-unverified", "--workers", "2", "--no-access-log"
+    )
     try:
         with httpx.Client(base_url=server.url, timeout=10) as http:
             for _ in range(30):  # a new connection each time, so both workers get some

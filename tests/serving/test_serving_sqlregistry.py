@@ -108,7 +108,10 @@ def test_resolving_and_loading_from_sqlite_never_imports_mlflow(three_versions: 
 
 @pytest.mark.slow
 def test_a_missing_store_file_needs_mlflow_with_the_version_pinned(
-    three_versions: Registered, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    three_versions: Registered,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import mlflow
 
@@ -117,10 +120,19 @@ def test_a_missing_store_file_needs_mlflow_with_the_version_pinned(
     client = mlflow.MlflowClient()
     client.set_model_version_tag(NAME, "2", STORE_URI_TAG, str(tmp_path / "gone" / "model.pkl"))
     try:
-        with pytest.raises(registry.NeedsMlflow) as need:
-            registry.resolve_registered(
-                f"models:/{NAME}@challenger", trust_unverified=False, allow_mlflow=False
-            )
+        # MLflow's own copy sits in a local folder: read in place, still without mlflow
+        local = registry.resolve_registered(
+            f"models:/{NAME}@challenger", trust_unverified=False, allow_mlflow=False
+        )
+        assert (local.format, local.version, local.alias) == ("mlflow", "2", "challenger")
+        assert local.verified and not local.cleanup
+        # an artifact store elsewhere (S3, a tracking server): a child with mlflow must fetch it
+        with monkeypatch.context() as m:
+            m.setattr(registry, "_local_folder", lambda location: None)
+            with pytest.raises(registry.NeedsMlflow) as need:
+                registry.resolve_registered(
+                    f"models:/{NAME}@challenger", trust_unverified=False, allow_mlflow=False
+                )
     finally:
         client.set_model_version_tag(
             NAME, "2", STORE_URI_TAG, str(three_versions.root / "models" / NAME / "2" / "model.pkl")
@@ -146,7 +158,7 @@ def test_other_stores_and_unknown_schemas_fall_back_to_mlflow(
     assert not missing.exists()  # read-only: never created
     empty = tmp_path / "other.db"
     sqlite3.connect(empty).execute("create table t (x)").connection.commit()
-    with pytest.raises(RegistryUnavailable, match="OperationalError"):
+    with pytest.raises(RegistryUnavailable, match="no alembic_version table"):
         lookup_sql(ref, f"sqlite:///{empty}")
     # the server process never imports mlflow: it is told to resolve in a child instead
     monkeypatch.setenv("WORKBENCH_PROJECT", str(tmp_path))

@@ -39,7 +39,7 @@ def test_store_path_validates_columns_and_types_from_the_logged_signature(
     assert inputs[0] == {"type": "long", "name": "mean_radius", "required": True}
     assert [c["name"] for c in inputs] == list(frame.columns)
 
-    source = resolve_source(str(folder))
+    source = resolve_source(str(folder), trust_unverified=True)
     client = TestClient(build_app(source, 1 << 20, False))
     meta = client.get("/v2/models/bc-int").json()
     assert [i["datatype"] for i in meta["inputs"][:2]] == ["INT64", "FP64"]

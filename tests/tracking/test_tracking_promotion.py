@@ -106,7 +106,9 @@ def test_first_worse_better(project: Path, data: dict[str, Any]) -> None:
     assert "PROMOTED" in str(better) and "does not beat" in str(worse)
 
     # the challenger winning later loses its challenger alias
-    again = wbt.promote("clf", v2, metric="roc_auc", X=X, y=y, greater_is_better=False)
+    again = wbt.promote(
+        "clf", v2, metric="roc_auc", X=X, y=y, greater_is_better=False, force_direction=True
+    )
     assert again.promoted and aliases() == {"champion": str(v2)}
 
 

@@ -88,6 +88,19 @@ def test_filter_box_takes_mlflow_syntax_and_reports_mistakes(view) -> None:
     assert len(row_names(view)) == 24
 
 
+@pytest.mark.parametrize("bad", ["params.C > '0.5'", "metrics.acc == 0.8", "params.C REGEXP '1'"])
+def test_a_filter_mlflow_refuses_is_shown_in_place_and_refresh_keeps_working(
+    view, bad: str
+) -> None:
+    view.filter_control.value = "params.C = '0.1'"
+    assert len(row_names(view)) == 6
+    view.filter_control.value = bad
+    assert "wb-error" in view.status.value and "Invalid comparator" in view.status.value
+    assert view.state.filter_string == "params.C = '0.1'" and len(row_names(view)) == 6
+    view.refresh_button.click()  # the bad filter is not in the state: Refresh still works
+    assert "wb-error" not in view.status.value and len(row_names(view)) == 6
+
+
 def test_differences_only_hides_constant_params(view) -> None:
     assert 'data-column="params.seed"' in view.table.value
     assert re.search(r'data-column="params.C" style="[^"]*background', view.table.value)

@@ -12,7 +12,9 @@ from typing import Any
 
 import click
 
+from workbench import DISTRIBUTION
 from workbench.core.errors import WorkbenchError
+from workbench.core.fs import os_reason
 
 # name -> (module under workbench.cli, one-line help shown by --help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -31,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "set_image",
         "Set an image name, tag or digest in a kustomization (kustomize edit set image).",
     ),
+    "server": ("server", "Start the team's MLflow tracking server (PostgreSQL + S3)."),
     "serve": ("serve", "Serve a model over the Seldon, Open Inference and MLflow protocols."),
     "deploy": ("deploy", "Point a serving overlay at the champion and commit it (GitOps)."),
 }
@@ -61,7 +64,7 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="workbench")
+@click.version_option(package_name=DISTRIBUTION)
 def cli() -> None:
     """Workbench: from tracked notebook experiments to pipelines, Argo and serving."""
 
@@ -81,6 +84,10 @@ def main(argv: list[str] | None = None) -> None:
     except WorkbenchError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # disk full, a read-only folder, no permission: the file and why
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"error: {where}{os_reason(exc)}", err=True)
+        sys.exit(1)
     sys.exit(0)
 
 

@@ -38,6 +38,11 @@ def parse_model(text: str) -> tuple[str, int | None]:
     default=None,
     help="Direction of the metric (default: known per metric).",
 )
+@click.option(
+    "--force-direction",
+    is_flag=True,
+    help="Use the direction given even when it contradicts the metric's known one.",
+)
 @click.option("--min-delta", type=float, default=0.0, show_default=True, help="Required margin.")
 @click.option("--data", "data_uri", required=True, help="Evaluation data: a file or URL.")
 @click.option("--target", required=True, help="Label column in the evaluation data.")
@@ -45,6 +50,7 @@ def command(
     model: str,
     metric: str,
     greater_is_better: bool | None,
+    force_direction: bool,
     min_delta: float,
     data_uri: str,
     target: str,
@@ -67,5 +73,6 @@ def command(
         y=frame[target],
         greater_is_better=greater_is_better,
         min_delta=min_delta,
+        force_direction=force_direction,
     )
     click.echo(str(decision))

@@ -19,6 +19,20 @@ import click
 )
 @click.option("--access-log/--no-access-log", default=True, show_default=True)
 @click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a request's headers (then 408 and close).",
+)
+@click.option(
+    "--body-timeout",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds a client has to send a request's body (then 408).",
+)
+@click.option(
     "--trust-unverified",
     is_flag=True,
     help="Load an MLflow artifact that no recorded sha256 vouches for (never one that mismatches).",
@@ -30,12 +44,14 @@ def command(
     workers: int,
     max_body_bytes: int,
     access_log: bool,
+    header_timeout: float,
+    body_timeout: float,
     trust_unverified: bool,
 ) -> None:
     """Serve MODEL over the Seldon v1, Open Inference (V2) and MLflow scoring protocols.
 
-    MODEL is models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH, or a model-store
-    folder (<store>/<NAME>/<VERSION>/) or its model.pkl.
+    MODEL is models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH, a model-store
+    folder (<store>/<NAME>/<VERSION>/) or its model.pkl, or a local MLflow model folder.
     """
     from workbench.serving.server import ServeOptions, serve
 
@@ -47,6 +63,8 @@ def command(
             workers=workers,
             max_body_bytes=max_body_bytes,
             access_log=access_log,
+            header_seconds=header_timeout,
+            body_seconds=body_timeout,
             trust_unverified=trust_unverified,
         ),
     )

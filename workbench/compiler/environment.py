@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 
+from workbench import DISTRIBUTION
+
 # The image installs workbench itself from the build context (--no-deps), so the distributions
 # its imported subpackages need at run time are pinned here instead.
 WORKBENCH_NEEDS = {
@@ -122,7 +124,7 @@ def resolve_packages(modules: Iterable[str]) -> tuple[dict[str, str], list[str]]
         name = dist.lower().replace("_", "-").replace(".", "-")
         if version is None:
             unknown.append(dist)
-        elif name != "workbench":
+        elif name not in ("workbench", DISTRIBUTION):
             found[name] = version
     return dict(sorted(found.items())), sorted(set(unknown))
 

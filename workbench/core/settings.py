@@ -30,6 +30,8 @@ _DEFAULTS: dict[str, tuple[str, str]] = {
     "data_dir": ("WORKBENCH_DATA_DIR", "data"),
     "steps_dir": ("WORKBENCH_STEPS_DIR", "steps"),
     "manifests_dir": ("WORKBENCH_MANIFESTS_DIR", "manifests"),
+    # the promotion gate's lock when tracking goes through an HTTP server: its PostgreSQL URL
+    "lock_uri": ("WORKBENCH_LOCK_URI", ""),
 }
 
 
@@ -47,6 +49,7 @@ class Settings:
     data_dir: Path
     steps_dir: Path
     manifests_dir: Path
+    lock_uri: str = ""
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -116,6 +119,7 @@ def load_settings(start: Path | None = None) -> Settings:
         data_dir=Path(values["data_dir"]),
         steps_dir=Path(values["steps_dir"]),
         manifests_dir=Path(values["manifests_dir"]),
+        lock_uri=values["lock_uri"],
     )
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import io
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import DataError
+from workbench.core.fs import atomic_write_bytes
 from workbench.data.uris import OBJECT_SCHEMES, local_path, redact, scheme
 
 if TYPE_CHECKING:
@@ -66,15 +66,7 @@ def save_local(df: pd.DataFrame, uri: str, options: Mapping[str, Any]) -> str:
     path = local_path(uri)
     try:
         data = _serialise(df, fmt, options)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        atomic_write_bytes(path, data, fsync=False)
     except (OSError, ValueError, TypeError) as exc:
         raise DataError(f"{uri}: cannot write {fmt}: {redact(str(exc))}") from exc
     return str(path)

@@ -44,13 +44,18 @@ def load(uri: str, **options: Any) -> pd.DataFrame:
     to pandas (`read_csv`, `read_parquet`, `read_sql_table`/`read_sql_query`).
     """
     found = _kind(uri, options)
-    if found == "sql":
-        from workbench.data.sql import load_sql
+    try:
+        if found == "sql":
+            from workbench.data.sql import load_sql
 
-        return load_sql(uri, options)
-    from workbench.data.files import load_local, load_object
+            return load_sql(uri, options)
+        from workbench.data.files import load_local, load_object
 
-    return load_local(uri, options) if found == "local" else load_object(uri, options)
+        return load_local(uri, options) if found == "local" else load_object(uri, options)
+    except DataError:
+        raise
+    except Exception as exc:  # a bad keyword (TypeError), a pyarrow option (ArrowException), ...
+        raise _unexpected(uri, options, "read", exc) from exc
 
 
 def save(df: pd.DataFrame, uri: str, **options: Any) -> str:
@@ -60,10 +65,26 @@ def save(df: pd.DataFrame, uri: str, **options: Any) -> str:
     SQL written in one transaction. SQL `if_exists` defaults to pandas' "fail".
     """
     found = _kind(uri, options)
-    if found == "sql":
-        from workbench.data.sql import save_sql
+    try:
+        if found == "sql":
+            from workbench.data.sql import save_sql
 
-        return save_sql(df, uri, options)
-    from workbench.data.files import save_local, save_object
+            return save_sql(df, uri, options)
+        from workbench.data.files import save_local, save_object
 
-    return save_local(df, uri, options) if found == "local" else save_object(df, uri, options)
+        return save_local(df, uri, options) if found == "local" else save_object(df, uri, options)
+    except DataError:
+        raise
+    except Exception as exc:
+        raise _unexpected(uri, options, "write", exc) from exc
+
+
+def _unexpected(uri: str, options: dict[str, Any], action: str, exc: Exception) -> DataError:
+    """Whatever pandas, pyarrow, fsspec or a driver raised for this URI and these options, as
+    one DataError naming the URI and the options given (secrets masked)."""
+    shown = ", ".join(sorted(options)) or "none"
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return DataError(
+        f"{redact(uri, options)}: cannot {action} (options: {shown}): "
+        f"{type(exc).__name__}: {redact(detail, options)}"
+    )

@@ -1,16 +1,16 @@
 """Classify a data URI (local file, object storage, SQL) and redact secrets from anything shown.
 
-Every DataError message goes through `redact`, so neither a `user:password@` in a URL nor a key
-from storage options can reach a log or a terminal.
+Every DataError message goes through `redact` (workbench.core.redact, re-exported here), so
+neither a `user:password@` in a URL nor a key from storage options can reach a log or a terminal.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from workbench.core.redact import redact
 from workbench.core.settings import find_project_root
 
 Kind = Literal["local", "object", "sql"]
@@ -21,16 +21,17 @@ OBJECT_SCHEMES: dict[str, str] = {"s3": "s3fs", "s3a": "s3fs", "memory": "fsspec
 SQL_DIALECTS = frozenset(
     {"sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "duckdb"}
 )
+__all__ = [
+    "OBJECT_SCHEMES",
+    "SQL_DIALECTS",
+    "SUPPORTED",
+    "kind",
+    "local_path",
+    "redact",
+    "scheme",
+    "sql_url",
+]
 SUPPORTED = "local paths, file://, s3:// and SQLAlchemy URLs (sqlite://, postgresql://, ...)"
-
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)(?P<user>[^:/@\s]*):(?P<pw>[^@/\s]*)@")
-_SECRET_QUERY = re.compile(
-    r"(?i)(?P<key>[?&](?:password|passwd|pwd|secret|token|sig|signature|x-amz-signature|"
-    r"x-amz-credential|x-amz-security-token|aws_secret_access_key)=)[^&\s]*"
-)
-SECRET_OPTION_KEYS = frozenset(
-    {"secret", "key", "token", "password", "aws_secret_access_key", "aws_session_token"}
-)
 
 
 def scheme(uri: str) -> str:
@@ -66,20 +67,3 @@ def sql_url(uri: str) -> str:
         if relative and relative != ":memory:" and not relative.startswith("?"):
             return "sqlite:///" + str(find_project_root() / relative)
     return uri
-
-
-def _secret_values(options: Mapping[str, Any]) -> Iterable[str]:
-    for name, value in options.items():
-        if isinstance(value, Mapping):
-            yield from _secret_values(value)
-        elif isinstance(value, str) and value and name.lower() in SECRET_OPTION_KEYS:
-            yield value
-
-
-def redact(text: str, options: Mapping[str, Any] | None = None) -> str:
-    """`text` with URL passwords, secret query parameters and secret option values replaced."""
-    text = _USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:***@", text)
-    text = _SECRET_QUERY.sub(lambda m: f"{m['key']}***", text)
-    for secret in sorted(set(_secret_values(options or {})), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

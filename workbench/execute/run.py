@@ -10,20 +10,23 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench.core.argo import WORKFLOW_ENV, WORKFLOW_TAG
-from workbench.core.errors import WorkbenchError
 from workbench.core.git import head_commit
+from workbench.core.redact import redact
 from workbench.core.settings import PROJECT_ENV, Settings, settings
 from workbench.execute.environment import environment
 from workbench.execute.errors import NotebookFailed
 from workbench.execute.notebook import CellFailure, find_failure, read_notebook
 from workbench.execute.params import Overrides, param_text
 from workbench.execute.plan import RunPlan, plan_run
+from workbench.execute.redaction import secrets_of, store_notebook
 from workbench.tracking.context import (
     GIT_COMMIT_TAG,
     NOTEBOOK_ENV,
@@ -69,25 +72,9 @@ def _tags(rel: str, root: Path, env: Mapping[str, str] = os.environ) -> dict[str
 
 def _open_run(plan: RunPlan, cfg: Settings, run_name: str | None) -> tuple[Any, str, str]:
     """(client, experiment id, run id); an unreachable or broken store is a WorkbenchError."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
+    from workbench.tracking.config import create_run
 
-    from workbench.data.uris import redact
-    from workbench.tracking.config import configure
-
-    try:
-        experiment_id = configure(plan.experiment)
-        assert experiment_id is not None  # configure returns an id whenever a name is given
-        client = MlflowClient()
-        run = client.create_run(
-            experiment_id, run_name=run_name or plan.path.stem, tags=_tags(plan.rel, cfg.root)
-        )
-    except (MlflowException, ImportError) as exc:  # ImportError: a database driver is missing
-        detail = exc.message if isinstance(exc, MlflowException) else f"missing driver: {exc}"
-        raise WorkbenchError(
-            f"MLflow tracking store {redact(cfg.tracking_uri)}: {redact(detail)}"
-        ) from exc
-    return client, experiment_id, run.info.run_id
+    return create_run(plan.experiment, run_name or plan.path.stem, _tags(plan.rel, cfg.root))
 
 
 def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
@@ -164,6 +151,11 @@ def run_notebook(
     )
     client, experiment_id, run_id = _open_run(plan, cfg, run_name)
     target = plan.output or cfg.root / RUNS_DIR / run_id / plan.path.name
+    # papermill writes the injected parameters verbatim: the kernel's copy stays in a private
+    # temporary folder, and only the copy with credentials masked is kept (see redaction)
+    secrets = secrets_of(plan.params)
+    scratch = Path(tempfile.mkdtemp(prefix="workbench-run-"))
+    executed = scratch / plan.path.name
     status = "FAILED"
     failure: CellFailure | None = None
     try:
@@ -179,7 +171,7 @@ def run_notebook(
         }
         if announce:
             announce(f"executing {plan.rel} as run {run_id} (experiment {plan.experiment!r})")
-        failure = _execute(plan, target, env)
+        failure = _execute(plan, executed, env)
         status = "FINISHED" if failure is None else "FAILED"
     except KeyboardInterrupt:
         status = "KILLED"
@@ -187,19 +179,21 @@ def run_notebook(
     finally:
         # Attach whatever was executed, then close the run: success, failure or interrupt alike.
         try:
-            if target.is_file():
+            if executed.is_file():
+                store_notebook(executed, target, secrets)
                 client.log_artifact(run_id, str(target), ARTIFACT_DIR)
         finally:
+            shutil.rmtree(scratch, ignore_errors=True)
             client.set_terminated(run_id, status)
     if failure is not None:
         raise NotebookFailed(
-            f"{plan.rel}: {failure.describe()}\n"
+            f"{plan.rel}: {redact(failure.describe(), secrets=secrets)}\n"
             f"run {run_id} is FAILED; executed notebook: {target}",
             run_id=run_id,
             cell_index=failure.index,
             cell_id=failure.cell_id,
             ename=failure.ename,
-            evalue=failure.evalue,
+            evalue=redact(failure.evalue, secrets=secrets),
         )
     return NotebookRun(
         run_id=run_id,

@@ -10,15 +10,14 @@ give are dropped, except that `*` as the new name, tag or digest keeps the file'
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.fs import atomic_write_text
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 PRESERVE = "*"
@@ -148,12 +147,5 @@ def set_image(folder: str | Path, args: list[str]) -> Path:
     apply_edits(doc, edits, str(path))
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, buf.getvalue(), fsync=False)
     return path

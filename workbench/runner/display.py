@@ -102,6 +102,9 @@ def print_summary(result: RunResult, console: Console) -> None:
         )
     console.print(table)
     for run in result.steps.values():
+        if run.note:
+            console.print(f"[yellow]note:[/] step {run.name}: {run.note}", highlight=False)
+    for run in result.steps.values():
         if run.status != FAILED:
             continue
         console.print(f"[bold red]step {run.name} failed[/] ({run.error})", highlight=False)

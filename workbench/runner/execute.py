@@ -20,16 +20,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from workbench.core.clock import now_ms
 from workbench.core.errors import ArtifactError, WorkbenchError
 from workbench.core.git import head_commit
 from workbench.core.hashing import cache_key, sha256_text
+from workbench.core.redact import param_secrets, redact_param, scrub
 from workbench.core.settings import Settings, settings
-from workbench.data.uris import redact
 from workbench.runner.keys import CodeDigests, data_file_digest
 from workbench.runner.plan import Plan, RunOptions, plan_run, step_param_texts
-from workbench.runner.store import ArtifactStore
+from workbench.runner.store import ArtifactStore, EntryRejected
 from workbench.spec.model import PipelineSpec, StepSpec, load_spec
-from workbench.tracking.lineage import Lineage, RecorderLineage, experiment_name, now_ms
+from workbench.tracking.lineage import Lineage, RecorderLineage, experiment_name
 
 # step states, in the order a step goes through them
 PENDING, RUNNING, CACHED, DONE, FAILED, BLOCKED = (
@@ -58,6 +59,7 @@ class StepRun:
     seconds: float = 0.0
     start_ms: int = 0
     exit_code: int | None = None
+    note: str = ""  # e.g. why a cache entry was not trusted
     log: Path | None = None
     error: str = ""
     proc: subprocess.Popen[bytes] | None = None
@@ -145,6 +147,8 @@ class Scheduler:
         self.env = dict(env)
         self.runs = {name: StepRun(name) for name in plan.steps}
         self._file_digests: dict[str, str | None] = {}
+        # credentials among the parameters: masked in every step log once the step ends
+        self.secrets = param_secrets(plan.param_texts)
 
     # -- keys ------------------------------------------------------------------------------
     def _file_digest(self, param: str) -> str | None:
@@ -205,7 +209,10 @@ class Scheduler:
             if not run.key:  # once per step: a ready step may wait for a free job slot
                 run.key = self.key_for(step, run)
                 if step.name not in self.plan.forced:
-                    entry = self.store.lookup(self.spec.name, step.name, run.key, step.outputs)
+                    try:
+                        entry = self.store.lookup(self.spec.name, step.name, run.key, step.outputs)
+                    except EntryRejected as exc:  # changed data: dropped, the step re-runs
+                        entry, run.note = None, str(exc)
                     if entry is not None:
                         run.status, run.outputs = CACHED, dict(entry.outputs)
                         run.start_ms = now_ms()
@@ -273,6 +280,8 @@ class Scheduler:
             run.seconds = time.monotonic() - run.started
             run.log_handle.close()
             run.proc = run.log_handle = None
+            if self.secrets and run.log is not None:
+                _scrub_log(run.log, self.secrets)
             step = self.spec.step(run.name)
             if run.exit_code == 0:
                 try:
@@ -296,10 +305,12 @@ class Scheduler:
             "workbench.cache_key": run.key,
             **{f"workbench.input.{k}": v for k, v in run.inputs.items()},
             **{f"workbench.output.{k}": v for k, v in run.outputs.items()},
-            **{f"workbench.param.{k}": redact(v) for k, v in run.params.items()},
+            **{f"workbench.param.{k}": redact_param(k, v) for k, v in run.params.items()},
         }
         if run.exit_code is not None:
             tags["workbench.exit_code"] = run.exit_code
+        if run.note:
+            tags["workbench.note"] = run.note
         start = run.start_ms or now_ms()
         self.lineage.step_done(
             {
@@ -320,6 +331,19 @@ class Scheduler:
                 run.status, run.error = FAILED, "interrupted"
             if run.log_handle is not None:
                 run.log_handle.close()
+                if self.secrets and run.log is not None:
+                    _scrub_log(run.log, self.secrets)
+
+
+def _scrub_log(path: Path, secrets: set[str]) -> None:
+    """Rewrite a step log with every parameter credential masked (the step may have printed it)."""
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        clean = scrub(text, secrets)
+        if clean != text:
+            path.write_text(clean, encoding="utf-8")
+    except OSError:  # the log is evidence, not a result: a failed rewrite must not fail the run
+        pass
 
 
 def _start_lineage(
@@ -342,7 +366,7 @@ def _start_lineage(
     return RecorderLineage(
         experiment=experiment_name(spec.name),
         run_name=f"{spec.name} {time.strftime('%Y-%m-%d %H:%M:%S')}",
-        params={name: redact(text) for name, text in plan.param_texts.items()},
+        params={name: redact_param(name, text) for name, text in plan.param_texts.items()},
         tags=tags,
         log_path=log_dir / "lineage.log",
         env=env,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
 from workbench.runner.store import ArtifactStore, CacheEntry
 
@@ -30,7 +30,7 @@ def parse_age(text: str) -> float:
 
 
 def list_cache(store: ArtifactStore, pipeline: str | None = None) -> list[CacheRow]:
-    now = time.time()
+    now = clock.now()
     return [
         CacheRow(entry, store.size(entry), max(0.0, now - entry.created))
         for entry in store.entries(pipeline)
@@ -45,7 +45,7 @@ def clear_cache(
     Incomplete entries (no record: a step that died) are removed too, unless they are younger
     than `older_than`: a pipeline may be writing them right now.
     """
-    now = time.time()
+    now = clock.now()
     removed = []
     for entry in list(store.entries(pipeline)):
         if older_than is not None and now - entry.created < older_than:

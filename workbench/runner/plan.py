@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.data.uris import redact
+from workbench.core.redact import redact
 from workbench.spec.model import PipelineSpec
 from workbench.spec.params import param_text, parse_param
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from workbench import __version__
+from workbench import DISTRIBUTION, __version__
 from workbench.core.errors import WorkbenchError
 from workbench.scaffold import templates
 from workbench.scaffold.notebook import starter_notebook
@@ -23,7 +23,10 @@ def project_name(raw: str) -> str:
 def _fill(text: str, name: str) -> str:
     header = templates.HEADER.replace("@VERSION@", __version__)
     return (
-        text.replace("@HEADER@", header).replace("@NAME@", name).replace("@VERSION@", __version__)
+        text.replace("@HEADER@", header)
+        .replace("@NAME@", name)
+        .replace("@VERSION@", __version__)
+        .replace("@DISTRIBUTION@", DISTRIBUTION)
     )
 
 

@@ -36,7 +36,7 @@ def load_raw() -> pd.DataFrame:
     return load_wine(as_frame=True).frame
 
 
-def evaluate(model: Pipeline, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
+def score(model: Pipeline, X: pd.DataFrame, y: pd.Series) -> dict[str, float]:
     pred = model.predict(X)
     return {"accuracy": accuracy_score(y, pred), "f1_macro": f1_score(y, pred, average="macro")}"""
 
@@ -55,7 +55,7 @@ X_train, X_test, y_train, y_test = train_test_split(
 )"""
 
 TRAIN = """\
-wbt.configure(experiment)  # the project's MLflow store, whatever the working directory
+wbt.set_experiment(experiment)  # the project's store; a pipeline step keeps its own run's
 with mlflow.start_run(run_name="train") as run:  # under `workbench run`: that command's run
     mlflow.log_params({"C": C, "max_iter": max_iter, "test_size": test_size, "random_state": random_state})
     model = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
@@ -72,9 +72,9 @@ with mlflow.start_run(run_name="train") as run:  # under `workbench run`: that c
     run_id = run.info.run_id"""
 
 EVALUATE = """\
-metrics = evaluate(model, X_test, y_test)
-with mlflow.start_run(run_id=run_id):
-    mlflow.log_metrics(metrics)
+metrics = score(model, X_test, y_test)
+with wbt.start_run(run_id=run_id) as tracked:  # the training run, wherever it runs
+    tracked.log_metrics(metrics)
 metrics"""
 
 INTRO = """\

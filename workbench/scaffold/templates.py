@@ -18,7 +18,7 @@ version = "0.1.0"
 requires-python = ">=3.11"
 # Keep environment.yml in step with this list.
 dependencies = [
-    "workbench>=@VERSION@",
+    "@DISTRIBUTION@>=@VERSION@",
 ]
 
 [project.optional-dependencies]
@@ -37,7 +37,14 @@ packages = []
 
 [tool.pytest.ini_options]
 testpaths = ["tests"]
-addopts = "-ra --strict-markers"
+# the generated step tests import `steps.<pipeline>.<step>` from this folder
+pythonpath = ["."]
+addopts = "-ra --strict-markers --strict-config"
+xfail_strict = true
+markers = [
+    "slow: takes more than a few seconds (the generated step tests use it)",
+    "integration: starts servers or subprocesses",
+]
 """
 
 ENVIRONMENT = """\
@@ -50,7 +57,7 @@ dependencies:
   - python>=3.11
   - pip
   - pip:
-      - workbench>=@VERSION@
+      - @DISTRIBUTION@>=@VERSION@
       - -e .
 """
 
@@ -104,10 +111,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 WB := $(VENV)/bin/workbench
 STAMP := $(VENV)/.installed
-# Where pip gets workbench: a package name, a path to a checkout, or a git URL.
-WORKBENCH ?= workbench
+# Where pip gets workbench (distribution @DISTRIBUTION@; it provides the `workbench` command and
+# the `workbench` import package): a requirement, a path to a checkout, or a git URL.
+WORKBENCH ?= @DISTRIBUTION@
+PIPELINE := steps/train/pipeline.json
 
-.PHONY: demo test install clean
+.PHONY: demo test install drift clean
 
 $(STAMP): pyproject.toml
 \ttest -x $(PY) || python3 -m venv $(VENV)
@@ -122,7 +131,15 @@ demo: install
 \t$(WB) run notebooks/train.ipynb
 \t@echo "Done. Look next:  $(WB) ui   (MLflow UI on http://127.0.0.1:5000)"
 
-test: install
+# Compiled once when missing (recording the fixtures its generated tests replay); after that
+# `drift` fails when the notebook changed and `workbench productionize` was not run again.
+$(PIPELINE): | install
+\t$(WB) productionize notebooks/train.ipynb --record
+
+drift: install | $(PIPELINE)
+\t$(WB) productionize notebooks/train.ipynb --check
+
+test: install drift
 \t$(VENV)/bin/pytest
 
 clean:
@@ -130,8 +147,9 @@ clean:
 """
 
 SMOKE_TEST = '''\
-"""Smoke check (@HEADER@): the starter notebook is tagged for productionize and runs end to end
-as one FINISHED MLflow run, in a throw-away tracking store so the project's own stays clean."""
+"""Smoke check (@HEADER@): the starter notebook is tagged for productionize, runs end to end
+as one FINISHED MLflow run, and its compiled pipeline runs; all in throw-away stores, so the
+project's own tracking store, cache and models stay as they were."""
 
 from __future__ import annotations
 
@@ -152,12 +170,23 @@ def test_notebook_carries_the_productionize_tags() -> None:
     assert any(tag.startswith("step:") for tag in tags)
 
 
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
+    env.update(
+        MLFLOW_TRACKING_URI=f"sqlite:///{tmp_path / 'mlflow.db'}",
+        WORKBENCH_ARTIFACT_ROOT=str(tmp_path / "artifacts"),
+        WORKBENCH_ARTIFACT_STORE=str(tmp_path / "store"),
+        WORKBENCH_CACHE_DIR=str(tmp_path / "cache"),
+        WORKBENCH_MODEL_STORE=str(tmp_path / "models"),
+    )
+    return env
+
+
 def test_notebook_runs_as_one_finished_run(tmp_path: Path) -> None:
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
-    env.update(MLFLOW_TRACKING_URI=uri, WORKBENCH_ARTIFACT_ROOT=str(tmp_path / "artifacts"))
+    env = _env(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "workbench", "run", str(NOTEBOOK), "-p", "C", "0.5",
          "--output", str(tmp_path / "train.ipynb")],
@@ -169,6 +198,15 @@ def test_notebook_runs_as_one_finished_run(tmp_path: Path) -> None:
     assert [run.info.status for run in runs] == ["FINISHED"]
     assert runs[0].data.params["C"] == "0.5"
     assert runs[0].data.metrics["accuracy"] > 0.8
+
+
+def test_compiled_pipeline_runs(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "pipeline", "run", "train", "--lineage", "wait"],
+        cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert any((tmp_path / "store" / "train").glob("*/*/entry.json"))
 '''
 
 KEEP = ""  # .gitkeep: an empty folder git keeps

@@ -9,10 +9,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from typing import IO
 
 import orjson
+
+from workbench.core import clock
 
 
 class AccessLog:
@@ -29,7 +30,7 @@ class AccessLog:
             return
         line = orjson.dumps(
             {
-                "ts": round(time.time(), 3),
+                "ts": round(clock.now(), 3),
                 "event": "access",
                 "method": method,
                 "path": path,

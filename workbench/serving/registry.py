@@ -21,9 +21,10 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from workbench.core.errors import WorkbenchError
-from workbench.models.store import MODEL_FILE, SHA256_TAG, read_model_record
-from workbench.serving.loader import ModelSource, check_artifact, store_file_for
+from workbench.models.store import SHA256_TAG, read_model_record
+from workbench.serving.mlflow_model import resolve_mlflow_folder
 from workbench.serving.signature import signature_from_mlmodel
+from workbench.serving.source import ModelSource, store_file_for
 from workbench.serving.sqlregistry import (
     ModelRef,
     RegistryUnavailable,
@@ -65,16 +66,28 @@ def _exists(path: str) -> bool:
     return bool(fs.exists(fpath))
 
 
-def _download(artifact_uri: str) -> str:
+def _download(artifact_uri: str, dst: str = "") -> tuple[str, str]:
+    """Download an MLflow model into `dst` (else a new temporary folder): (its folder, the
+    temporary folder to remove at exit, "" when the caller owns `dst`)."""
+    import tempfile
+
     from workbench.tracking.config import configure
 
     configure()
     import mlflow
 
+    cleanup = "" if dst else tempfile.mkdtemp(prefix="workbench-serve-")
     try:
-        return str(mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri))
+        folder = mlflow.artifacts.download_artifacts(
+            artifact_uri=artifact_uri, dst_path=dst or cleanup
+        )
     except Exception as exc:  # mlflow raises many kinds; the message names the cause
+        if cleanup:
+            import shutil
+
+            shutil.rmtree(cleanup, ignore_errors=True)
         raise WorkbenchError(f"{artifact_uri}: cannot download the model: {exc}") from exc
+    return str(folder), cleanup
 
 
 def _mlmodel_signature(folder: str) -> dict[str, Any] | None:
@@ -135,23 +148,30 @@ def lookup_version(ref: ModelRef, *, allow_mlflow: bool = True) -> VersionRecord
 
 
 def resolve_registered(
-    uri: str, *, trust_unverified: bool, allow_mlflow: bool = True
+    uri: str, *, trust_unverified: bool, allow_mlflow: bool = True, dst: str = ""
 ) -> ModelSource:
-    """models:/NAME@ALIAS or models:/NAME/VERSION -> the pinned version's verified file."""
+    """models:/NAME@ALIAS or models:/NAME/VERSION -> the pinned version's verified model."""
     ref = parse_models_uri(uri)
     found = lookup_version(ref, allow_mlflow=allow_mlflow)
     return source_for_version(
-        ref, found, trust_unverified=trust_unverified, allow_mlflow=allow_mlflow
+        ref, found, trust_unverified=trust_unverified, allow_mlflow=allow_mlflow, dst=dst
     )
 
 
 def source_for_version(
-    ref: ModelRef, found: VersionRecord, *, trust_unverified: bool, allow_mlflow: bool = True
+    ref: ModelRef,
+    found: VersionRecord,
+    *,
+    trust_unverified: bool,
+    allow_mlflow: bool = True,
+    dst: str = "",
 ) -> ModelSource:
-    """The file to load for a found version: its model-store file, else MLflow's artifact."""
+    """The model to load for a found version: its model-store file, else MLflow's own model
+    (read in place when its storage location is a local folder, else downloaded)."""
     name, version, tags, alias = found.name, found.version, found.tags, ref.alias
     pinned = f"models:/{name}/{version}"
     store_file = store_file_for(name, version, tags)
+    local = _local_folder(found.storage_location)
     if _exists(store_file):
         if not tags.get(SHA256_TAG):
             raise WorkbenchError(
@@ -161,22 +181,46 @@ def source_for_version(
         record = read_model_record(store_file)
         signature = record.get("signature") if isinstance(record.get("signature"), dict) else None
         if signature is None:
-            local = _local_folder(found.storage_location)
             if local is None and not allow_mlflow:
                 raise NeedsMlflow(pinned, alias)
-            signature = _mlmodel_signature(str(local) if local else _download(pinned))
+            if local is not None:
+                signature = _mlmodel_signature(str(local))
+            else:
+                folder, cleanup = _download(pinned, dst)
+                signature = _mlmodel_signature(folder)
+                _remove(cleanup)
         return ModelSource(ref.uri, store_file, tags[SHA256_TAG], name, version, alias, signature)
-    if not allow_mlflow:
+    cleanup = ""
+    if local is not None:
+        folder = str(local)
+    elif not allow_mlflow:
         raise NeedsMlflow(pinned, alias)
-    folder = _download(pinned)
-    path = f"{folder}/{MODEL_FILE}"
-    sha = check_artifact(path, tags, ref.uri, trust_unverified)
-    return ModelSource(
-        ref.uri, path, sha, name, version, alias, _mlmodel_signature(folder), bool(sha)
-    )
+    else:
+        folder, cleanup = _download(pinned, dst)
+    try:
+        return resolve_mlflow_folder(
+            folder,
+            tags,
+            ref.uri,
+            trust_unverified=trust_unverified,
+            name=name,
+            version=version,
+            alias=alias,
+            cleanup=cleanup,
+        )
+    except WorkbenchError:
+        _remove(cleanup)
+        raise
 
 
-def resolve_run(uri: str, *, trust_unverified: bool) -> ModelSource:
+def _remove(folder: str) -> None:
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def resolve_run(uri: str, *, trust_unverified: bool, dst: str = "") -> ModelSource:
     """runs:/RUN_ID/PATH -> the run's logged model, checked against its registered version's tags."""
     match = _RUNS.match(uri)
     if not match:
@@ -195,41 +239,51 @@ def resolve_run(uri: str, *, trust_unverified: bool) -> ModelSource:
             return ModelSource(
                 uri, store_file, tags[SHA256_TAG], mv.name, str(mv.version), "", signature
             )
-    folder = _download(uri)
-    path = f"{folder}/{MODEL_FILE}"
-    if not Path(path).is_file():
-        raise WorkbenchError(f"{uri}: no {MODEL_FILE} in the logged model (not a sklearn model?)")
+    folder, cleanup = _download(uri, dst)
     tags = dict(versions[0].tags or {}) if versions else {}
     name = versions[0].name if versions else match["path"].strip("/")
     version = str(versions[0].version) if versions else ""
-    sha = check_artifact(path, tags, uri, trust_unverified)
-    return ModelSource(uri, path, sha, name, version, "", _mlmodel_signature(folder), bool(sha))
+    try:
+        return resolve_mlflow_folder(
+            folder,
+            tags,
+            uri,
+            trust_unverified=trust_unverified,
+            name=name,
+            version=version,
+            cleanup=cleanup,
+        )
+    except WorkbenchError:
+        _remove(cleanup)
+        raise
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m workbench.serving.registry URI [--trust-unverified] [--alias NAME]`: print the
-    resolved source as JSON on stdout (the server runs this in a child when resolving needs
-    mlflow, so it never imports mlflow itself). `--alias` labels a pinned `models:/NAME/VERSION`
-    with the alias the server reached it by."""
+    """`python -m workbench.serving.registry URI [--trust-unverified] [--alias NAME] [--dst DIR]`:
+    print the resolved source as JSON on stdout (the server runs this in a child when resolving
+    needs mlflow, so it never imports mlflow itself). `--alias` labels a pinned
+    `models:/NAME/VERSION` with the alias the server reached it by; `--dst` is the folder a
+    download goes to (the server's, removed when it exits)."""
     args = list(sys.argv[1:] if argv is None else argv)
     trust = "--trust-unverified" in args
-    alias = ""
-    if "--alias" in args:
-        at = args.index("--alias")
-        alias = args[at + 1] if at + 1 < len(args) else ""
-        del args[at : at + 2]
+    options = {"--alias": "", "--dst": ""}
+    for flag in options:
+        if flag in args:
+            at = args.index(flag)
+            options[flag] = args[at + 1] if at + 1 < len(args) else ""
+            del args[at : at + 2]
     uri = next((a for a in args if a != "--trust-unverified"), "")
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         # anything mlflow prints goes to stderr: stdout carries only the JSON answer
         with contextlib.redirect_stdout(sys.stderr):
             resolve = resolve_run if uri.startswith("runs:/") else resolve_registered
-            source = resolve(uri, trust_unverified=trust)
+            source = resolve(uri, trust_unverified=trust, dst=options["--dst"])
     except WorkbenchError as exc:
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(exc.exit_code)
-    if alias:
-        source = replace(source, alias=alias)
+    if options["--alias"]:
+        source = replace(source, alias=options["--alias"])
     sys.stdout.write(json.dumps(source.to_dict()))
 
 

@@ -16,6 +16,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ import orjson
 
 from workbench.core.errors import WorkbenchError
 from workbench.serving.loader import ModelSource, load_source, resolve_source
+from workbench.serving.source import ServeError
 
 SOURCE_ENV = "WORKBENCH_SERVE_SOURCE"
 OPTIONS_ENV = "WORKBENCH_SERVE_OPTIONS"
@@ -42,37 +44,80 @@ class ServeOptions:
     access_log: bool = True
     graceful_seconds: float = 30.0
     trust_unverified: bool = False
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    offload_bytes: int = 1024 * 1024
 
 
-def build_app(source: ModelSource, max_body_bytes: int, access_log: bool) -> Any:
-    """Load the verified model and wrap it in the app (imports no mlflow)."""
+def build_app(
+    source: ModelSource,
+    max_body_bytes: int,
+    access_log: bool,
+    *,
+    body_seconds: float = 30.0,
+    offload_bytes: int = 0,
+) -> Any:
+    """Load the verified model and wrap it in the app (no mlflow for a scikit-learn model).
+
+    `offload_bytes` > 0 forks the offload process (workbench.serving.offload) for bodies at
+    least that large; call it before any thread starts.
+    """
+    from dataclasses import replace as with_fields
+
     from workbench.serving.accesslog import AccessLog
     from workbench.serving.app import Served, create_app
-    from workbench.serving.predictor import Predictor
+
+    served = Served(
+        predictor=make_predictor(source),
+        name=source.name,
+        version=source.version,
+        alias=source.alias,
+        max_body_bytes=max_body_bytes,
+        body_seconds=body_seconds,
+    )
+    if offload_bytes > 0:
+        from workbench.serving.offload import start_offload
+
+        served = with_fields(served, offload=start_offload(served), offload_bytes=offload_bytes)
+    return create_app(served, access_log=AccessLog() if access_log else None)
+
+
+def make_predictor(source: ModelSource) -> Any:
+    """Load the verified model and wrap it in the predictor its kind needs."""
+    from workbench.serving.formats import is_pyfunc
     from workbench.serving.signature import signature_from_dict, signature_from_model
 
     model = load_source(source)
     signature = signature_from_dict(source.signature) or signature_from_model(model)
     if signature is None:
-        raise WorkbenchError(
+        raise ServeError(
             f"{source.uri}: no input signature (not in model.json, MLmodel, or the estimator's "
-            "feature_names_in_/n_features_in_); cannot validate requests"
+            "feature_names_in_/n_features_in_); cannot validate requests. Log the model with "
+            "an input_example or a signature."
         )
-    served = Served(
-        predictor=Predictor(model, signature),
-        name=source.name,
-        version=source.version,
-        alias=source.alias,
-        max_body_bytes=max_body_bytes,
-    )
-    return create_app(served, access_log=AccessLog() if access_log else None)
+    if is_pyfunc(model):
+        from workbench.serving.pyfunc_predictor import PyfuncPredictor
+
+        return PyfuncPredictor(model, signature)
+    from workbench.serving.predictor import Predictor
+
+    try:
+        return Predictor(model, signature)
+    except AttributeError as exc:  # not an estimator with predict
+        raise ServeError(f"{source.uri}: the loaded object cannot predict: {exc}") from None
 
 
 def app_from_env() -> Any:
     """uvicorn factory for each worker: the parent's resolved source, verified again here."""
     source = ModelSource(**orjson.loads(os.environ[SOURCE_ENV]))
     opts = orjson.loads(os.environ[OPTIONS_ENV])
-    return build_app(source, int(opts["max_body_bytes"]), bool(opts["access_log"]))
+    return build_app(
+        source,
+        int(opts["max_body_bytes"]),
+        bool(opts["access_log"]),
+        body_seconds=float(opts["body_seconds"]),
+        offload_bytes=int(opts["offload_bytes"]),
+    )
 
 
 def redact(uri: str) -> str:
@@ -103,38 +148,84 @@ def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> No
 
 
 def serve(model: str, opts: ServeOptions) -> None:
-    """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT.
+    """Resolve MODEL, verify it, and serve it until SIGTERM/SIGINT; any failure to resolve or
+    load is one ServeError (exit 2). A folder downloaded for it is removed when serving ends.
 
     mlflow costs about 100 MB resident and two seconds to import, none of it used by the request
-    path, so this process never imports it. A models:/ URI on a SQL registry is resolved here
-    with one read-only query (workbench.serving.sqlregistry). Whatever needs mlflow (runs:/,
-    other registry stores, an MLflow artifact to download) is resolved by a child process while
-    this one imports the serving stack; a version already pinned here is passed to the child
-    pinned, so the alias is still resolved exactly once.
+    path of a scikit-learn model, so this process does not import it for one. A models:/ URI on
+    a SQL registry is resolved here with one read-only query (workbench.serving.sqlregistry),
+    and an MLflow model in a local folder is read in place. Whatever needs mlflow (runs:/, other
+    registry stores, a model to download) is resolved by a child process while this one imports
+    the serving stack; a version already pinned here is passed to the child pinned, so the alias
+    is still resolved exactly once. Only a pyfunc model (not sklearn) imports mlflow here, to load.
     """
+    import shutil
+
     started = time.time()
+    workdir = tempfile.mkdtemp(prefix="workbench-serve-")
+    cleanup = [workdir]
+    stopped: list[int] = []
+    try:
+        with _signals_unwind(stopped):
+            try:
+                source = _resolve(model, opts, workdir)
+            except WorkbenchError as exc:
+                raise ServeError(str(exc)) from None
+            cleanup.append(source.cleanup)
+            serve_source(source, opts, started)
+    finally:
+        for folder in filter(None, cleanup):
+            shutil.rmtree(folder, ignore_errors=True)
+    if stopped:  # exit by the signal, as uvicorn would have, now that the folders are gone
+        signal.signal(stopped[0], signal.SIG_DFL)
+        signal.raise_signal(stopped[0])
+
+
+class _Stopped(BaseException):
+    """SIGTERM/SIGINT re-raised by uvicorn after its drain: unwinds serve() through finally."""
+
+
+@contextlib.contextmanager
+def _signals_unwind(stopped: list[int]) -> Any:
+    """uvicorn re-raises the signal that stopped it once it has drained; by default that kills
+    the process before any `finally` runs, leaving downloaded models behind. Turned into an
+    exception here, serve() removes them and then exits by the same signal."""
+
+    def handler(sig: int, frame: Any) -> None:
+        stopped.append(sig)
+        raise _Stopped
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def _resolve(model: str, opts: ServeOptions, workdir: str) -> ModelSource:
     if model.startswith("models:/"):
         from workbench.serving import registry
 
         try:
-            source = registry.resolve_registered(
+            return registry.resolve_registered(
                 model, trust_unverified=opts.trust_unverified, allow_mlflow=False
             )
         except registry.NeedsMlflow as need:
-            source = _resolve_in_child(need.uri, opts, need.alias)
-            source = replace(source, uri=model)
-    elif model.startswith("runs:/"):
-        source = _resolve_in_child(model, opts)
-    else:
-        source = resolve_source(model, trust_unverified=opts.trust_unverified)
-    serve_source(source, opts, started)
+            source = _resolve_in_child(need.uri, opts, workdir, need.alias)
+            return replace(source, uri=model)
+    if model.startswith("runs:/"):
+        return _resolve_in_child(model, opts, workdir)
+    return resolve_source(model, trust_unverified=opts.trust_unverified)
 
 
-def _resolve_in_child(uri: str, opts: ServeOptions, alias: str = "") -> ModelSource:
+def _resolve_in_child(uri: str, opts: ServeOptions, workdir: str, alias: str = "") -> ModelSource:
     """`python -m workbench.serving.registry URI` in a child (which imports mlflow), preloading
-    the serving stack here meanwhile."""
+    the serving stack here meanwhile. A download goes into `workdir`, which serve() removes."""
     child = subprocess.Popen(
-        [sys.executable, "-m", "workbench.serving.registry", uri]
+        [sys.executable, "-m", "workbench.serving.registry", uri, "--dst", workdir]
         + (["--trust-unverified"] if opts.trust_unverified else [])
         + (["--alias", alias] if alias else []),
         stdout=subprocess.PIPE,
@@ -178,14 +269,30 @@ def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> Non
         "log_level": "warning",
         "timeout_graceful_shutdown": opts.graceful_seconds,
         "server_header": False,
+        "http": "workbench.serving.timeouts:HeaderDeadlineProtocol",
     }
+    from workbench.serving.timeouts import HEADER_SECONDS_ENV
+
+    os.environ[HEADER_SECONDS_ENV] = str(opts.header_seconds)
     if opts.workers <= 1:
-        app = build_app(source, opts.max_body_bytes, opts.access_log)
+        try:
+            app = build_app(
+                source,
+                opts.max_body_bytes,
+                opts.access_log,
+                body_seconds=opts.body_seconds,
+                offload_bytes=opts.offload_bytes,
+            )
+        except WorkbenchError as exc:
+            raise ServeError(str(exc)) from None
         _startup_line(source, opts, time.time() - started)
         uvicorn.run(app, **common)
         return
     # Fail in the parent, before any worker starts, if the file does not verify.
-    load_source(source)
+    try:
+        make_predictor(source)
+    except WorkbenchError as exc:
+        raise ServeError(str(exc)) from None
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="workbench-metrics-"))
     os.environ[SOURCE_ENV] = orjson.dumps(source.to_dict()).decode()
     os.environ[OPTIONS_ENV] = orjson.dumps(asdict(opts)).decode()

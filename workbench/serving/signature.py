@@ -33,6 +33,7 @@ class Column:
 
     name: str
     type: str = "double"
+    required: bool = True  # MLflow's `required: false`: the client may leave it out (-> null)
 
     @property
     def v2_datatype(self) -> str:
@@ -61,13 +62,20 @@ class Signature:
         return all(c.type in NUMERIC for c in self.inputs)
 
     @cached_property
+    def required(self) -> frozenset[str]:
+        """Names of the columns a request must give (the rest are filled with null)."""
+        return frozenset(c.name for c in self.inputs if c.required)
+
+    @cached_property
     def integral(self) -> tuple[int, ...]:
         """Indices of the integer columns, whose values must be whole numbers."""
         return tuple(j for j, c in enumerate(self.inputs) if c.type in INTEGRAL)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "inputs": [{"name": c.name, "type": c.type} for c in self.inputs],
+            "inputs": [
+                {"name": c.name, "type": c.type, "required": c.required} for c in self.inputs
+            ],
             "named": self.named,
         }
 
@@ -93,7 +101,10 @@ def signature_from_dict(doc: Any) -> Signature | None:
     cols = _columns(doc.get("inputs"))
     if not cols or not all(isinstance(c.get("name"), str) for c in cols):
         return None
-    inputs = tuple(Column(str(c["name"]), str(c.get("type", "double"))) for c in cols)
+    inputs = tuple(
+        Column(str(c["name"]), str(c.get("type", "double")), c.get("required", True) is not False)
+        for c in cols
+    )
     return Signature(inputs=inputs, named=bool(doc.get("named", True)))
 
 

@@ -4,13 +4,14 @@ Why: importing mlflow costs about two seconds (more under load) and ~100 MB, all
 "which version does this alias name, and what are its tags". For a SQL tracking/registry store
 (the embedded `sqlite:///<project>/mlflow.db`, or PostgreSQL/MySQL/MSSQL for teams) one SELECT
 over `registered_models`, `registered_model_aliases`, `model_versions` and `model_version_tags`
-answers it. The columns used are those of MLflow 3.17's `store/model_registry/dbmodels/models.py`
-(every table keyed by `workspace`, `name`[, `version`]; deleted versions kept with
+answers it. The tables are workbench.core.mlflow_schema's (MLflow's registry layout: every table
+keyed by `workspace`, `name`[, `version`]; deleted versions kept with
 `current_stage = 'Deleted_Internal'`), read the way its SqlAlchemyStore reads them: the default
-workspace, deleted versions excluded, `@latest` meaning the highest live version.
+workspace, deleted versions excluded, `@latest` meaning the highest live version. Names and
+aliases are bound parameters, never formatted into the SQL.
 
-Anything this module cannot answer (another store kind, a schema it does not recognise, an
-unreachable database) raises `RegistryUnavailable`, and the caller falls back to mlflow.
+Anything this module cannot answer (another store kind, a schema revision mlflow_schema does not
+know, an unreachable database) raises `RegistryUnavailable`, and the caller falls back to mlflow.
 The SQLite file is opened read-only (`mode=ro`), so a lookup never creates or migrates it.
 """
 
@@ -25,8 +26,7 @@ from urllib.parse import quote
 from workbench.core.errors import WorkbenchError
 from workbench.core.sqlstore import is_sql_uri
 
-DEFAULT_WORKSPACE = "default"  # mlflow.utils.workspace_utils.DEFAULT_WORKSPACE_NAME
-DELETED_STAGE = "Deleted_Internal"  # mlflow's STAGE_DELETED_INTERNAL
+# workbench.core.mlflow_schema (tables, revision check) imports SQLAlchemy: imported on first use
 LATEST = "latest"  # MLflow's reserved alias (case-insensitive): the highest live version
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))/?$")
@@ -103,28 +103,27 @@ def lookup_query(ref: ModelRef) -> Any:
     No row: the model is not registered. A row with a NULL version: the alias or version is
     missing. Otherwise one row per tag (one row with NULL key when the version has no tags).
     """
-    from sqlalchemy import and_, column, func, literal, select, table
+    from sqlalchemy import and_, func, literal, select
 
-    def tbl(name: str, *cols: str) -> Any:
-        return table(name, column("workspace"), column("name"), *(column(c) for c in cols))
+    from workbench.core import mlflow_schema as schema
 
-    rm = tbl("registered_models")
-    mv = tbl("model_versions", "version", "current_stage", "storage_location")
-    tags = tbl("model_version_tags", "version", "key", "value")
-    joined = rm
+    rm = schema.REGISTERED_MODELS
+    mv = schema.MODEL_VERSIONS
+    tags = schema.MODEL_VERSION_TAGS
+    joined: Any = rm
     if ref.alias.lower() == LATEST:
-        live = tbl("model_versions", "version", "current_stage").alias("live")
+        live = schema.MODEL_VERSIONS.alias("live")
         target: Any = (
             select(func.max(live.c.version))
             .where(
                 live.c.workspace == rm.c.workspace,
                 live.c.name == rm.c.name,
-                live.c.current_stage != DELETED_STAGE,
+                live.c.current_stage != schema.DELETED_STAGE,
             )
             .scalar_subquery()
         )
     elif ref.alias:
-        aliases = tbl("registered_model_aliases", "alias", "version")
+        aliases = schema.REGISTERED_MODEL_ALIASES
         joined = joined.outerjoin(
             aliases,
             and_(
@@ -142,7 +141,7 @@ def lookup_query(ref: ModelRef) -> Any:
             mv.c.workspace == rm.c.workspace,
             mv.c.name == rm.c.name,
             mv.c.version == target,
-            mv.c.current_stage != DELETED_STAGE,
+            mv.c.current_stage != schema.DELETED_STAGE,
         ),
     ).outerjoin(
         tags,
@@ -155,7 +154,7 @@ def lookup_query(ref: ModelRef) -> Any:
     return (
         select(mv.c.version, mv.c.storage_location, tags.c.key, tags.c.value)
         .select_from(joined)
-        .where(rm.c.workspace == DEFAULT_WORKSPACE, rm.c.name == ref.name)
+        .where(rm.c.workspace == schema.DEFAULT_WORKSPACE, rm.c.name == ref.name)
     )
 
 
@@ -165,6 +164,8 @@ def lookup_sql(ref: ModelRef, registry_uri: str) -> VersionRecord:
         raise RegistryUnavailable("not a SQL registry")
     try:
         import sqlalchemy.exc
+
+        from workbench.core.mlflow_schema import UnknownSchema, check_schema
     except ImportError as exc:  # pragma: no cover - sqlalchemy comes with mlflow
         raise RegistryUnavailable(f"sqlalchemy is not installed: {exc}") from exc
     try:
@@ -173,7 +174,10 @@ def lookup_sql(ref: ModelRef, registry_uri: str) -> VersionRecord:
         raise RegistryUnavailable(f"cannot open the registry database: {exc}") from exc
     try:
         with engine.connect() as conn:  # only reads; the transaction is rolled back on exit
+            check_schema(conn)
             rows = conn.execute(lookup_query(ref)).all()
+    except UnknownSchema as exc:  # a layout this module was not checked against: ask mlflow
+        raise RegistryUnavailable(str(exc)) from exc
     except sqlalchemy.exc.SQLAlchemyError as exc:
         # missing tables or columns (another schema version), an unreachable server: let mlflow
         # answer; only the exception's kind is kept, never the URL (it may hold a password)

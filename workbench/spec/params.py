@@ -28,6 +28,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.core.redact import redact, redact_param
+
 _PLAIN = (bool, int, float, str, type(None))
 
 
@@ -179,7 +181,10 @@ def parse_param(name: str, text: str, type_name: str) -> Any:
     try:
         return param_type(type_name).parse(text)
     except ValueError as exc:
-        raise ValueError(f"parameter {name}: {exc}") from None
+        # the message quotes the text: a secret-looking parameter or a URL password is masked
+        shown = redact_param(name, text)
+        message = str(exc).replace(text, shown) if text and shown != text else str(exc)
+        raise ValueError(f"parameter {name}: {redact(message)}") from None
 
 
 def param_text(type_name: str, value: Any) -> str:

@@ -7,12 +7,13 @@ them at MLflow's per-call limits when it is flushed.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from workbench.core.clock import now_ms
 from workbench.core.errors import WorkbenchError
+from workbench.core.redact import redact_param
 
 # MLflow's per-request limits (mlflow.utils.validation): a larger batch is rejected outright.
 MAX_METRICS = 1000
@@ -75,7 +76,7 @@ class LogBuffer:
         return len(self.metrics) + len(self.params) + len(self.tags)
 
     def add_param(self, key: str, value: Any) -> None:
-        text = str(value)
+        text = redact_param(key, value)  # a credential never reaches MLflow's params table
         known = self.params.get(key, self.sent_params.get(key))
         if known is not None and known != text:
             # MLflow params are immutable; fail here, at the user's line, not at flush time.
@@ -94,10 +95,10 @@ class LogBuffer:
             ) from None
         if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
             raise WorkbenchError(f"run {self.run_id}: metric {key!r} step must be an int")
-        self.metrics.append((key, number, int(time.time() * 1000), step or 0))
+        self.metrics.append((key, number, now_ms(), step or 0))
 
     def add_tag(self, key: str, value: Any) -> None:
-        self.tags[key] = str(value)
+        self.tags[key] = redact_param(key, value)
 
     def add_metrics(self, values: Mapping[str, Any], step: int | None) -> None:
         for key, value in values.items():
@@ -137,6 +138,6 @@ def log_params_batched(client: Any, run_id: str, params: Mapping[str, str]) -> N
     value cut to MLflow's maximum length): for managers that log a whole parameter set at once."""
     from mlflow.entities import Param
 
-    items = [(k, params[k][:MAX_PARAM_LENGTH]) for k in sorted(params)]
+    items = [(k, redact_param(k, params[k])[:MAX_PARAM_LENGTH]) for k in sorted(params)]
     for chunk in split_batches([], items, []):
         client.log_batch(run_id, params=[Param(k, v) for k, v in chunk.params])

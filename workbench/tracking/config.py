@@ -1,23 +1,33 @@
 """Point MLflow at the project's store: the one place tracking and registry URIs are set.
 
 Experiments created here get their artifact location under the project's artifact root, so a
-SQLite store and its artifacts live side by side in the project, whatever the working directory.
+SQLite store and its artifacts live side by side in the project, whatever the working directory;
+through a tracking server (`workbench server`) the server's artifact destination is used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.redact import redact
 from workbench.core.settings import Settings, settings
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str:
+def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str | None:
+    """Where a new experiment keeps its artifacts; None lets a tracking server choose.
+
+    Through a tracking server (http/https) the server's `--artifacts-destination` decides
+    (`mlflow-artifacts:/`, proxied): a laptop's folder would be invisible to everyone else.
+    """
     cfg = cfg or settings()
+    if cfg.tracking_uri.startswith(("http://", "https://")):
+        return None
     root = cfg.artifact_root
     if "://" in root:
         return f"{root.rstrip('/')}/{name}"
@@ -75,3 +85,34 @@ def get_or_create_experiment(
         if again is None:
             raise
         return str(again.experiment_id)
+
+
+def current_tracking_uri() -> str:
+    """The tracking URI MLflow will use now (after `configure`, or as the user set it)."""
+    import mlflow
+
+    return str(mlflow.get_tracking_uri())
+
+
+def create_run(
+    experiment: str, run_name: str, tags: Mapping[str, str]
+) -> tuple[MlflowClient, str, str]:
+    """Create a run in `experiment` on the project's store: (client, experiment id, run id).
+
+    An unreachable or broken store, or a missing database driver, is a WorkbenchError naming
+    the store's URI with its password masked.
+    """
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    try:
+        experiment_id = configure(experiment)
+        assert experiment_id is not None  # configure returns an id whenever a name is given
+        client = MlflowClient()
+        run = client.create_run(experiment_id, run_name=run_name, tags=dict(tags))
+    except (MlflowException, ImportError) as exc:  # ImportError: a database driver is missing
+        detail = exc.message if isinstance(exc, MlflowException) else f"missing driver: {exc}"
+        raise WorkbenchError(
+            f"MLflow tracking store {redact(settings().tracking_uri)}: {redact(detail)}"
+        ) from exc
+    return client, experiment_id, run.info.run_id

@@ -13,6 +13,7 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from workbench import __version__
 from workbench.core.git import git_output, head_commit
 from workbench.core.settings import find_project_root
 
@@ -29,7 +30,7 @@ VERSION_TAG_PREFIX = "workbench.version."
 CELL_ARTIFACT_DIR = "workbench/cells"
 
 # Distributions whose versions decide whether a result can be reproduced.
-PACKAGES = ("numpy", "pandas", "scikit-learn", "mlflow", "workbench", "scipy", "optuna")
+PACKAGES = ("numpy", "pandas", "scikit-learn", "mlflow", "scipy", "optuna")
 CELL_TAG_CHARS = 120
 
 
@@ -91,7 +92,7 @@ def git_state(folder: str) -> tuple[str, bool] | None:
 @lru_cache(maxsize=1)
 def package_versions() -> tuple[tuple[str, str], ...]:
     """Installed versions of the packages in PACKAGES (absent ones left out), plus python."""
-    found = [("python", platform.python_version())]
+    found = [("python", platform.python_version()), ("workbench", __version__)]
     for name in PACKAGES:
         try:
             found.append((name, metadata.version(name)))

@@ -22,18 +22,15 @@ import json
 import os
 import subprocess
 import sys
-import time
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from workbench.core.clock import now_ms
+
 PARENT_TAG = "mlflow.parentRunId"
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def experiment_name(pipeline: str) -> str:

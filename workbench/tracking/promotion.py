@@ -4,12 +4,15 @@
 
 Both versions are scored on the same (X, y). The candidate becomes champion when it is better by
 more than `min_delta` (or when there is no champion yet); otherwise it gets the `challenger`
-alias. The decision and both values are recorded as tags on the candidate version, so the
+alias. A NaN or missing score never wins. The champion is re-read and the alias moved under a
+per-model lock (promotion_lock.py), so concurrent gates behave like a compare-and-set. A direction
+that contradicts the metric's own (`--lower-is-better` on roc_auc) is refused unless forced. The decision and both values are recorded as tags on the candidate version, so the
 registry shows why each version is, or is not, in production.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +22,8 @@ from workbench.core.errors import WorkbenchError
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 TAG_PREFIX = "workbench.promotion."
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,10 @@ def is_better(
     return candidate < champion - min_delta
 
 
+def _missing(value: float | None) -> bool:
+    return value is None or math.isnan(value)
+
+
 def decide(
     *,
     model_name: str,
@@ -78,13 +87,27 @@ def decide(
     greater_is_better: bool,
     min_delta: float,
 ) -> PromotionDecision:
-    """The decision itself, a pure function of the two scores."""
+    """The decision itself, a pure function of the two scores.
+
+    A missing or NaN candidate score never wins, not even against no champion (a model that
+    cannot be scored is not known to work); a missing or NaN champion score loses to any real one.
+    """
     direction = "higher" if greater_is_better else "lower"
     rule = f"{direction} is better, min_delta {min_delta:g}"
-    if champion_version is None or champion_value is None:
+    if _missing(candidate_value):
+        promoted = False
+        reason = f"{metric} of the candidate is {candidate_value}: a missing score never wins"
+    elif champion_version is None:
         promoted = True
         reason = f"first champion ({metric} {candidate_value:.6g}; no version held champion)"
+    elif _missing(champion_value):
+        promoted = True
+        reason = (
+            f"{metric} {candidate_value:.6g} replaces champion v{champion_version}, whose "
+            f"score is {champion_value} ({rule})"
+        )
     else:
+        assert champion_value is not None
         promoted = is_better(
             candidate_value,
             champion_value,
@@ -108,6 +131,21 @@ def decide(
     )
 
 
+def check_direction(metric: str, known: bool, requested: bool | None, force: bool) -> bool:
+    """The direction to use: the metric's own unless the caller insists (force) on the other."""
+    if requested is None or requested == known:
+        return known
+    if not force:
+        said = "--greater-is-better" if requested else "--lower-is-better"
+        own = "higher" if known else "lower"
+        raise WorkbenchError(
+            f"{said} contradicts {metric}'s known direction ({own} is better): the gate would "
+            f"promote worse models; pass force_direction=True (--force-direction) to insist"
+        )
+    log.warning("promotion on %s with the direction reversed (forced)", metric)
+    return requested
+
+
 def promote(
     model_name: str,
     version: int | str | None = None,
@@ -117,61 +155,71 @@ def promote(
     y: Any,
     greater_is_better: bool | None = None,
     min_delta: float = 0.0,
+    force_direction: bool = False,
 ) -> PromotionDecision:
-    """Compare `version` (default: the latest) of `model_name` with the champion; move aliases."""
+    """Compare `version` (default: the latest) of `model_name` with the champion; move aliases.
+
+    The candidate is scored first; then, holding the model's promotion lock
+    (workbench.tracking.promotion_lock), the champion is read again, scored, the decision made
+    and recorded: a compare-and-set, so two gates at once cannot leave the worse model champion.
+    """
     from workbench.tracking.config import tracking_client
+    from workbench.tracking.promotion_lock import promotion_lock
     from workbench.tracking.registry import get_alias, get_version, load_version_model
     from workbench.tracking.scoring import evaluate, get_metric
 
     spec = get_metric(metric)
     if not isinstance(min_delta, int | float) or math.isnan(min_delta) or min_delta < 0:
         raise WorkbenchError(f"min_delta must be a number >= 0, got {min_delta!r}")
-    higher = spec.greater_is_better if greater_is_better is None else greater_is_better
+    higher = check_direction(metric, spec.greater_is_better, greater_is_better, force_direction)
     client = tracking_client()
     candidate = get_version(client, model_name, version)
     cand_v = int(candidate.version)
-    champion = get_alias(client, model_name, CHAMPION)
     cand_value = evaluate(
         spec, load_version_model(candidate), X, y, what=f"model {model_name!r} version {cand_v}"
     )
-    if champion is not None and int(champion.version) == cand_v:
-        return PromotionDecision(
+    import mlflow
+
+    with promotion_lock(mlflow.get_registry_uri(), model_name):
+        champion = get_alias(client, model_name, CHAMPION)  # read again, under the lock
+        if champion is not None and int(champion.version) == cand_v:
+            return PromotionDecision(
+                model_name=model_name,
+                candidate_version=cand_v,
+                champion_version=cand_v,
+                metric=metric,
+                candidate_value=cand_value,
+                champion_value=cand_value,
+                promoted=False,
+                reason=f"v{cand_v} already holds champion; nothing changed ({metric} {cand_value:.6g})",
+            )
+        champ_v = champ_value = None
+        if champion is not None:
+            champ_v = int(champion.version)
+            champ_value = evaluate(
+                spec,
+                load_version_model(champion),
+                X,
+                y,
+                what=f"champion of {model_name!r} (version {champ_v})",
+            )
+        decision = decide(
             model_name=model_name,
             candidate_version=cand_v,
-            champion_version=cand_v,
-            metric=metric,
             candidate_value=cand_value,
-            champion_value=cand_value,
-            promoted=False,
-            reason=f"v{cand_v} already holds champion; nothing changed ({metric} {cand_value:.6g})",
+            champion_version=champ_v,
+            champion_value=champ_value,
+            metric=metric,
+            greater_is_better=higher,
+            min_delta=float(min_delta),
         )
-    champ_v = champ_value = None
-    if champion is not None:
-        champ_v = int(champion.version)
-        champ_value = evaluate(
-            spec,
-            load_version_model(champion),
-            X,
-            y,
-            what=f"champion of {model_name!r} (version {champ_v})",
-        )
-    decision = decide(
-        model_name=model_name,
-        candidate_version=cand_v,
-        candidate_value=cand_value,
-        champion_version=champ_v,
-        champion_value=champ_value,
-        metric=metric,
-        greater_is_better=higher,
-        min_delta=float(min_delta),
-    )
-    _record(client, decision)
+        _record(client, decision)
     return decision
 
 
 def _record(client: Any, decision: PromotionDecision) -> None:
     """Tags first, then the alias: a crash in between leaves a decision without its effect,
-    never an alias move nobody can explain."""
+    never an alias move nobody can explain. A candidate without a score gets no alias."""
     name, version = decision.model_name, str(decision.candidate_version)
     for key, value in decision.tags().items():
         client.set_model_version_tag(name, version, key, value)
@@ -180,7 +228,7 @@ def _record(client: Any, decision: PromotionDecision) -> None:
         challenger = _alias_version(client, name, CHALLENGER)
         if challenger == version:  # the challenger won: it no longer challenges
             client.delete_registered_model_alias(name, CHALLENGER)
-    else:
+    elif not _missing(decision.candidate_value):
         client.set_registered_model_alias(name, CHALLENGER, version)
 
 

@@ -246,22 +246,30 @@ def store_model_version(
 
 
 def get_version(client: MlflowClient, name: str, version: int | str | None) -> ModelVersion:
-    """One registered version (the highest when `version` is None); WorkbenchError naming it."""
+    """One registered version (the highest when `version` is None); WorkbenchError naming it.
+
+    No search filter is built from the name (a quote in it would change the filter's meaning):
+    the model is fetched by name and every version found must carry exactly that name.
+    """
     from mlflow.exceptions import MlflowException
 
     try:
-        client.get_registered_model(name)
+        model = client.get_registered_model(name)
     except MlflowException:
         raise WorkbenchError(f"model {name!r} is not registered") from None
     if version is None:
-        found = client.search_model_versions(f"name = '{name}'")
+        # the newest version of each stage ("None" included): their maximum is the latest
+        found = [mv for mv in model.latest_versions or [] if mv.name == name]
         if not found:
             raise WorkbenchError(f"model {name!r} has no versions")
         return max(found, key=lambda mv: int(mv.version))
     try:
-        return client.get_model_version(name, str(version))
+        mv = client.get_model_version(name, str(version))
     except MlflowException:
         raise WorkbenchError(f"model {name!r} has no version {version}") from None
+    if mv.name != name:  # a registry that matched loosely: never act on another model
+        raise WorkbenchError(f"model {name!r}: the registry answered with model {mv.name!r}")
+    return mv
 
 
 def get_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
@@ -269,9 +277,10 @@ def get_alias(client: MlflowClient, name: str, alias: str) -> ModelVersion | Non
     from mlflow.exceptions import MlflowException
 
     try:
-        return client.get_model_version_by_alias(name, alias)
+        mv = client.get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
+    return mv if mv.name == name else None
 
 
 def load_version_model(mv: ModelVersion) -> Any:

@@ -40,10 +40,10 @@ class TrialWriter(Protocol):
 
 
 def open_trial_writer(tracking_uri: str) -> TrialWriter:
-    """The batched SQL writer for SQL stores, the client writer for any other."""
-    from workbench.tracking.queries import _sql_engine
+    """The batched SQL writer for SQL stores at a known schema revision, else the client one."""
+    from workbench.core.mlflow_schema import sql_engine
 
-    engine = _sql_engine(tracking_uri)
+    engine = sql_engine(tracking_uri)
     if engine is not None:
         return SqlTrialWriter(engine)
     return ClientTrialWriter(tracking_uri)
@@ -58,22 +58,23 @@ def _sanitize(value: float) -> tuple[float, bool]:
 
 
 class SqlTrialWriter:
-    def __init__(self, engine: Any) -> None:
-        import sqlalchemy as sa
+    """Inserts into MLflow's tables as laid out in workbench.core.mlflow_schema (whose revision
+    check chose this writer); the column types there bind the same on SQLite and PostgreSQL."""
 
+    def __init__(self, engine: Any) -> None:
         self.engine = engine
-        self._meta = sa.MetaData()
-        # reflect only the five tables written, once: exact column types for every backend
-        self._meta.reflect(engine, only=["runs", "tags", "params", "metrics", "latest_metrics"])
         self._locations: dict[str, str] = {}
 
     def _artifact_location(self, conn: Any, experiment_id: str) -> str:
         import sqlalchemy as sa
 
+        from workbench.core.mlflow_schema import EXPERIMENTS
+
         if experiment_id not in self._locations:
             row = conn.execute(
-                sa.text("SELECT artifact_location FROM experiments WHERE experiment_id = :e"),
-                {"e": int(experiment_id)},
+                sa.select(EXPERIMENTS.c.artifact_location).where(
+                    EXPERIMENTS.c.experiment_id == int(experiment_id)
+                )
             ).one()
             self._locations[experiment_id] = str(row[0] or "").rstrip("/")
         return self._locations[experiment_id]
@@ -85,7 +86,15 @@ class SqlTrialWriter:
             return
         import getpass
 
-        t = self._meta.tables
+        from workbench.core import mlflow_schema as schema
+
+        t = {
+            "runs": schema.RUNS,
+            "tags": schema.TAGS,
+            "params": schema.PARAMS,
+            "metrics": schema.METRICS,
+            "latest_metrics": schema.LATEST_METRICS,
+        }
         user = getpass.getuser()
         runs, tags, params, metrics, latest = [], [], [], [], []
         with self.engine.begin() as conn:
@@ -144,7 +153,7 @@ class SqlTrialWriter:
                     }
                     for k, v in newest.items()
                 ]
-            conn.execute(t["runs"].insert(), runs)
+            conn.execute(t["runs"].insert(), runs)  # one executemany per table
             for name, rows in (
                 ("tags", tags),
                 ("params", params),

@@ -7,9 +7,9 @@ every `tune` call that resumes the study.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
+from workbench.core.clock import now_ms
 from workbench.core.errors import WorkbenchError
 
 STUDY_TAG = "workbench.study"  # on trial runs: the study name (the widget filters on it)
@@ -17,9 +17,10 @@ PARENT_TAG = "workbench.study_parent"  # on the parent run: the study name
 
 
 def study_filter(study_name: str) -> str:
-    """MLflow filter selecting the trial runs of a study."""
-    escaped = study_name.replace("'", "\\'")
-    return f"tags.`{STUDY_TAG}` = '{escaped}'"
+    """MLflow filter selecting the trial runs of a study (the name quoted, never escaped)."""
+    from workbench.tracking.filter_literal import filter_literal
+
+    return f"tags.`{STUDY_TAG}` = {filter_literal(study_name, 'study name')}"
 
 
 def create_study_run(
@@ -84,7 +85,7 @@ def finish_study_run(
     from workbench.tracking.config import tracking_client
 
     client = tracking_client()
-    now = int(time.time() * 1000)
+    now = now_ms()
     done = sum(counts.values())
     metrics = [Metric(f"trials_{k}", float(v), now, done) for k, v in sorted(counts.items())]
     tags = []

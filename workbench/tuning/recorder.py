@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 from typing import Any
 
+from workbench.core import clock
 from workbench.tracking.tuning_log import TrialRun, TrialWriter
 from workbench.tracking.tuning_runs import STUDY_TAG
 
@@ -22,7 +23,7 @@ ERROR_ATTR = "workbench.error"
 
 
 def _ms(moment: datetime | None) -> int:
-    return int((moment.timestamp() if moment else time.time()) * 1000)
+    return int((moment.timestamp() if moment else clock.now()) * 1000)
 
 
 def trial_run(trial: Any, study_name: str, metric: str) -> TrialRun:

@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.redact import redact
 from workbench.core.settings import settings
+from workbench.core.sqlstore import with_installed_driver
 from workbench.tuning.recorder import ERROR_ATTR, TrialRecorder
 from workbench.tuning.space import suggest, validate_space
 
@@ -46,23 +48,15 @@ def _storage(storage: Any) -> Any:
             )
         for attempt in range(3):
             try:
-                return optuna.storages.RDBStorage(storage)
+                # `postgresql://` means the installed driver (psycopg 3 from the team extra)
+                return optuna.storages.RDBStorage(with_installed_driver(storage))
             except Exception as exc:  # bad driver, unreachable server, ...
                 # two processes creating a fresh database race on its schema version row;
                 # the loser finds the schema in place on its next attempt
                 if attempt == 2:
-                    raise WorkbenchError(f"storage {_redact(storage)}: {exc}") from exc
+                    raise WorkbenchError(f"storage {redact(storage)}: {redact(str(exc))}") from exc
                 time.sleep(0.5 * (attempt + 1))
     return storage
-
-
-def _redact(url: str) -> str:
-    """The URL without a password, for logs and the parent run's params."""
-    if "@" not in url or "://" not in url:
-        return url
-    scheme, rest = url.split("://", 1)
-    creds, host = rest.rsplit("@", 1)
-    return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
 
 
 def _objective(
@@ -208,10 +202,10 @@ def tune(
         experiment_id, parent = _wait_for_parent(study)
         reopen_study_run(parent, call)
 
-    from mlflow import get_tracking_uri
+    from workbench.tracking.config import current_tracking_uri
 
     recorder = TrialRecorder(
-        open_trial_writer(get_tracking_uri()), experiment_id, parent, name, metric, batch_size
+        open_trial_writer(current_tracking_uri()), experiment_id, parent, name, metric, batch_size
     )
     status = "FAILED"
     try:
@@ -240,7 +234,7 @@ def _settings(study: Any, storage: Any, metric: str) -> dict[str, str]:
         "direction": study.direction.name.lower(),
         "sampler": type(study.sampler).__name__,
         "pruner": type(study.pruner).__name__,
-        "storage": _redact(storage) if isinstance(storage, str) else type(storage).__name__,
+        "storage": redact(storage) if isinstance(storage, str) else type(storage).__name__,
         "metric": metric,
     }
 

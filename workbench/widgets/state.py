@@ -194,10 +194,15 @@ class CompareState:
 
     def set_sort(self, sort: str, ascending: bool) -> None:
         parse_column(sort)
+        old = self.sort, self.ascending, self.page
         self.sort, self.ascending = sort, ascending
         self.page = 0
         if not self.complete and (self.summary == "last" or not sort.startswith("metrics.")):
-            self.load()  # the top N by another column is a different set of runs
+            try:
+                self.load()  # the top N by another column is a different set of runs
+            except WorkbenchError:
+                self.sort, self.ascending, self.page = old  # keep the last good state
+                raise
 
     def set_summary(self, summary: Summary, step: int | None = None) -> None:
         if summary not in ("last", "best", "step"):

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-
 from workbench.serving.codecs.common import (
     Batch,
     Predictions,
     ProtocolError,
+    check_echoable,
     columns_to_batch,
     flat_values,
     named_rows_to_batch,
@@ -75,13 +74,10 @@ def _tensor(tensor: Any, names: Any, sig: Signature) -> Batch:
         raise ProtocolError(
             f"data.tensor.values: shape {shape} needs {rows * width} values, got {len(flat)}"
         )
-    if rows == 0:
-        raise ProtocolError("data.tensor.shape: no rows")
-    try:
-        matrix = np.asarray(flat).reshape(rows, width)
-    except ValueError:
-        raise ProtocolError("data.tensor.values: expected numbers") from None
-    return named_rows_to_batch(matrix.tolist(), names, "data.tensor.values", "data.names", sig)
+    if rows == 0 or width == 0:
+        raise ProtocolError("data.tensor.shape: no rows or no columns")
+    matrix = [flat[i : i + width] for i in range(0, rows * width, width)]
+    return named_rows_to_batch(matrix, names, "data.tensor.values", "data.names", sig)
 
 
 def _json_data(doc: Any, sig: Signature) -> Batch:
@@ -133,6 +129,8 @@ def response_meta(
 ) -> dict[str, Any]:
     """The request's meta passed through, with puid and tags naming the served model."""
     given = body.get("meta") if isinstance(body, Mapping) else None
+    if given is not None:
+        check_echoable(given, "meta")
     meta: dict[str, Any] = dict(given) if isinstance(given, Mapping) else {}
     tags = meta.get("tags")
     meta["tags"] = {

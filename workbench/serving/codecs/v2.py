@@ -28,6 +28,38 @@ NUMERIC_TYPES = frozenset(
     {"BOOL", "FP16", "FP32", "FP64"} | {f"{p}INT{b}" for p in ("", "U") for b in (8, 16, 32, 64)}
 )
 DATATYPES = NUMERIC_TYPES | {"BYTES"}
+# value range of each integer datatype
+_INT_RANGES = {
+    f"{p}INT{b}": ((0, 2**b - 1) if p else (-(2 ** (b - 1)), 2 ** (b - 1) - 1))
+    for p in ("", "U")
+    for b in (8, 16, 32, 64)
+}
+
+
+def check_datatype(flat: list[Any], datatype: str, field: str) -> None:
+    """Every value fits `datatype`: FP* numbers (null: missing), INT*/UINT* whole numbers in
+    range, BOOL true/false, BYTES strings. Checked on the Python values, before any array."""
+    kinds = set(map(type, flat))
+    if datatype == "BYTES":
+        ok = kinds <= {str}
+    elif datatype == "BOOL":
+        ok = kinds <= {bool}
+    elif datatype.startswith("FP"):
+        ok = kinds <= {int, float, type(None)}
+    else:
+        ok = kinds <= {int, float}
+    if not ok:
+        bad = sorted(k.__name__ for k in kinds)
+        raise ProtocolError(f"{field}.data: {datatype} cannot hold {', '.join(bad)} values")
+    if datatype in _INT_RANGES and flat:
+        lo, hi = _INT_RANGES[datatype]
+        if float in kinds and any(v != int(v) for v in flat if type(v) is float):
+            raise ProtocolError(f"{field}.data: {datatype} holds whole numbers only")
+        low, high = min(flat), max(flat)
+        if low < lo or high > hi:
+            raise ProtocolError(
+                f"{field}.data: {datatype} holds {lo}..{hi}, got {low if low < lo else high}"
+            )
 
 
 def _shape(value: Any, field: str) -> list[int]:
@@ -53,11 +85,12 @@ def _input(doc: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
         )
     if not isinstance(data, list):
         raise ProtocolError(f"{field}.data: expected a list")
-    flat = flat_values(data)
+    flat = flat_values(data, shape)
     if math.prod(shape) != len(flat):
         raise ProtocolError(
             f"{field}.data: shape {shape} needs {math.prod(shape)} values, got {len(flat)}"
         )
+    check_datatype(flat, datatype, field)
     return name, shape, datatype, flat
 
 
@@ -79,7 +112,8 @@ def decode(body: Any, sig: Signature) -> tuple[Batch, list[str] | None]:
             raise ProtocolError(f"{field}.shape: no rows")
         if sig.numeric and datatype == "BYTES":
             raise ProtocolError(f"{field}.datatype: BYTES for numeric columns; send FP64")
-        rows = np.asarray(flat, dtype=object).reshape(shape).tolist()
+        width = shape[1]
+        rows = [flat[i : i + width] for i in range(0, len(flat), width)]
         return rows_to_batch(rows, f"{field}.data", sig), wanted
     columns: dict[str, list[Any]] = {}
     for i, (name, shape, datatype, flat) in enumerate(parsed):

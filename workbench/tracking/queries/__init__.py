@@ -10,14 +10,11 @@ cannot translate (dataset filters, non-SQL stores) goes through `MlflowClient` (
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
-from typing import Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.sqlstore import is_sql_uri
 from workbench.tracking.queries.details import champion_runs, run_details
+from workbench.tracking.queries.filters import FilterError, parse_filter
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
     Experiment,
@@ -34,6 +31,7 @@ CHUNK = 500  # ids per IN (...) list: well under SQLite's variable limit
 __all__ = [
     "DEFAULT_TAGS",
     "Experiment",
+    "FilterError",
     "RunChanges",
     "RunDetails",
     "RunPage",
@@ -48,25 +46,9 @@ __all__ = [
 ]
 
 
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def parse_filter(filter_string: str) -> list[dict[str, Any]]:
-    """MLflow's own parse of a search filter; a syntax error names the filter."""
-    from mlflow.exceptions import MlflowException
-    from mlflow.utils.search_utils import SearchUtils
-
-    try:
-        parsed: list[dict[str, Any]] = SearchUtils.parse_search_filter(filter_string)
-    except MlflowException as exc:
-        raise WorkbenchError(f"filter {filter_string!r}: {exc.message}") from exc
-    return parsed
 
 
 def open_run_source(
@@ -74,7 +56,8 @@ def open_run_source(
 ) -> RunSource:
     """A run source over the named experiments (names or ids; None = every active one).
 
-    SQL tracking stores get the narrow SQL reader; any other store the MlflowClient one.
+    SQL tracking stores at a schema revision workbench knows get the narrow SQL reader
+    (workbench.core.mlflow_schema); any other store the MlflowClient one.
     """
     from workbench.tracking.config import configure
 
@@ -82,7 +65,9 @@ def open_run_source(
     import mlflow
 
     uri = tracking_uri or mlflow.get_tracking_uri()
-    engine = _sql_engine(uri)
+    from workbench.core.mlflow_schema import sql_engine
+
+    engine = sql_engine(uri)
     if engine is not None:
         from workbench.tracking.queries.sql import SqlRunSource
 
@@ -90,33 +75,6 @@ def open_run_source(
     from workbench.tracking.queries.client import ClientRunSource
 
     return ClientRunSource(uri, experiments)
-
-
-@lru_cache(maxsize=8)
-def _engine_for(uri: str) -> Any:
-    import sqlalchemy as sa
-
-    # SQLite: wait for another process's write (a shared study) instead of failing at once
-    connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
-    return sa.create_engine(uri, connect_args=connect_args)
-
-
-def _sql_engine(uri: str) -> Any | None:
-    """An engine when `uri` is an initialised SQL tracking store, else None (client fallback)."""
-    import sqlalchemy as sa
-
-    if not is_sql_uri(uri):
-        return None
-    if uri.startswith("sqlite"):
-        from pathlib import Path
-
-        path = uri.split(":///", 1)[-1]
-        if path != ":memory:" and not Path(path).is_file():
-            return None
-    engine = _engine_for(uri)
-    if not sa.inspect(engine).has_table("latest_metrics"):
-        return None
-    return engine
 
 
 def resolve_experiments(

@@ -11,8 +11,9 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from workbench.core.clock import now_ms as _now_ms
 from workbench.core.errors import WorkbenchError
-from workbench.tracking.queries import _now_ms, resolve_experiments
+from workbench.tracking.queries import resolve_experiments
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
     Experiment,

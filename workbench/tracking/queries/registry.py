@@ -17,6 +17,8 @@ def run_model_uri(run_id: str) -> str:
 
     from workbench.tracking.config import tracking_client
 
+    if not run_id.isalnum():  # MLflow run ids are hex; anything else would reach a filter
+        raise WorkbenchError(f"run {run_id!r}: not an MLflow run id")
     client = tracking_client()
     try:
         run = client.get_run(run_id)

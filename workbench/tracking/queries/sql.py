@@ -2,9 +2,11 @@
 
 Only the columns a table row needs are read (run attributes, params, latest metrics, a few tags),
 ids go in chunks, and each kind of value is one query per chunk, so a table of N runs costs a
-handful of queries rather than MLflow's per-run entity loading. The schema used here (`runs`,
-`params`, `latest_metrics`, `metrics`, `tags`, `experiments`) is the one MLflow 3.x migrates to;
-tests/widgets/test_queries.py checks the results against `MlflowClient.search_runs`.
+handful of queries rather than MLflow's per-run entity loading. The tables (`runs`, `params`,
+`latest_metrics`, `metrics`, `tags`, `experiments`) come from workbench.core.mlflow_schema, which
+also checked the store's schema revision before this reader was chosen;
+tests/widgets/test_queries.py checks the results against `MlflowClient.search_runs` on SQLite
+and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workbench.tracking.queries import (
-    CHUNK,
-    _now_ms,
-    chunks,
-    parse_filter,
-    resolve_experiments,
+from workbench.core.clock import now_ms as _now_ms
+from workbench.core.mlflow_schema import EXPERIMENTS, METRICS, PARAMS, RUNS, TAGS
+from workbench.core.mlflow_schema import LATEST_METRICS as LATEST
+from workbench.tracking.queries import CHUNK, chunks, resolve_experiments
+from workbench.tracking.queries.filters import (
+    Tables,
+    Untranslatable,
+    check_order_attribute,
+    where_clauses,
 )
 from workbench.tracking.queries.types import (
     DEFAULT_TAGS,
@@ -44,52 +49,7 @@ ATTRIBUTE_COLUMNS = {
     "Created": "start_time",
 }
 
-RUNS = sa.table(
-    "runs",
-    sa.column("run_uuid", sa.String),
-    sa.column("name", sa.String),
-    sa.column("experiment_id", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("start_time", sa.BigInteger),
-    sa.column("end_time", sa.BigInteger),
-    sa.column("deleted_time", sa.BigInteger),
-    sa.column("user_id", sa.String),
-    sa.column("artifact_uri", sa.String),
-    sa.column("lifecycle_stage", sa.String),
-)
-EXPERIMENTS = sa.table(
-    "experiments",
-    sa.column("experiment_id", sa.Integer),
-    sa.column("name", sa.String),
-    sa.column("lifecycle_stage", sa.String),
-)
-
-
-def _kv_table(name: str, numeric: bool = False) -> sa.TableClause:
-    cols: list[sa.ColumnClause[Any]] = [
-        sa.column("run_uuid", sa.String),
-        sa.column("key", sa.String),
-    ]
-    if numeric:
-        cols += [
-            sa.column("value", sa.Float),
-            sa.column("step", sa.BigInteger),
-            sa.column("timestamp", sa.BigInteger),
-            sa.column("is_nan", sa.Boolean),
-        ]
-    else:
-        cols.append(sa.column("value", sa.String))
-    return sa.table(name, *cols)
-
-
-PARAMS = _kv_table("params")
-TAGS = _kv_table("tags")
-LATEST = _kv_table("latest_metrics", numeric=True)
-METRICS = _kv_table("metrics", numeric=True)
-
-
-class Untranslatable(Exception):
-    """A filter term this reader does not translate; the caller falls back to MlflowClient."""
+TABLES = Tables(runs=RUNS, params=PARAMS, tags=TAGS, latest=LATEST)
 
 
 class SqlRunSource:
@@ -114,54 +74,12 @@ class SqlRunSource:
 
     # ---- filters -------------------------------------------------------------------------
     def _where(self, filter_string: str) -> list[Any]:
-        """SQL conditions for the experiments, active runs and the translated filter."""
-        from mlflow.utils.search_utils import SearchUtils
-
-        clauses: list[Any] = [
+        """SQL conditions for the experiments, active runs and the filter (see filters.py)."""
+        return [
             RUNS.c.experiment_id.in_(self._ids),
             RUNS.c.lifecycle_stage == "active",
+            *where_clauses(filter_string, self.engine.dialect.name, TABLES),
         ]
-        dialect = self.engine.dialect.name
-        for term in parse_filter(filter_string) if filter_string.strip() else []:
-            kind, key = term["type"], SearchUtils.translate_key_alias(term["key"])
-            comparator, value = term["comparator"].upper(), term["value"]
-            compare = SearchUtils.get_sql_comparison_func(comparator, dialect)
-            if kind == "attribute":
-                if key == "run_name":  # as MLflow: the tag, which old runs have and names lack
-                    clauses.append(
-                        self._exists(TAGS, "mlflow.runName", compare(TAGS.c.value, value))
-                    )
-                    continue
-                column = ATTRIBUTE_COLUMNS.get(key)
-                if column is None:
-                    raise Untranslatable(key)
-                clauses.append(compare(RUNS.c[column], value))
-            elif kind in ("metric", "parameter", "tag"):
-                table = {"metric": LATEST, "parameter": PARAMS, "tag": TAGS}[kind]
-                if comparator in ("IS NULL", "IS NOT NULL"):
-                    found = self._exists(table, key, sa.true())
-                    clauses.append(~found if comparator == "IS NULL" else found)
-                    continue
-                if kind == "metric":
-                    cond = compare(table.c.value, float(value))
-                    # NaN is stored as 0 with is_nan set: only "!=" may match it (MLflow's rule)
-                    nan = table.c.is_nan == sa.true()
-                    cond = sa.or_(cond, nan) if comparator == "!=" else sa.and_(cond, ~nan)
-                else:
-                    cond = compare(table.c.value, value)
-                clauses.append(self._exists(table, key, cond))
-            else:
-                raise Untranslatable(kind)
-        return clauses
-
-    @staticmethod
-    def _exists(table: sa.TableClause, key: str, cond: Any) -> Any:
-        return (
-            sa.select(sa.literal(1))
-            .select_from(table)
-            .where(table.c.run_uuid == RUNS.c.run_uuid, table.c.key == key, cond)
-            .exists()
-        )
 
     def _client(self) -> Any:
         if self._fallback is None:
@@ -347,7 +265,8 @@ def _apply_order(query: Any, order: SortKey | None) -> Any:
     column: Any
     missing: Any
     if order.kind == "attribute":
-        column = RUNS.c[ATTRIBUTE_COLUMNS.get(order.key, order.key)]
+        check_order_attribute(order.key)
+        column = RUNS.c[ATTRIBUTE_COLUMNS[order.key]]
         missing = column.is_(None)
     else:
         # the one row holding the sort key's value, joined so runs without it stay in

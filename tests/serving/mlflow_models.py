@@ -1,0 +1,112 @@
+"""Models logged with plain MLflow (no workbench code), for the serving tests and the benchmark.
+
+Another domain than the example model (scikit-learn's wine data, 13 double columns plus a long
+column for the pyfunc model), written the way MLflow users write them:
+- `plain`: `mlflow.sklearn.log_model` with defaults (MLflow 3: skops) of a scaler+LR pipeline;
+- `forest`: a RandomForest in skops, with the `skops_trusted_types` it needs recorded;
+- `pickled` / `cloudpickled`: the same pipeline with `serialization_format` pickle, cloudpickle;
+- `custom`: a custom `mlflow.pyfunc.PythonModel` logged as code (MLflow 3's models from code).
+All but `plain` pass pip_requirements, which skips MLflow's (slow) requirement inference.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PLAIN, FOREST, PICKLED, CLOUDPICKLED, CUSTOM = (
+    "wine",
+    "wine-forest",
+    "wine-pickle",
+    "wine-cloudpickle",
+    "wine-custom",
+)
+CUSTOM_CODE = '''
+import mlflow
+import numpy as np
+
+
+class Blend(mlflow.pyfunc.PythonModel):
+    """Not a scikit-learn model: a weighted sum of two columns, per row."""
+
+    def predict(self, context, model_input, params=None):
+        return np.asarray(model_input["alcohol"] * 2.0 + model_input["batch"], dtype=float)
+
+
+mlflow.models.set_model(Blend())
+'''
+
+
+@cache
+def wine() -> tuple[Any, Any]:
+    from sklearn.datasets import load_wine
+
+    bunch = load_wine(as_frame=True)
+    return bunch.data, bunch.target
+
+
+def wine_rows(n: int) -> list[list[float]]:
+    x, _ = wine()
+    return x.head(n).to_numpy(dtype=float).tolist()
+
+
+@dataclass(frozen=True)
+class Logged:
+    name: str
+    version: str
+    run_id: str
+
+
+def log_plain_models(root: Path) -> dict[str, Logged]:
+    """Log and register every model above with plain mlflow calls, into the project at `root`."""
+    import mlflow
+    import mlflow.pyfunc
+    import mlflow.sklearn
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow.db")
+    mlflow.set_experiment("plain-mlflow")
+    x, y = wine()
+    pipe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(x, y)
+    out: dict[str, Logged] = {}
+
+    def log(name: str, fn: Any, **kw: Any) -> None:
+        with mlflow.start_run() as run:
+            info = fn(name="model", registered_model_name=name, **kw)
+        out[name] = Logged(name, str(info.registered_model_version), run.info.run_id)
+
+    fast = {"pip_requirements": ["scikit-learn"], "input_example": x.head(3)}
+    log(PLAIN, mlflow.sklearn.log_model, sk_model=pipe, input_example=x.head(3))
+    log(
+        FOREST,
+        mlflow.sklearn.log_model,
+        sk_model=forest,
+        skops_trusted_types=["sklearn.tree._tree.Tree"],
+        **fast,
+    )
+    log(PICKLED, mlflow.sklearn.log_model, sk_model=pipe, serialization_format="pickle", **fast)
+    log(
+        CLOUDPICKLED,
+        mlflow.sklearn.log_model,
+        sk_model=pipe,
+        serialization_format="cloudpickle",
+        **fast,
+    )
+    code = root / "blend_model.py"
+    code.write_text(textwrap.dedent(CUSTOM_CODE))
+    example = x[["alcohol"]].head(3).assign(batch=[1, 2, 3])
+    log(
+        CUSTOM,
+        mlflow.pyfunc.log_model,
+        python_model=str(code),
+        input_example=example,
+        pip_requirements=["numpy"],
+    )
+    return out

@@ -1,0 +1,53 @@
+"""Filesystem helpers: the one way workbench replaces a file, and how it words a failure.
+
+`atomic_write_bytes` writes a temporary file beside the target (same filesystem, so the rename
+is atomic), fsyncs it and renames it into place. Whatever fails on the way (disk full, a
+read-only folder, an interrupt) removes the temporary file: readers see the old file or the new
+one, and no `.tmp` is ever left behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from pathlib import Path
+
+_REASONS = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only file system",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "a parent is not a folder",
+    errno.EISDIR: "is a folder",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """A short, stable description of an OSError (without the path it already names)."""
+    reason = _REASONS.get(exc.errno or 0)
+    return reason or (exc.strerror or str(exc) or type(exc).__name__).lower()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True) -> None:
+    """Replace `path` with `data` atomically; on any failure nothing new is left on disk."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            if fsync:
+                os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | Path, text: str, *, fsync: bool = True) -> None:
+    """`atomic_write_bytes` of UTF-8 text with LF line endings as given."""
+    atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)

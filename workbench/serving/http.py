@@ -1,0 +1,201 @@
+"""What every protocol's routes share: the served model, JSON in and out, reading a bounded
+body with a deadline, and running a prediction where it cannot stall the event loop.
+
+A prediction route is a pure function `answer(served, body, call) -> Answer` (bytes in, status
+and bytes out), so the same function runs inline for a small body, in a thread for a medium one,
+and in the offload process for a large one: orjson and numpy hold the GIL while they parse and
+convert (a 50 MB body holds it for seconds here), so only another process keeps `/health/ping`
+answering meanwhile. `answers` is the registry the offload process looks a route's function up in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from concurrent.futures import BrokenExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from workbench.serving.codecs import ProtocolError
+from workbench.serving.predictor import Predictor
+
+DEFAULT_MAX_BODY = 64 * 1024 * 1024
+THREAD_BYTES = 64 * 1024  # bodies at least this large are decoded and predicted in a thread
+BODY_SECONDS = 30.0  # a body must arrive within this long once its headers have (else 408)
+log = logging.getLogger("workbench.serving")
+
+
+@dataclass(frozen=True)
+class Served:
+    """The one model this server answers for, and the request-path limits.
+
+    `offload` is a `concurrent.futures.Executor` (a process pool holding the same model) for
+    bodies of at least `offload_bytes`; None keeps everything in this process.
+    """
+
+    predictor: Predictor
+    name: str
+    version: str
+    alias: str = ""
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    body_seconds: float = BODY_SECONDS
+    offload_bytes: int = 0
+    offload: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Call:
+    """What an answer needs from the request besides its body; picklable for the offload."""
+
+    request_id: str
+    params: dict[str, str]
+    content_type: str = ""
+
+
+Answer = tuple[int, bytes, int]  # status, JSON body, rows predicted
+AnswerFn = Callable[[Served, bytes, Call], Answer]
+ErrorFn = Callable[[int, str], Any]
+_ANSWERS: dict[str, tuple[AnswerFn, ErrorFn]] = {}
+
+
+def register_answer(key: str, fn: AnswerFn, error: ErrorFn) -> None:
+    """Register a prediction route's answer function at import (the offload process finds it
+    here by `key`, which is also the route's name in the metrics)."""
+    _ANSWERS[key] = (fn, error)
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, np.ndarray | np.generic):
+        return obj.tolist()  # dtypes orjson cannot serialize natively (strings, objects)
+    raise TypeError
+
+
+def dumps(content: Any) -> bytes:
+    return orjson.dumps(content, default=_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def json_response(content: Any, status: int = 200) -> Response:
+    return Response(dumps(content), status_code=status, media_type="application/json")
+
+
+def parse_json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise ProtocolError(f"body: malformed JSON: {exc}") from None
+
+
+async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+    """The body; 413 past `limit` (declared or streamed), 408 when it takes over `seconds`
+    (a slow client cannot hold a connection and a buffer open: uvicorn has no body timeout)."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise ProtocolError("Content-Length: not a number")
+        if int(declared) > limit:
+            raise ProtocolError(f"body: {declared} bytes is over the limit of {limit}", 413)
+    chunks: list[bytes] = []
+    size = 0
+
+    async def receive() -> None:
+        nonlocal size
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise ProtocolError(f"body: over the limit of {limit} bytes", 413)
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(receive(), seconds)
+    except TimeoutError:
+        raise ProtocolError(f"body: not received within {seconds:g} s", 408) from None
+    except ClientDisconnect:
+        # the client left mid-body: its doing, so a 4xx in the metrics, not a server error
+        raise ProtocolError("body: the client disconnected before sending all of it") from None
+    return b"".join(chunks)
+
+
+def guarded(
+    route: str, error: ErrorFn
+) -> Callable[[Callable[[Request], Awaitable[Response]]], Any]:
+    """Name the route for metrics and turn a ProtocolError into the protocol's error body."""
+
+    def wrap(handler: Callable[[Request], Awaitable[Response]]) -> Any:
+        async def endpoint(request: Request) -> Response:
+            request.scope["workbench.route"] = route
+            try:
+                return await handler(request)
+            except ProtocolError as exc:
+                headers = {"connection": "close"} if exc.status == 408 else None
+                return Response(
+                    dumps(error(exc.status, exc.message)),
+                    status_code=exc.status,
+                    media_type="application/json",
+                    headers=headers,
+                )
+
+        return endpoint
+
+    return wrap
+
+
+def answer_safely(fn: AnswerFn, served: Served, body: bytes, call: Call, error: ErrorFn) -> Answer:
+    """`fn`, with a client's mistake rendered in the protocol's error format."""
+    try:
+        return fn(served, body, call)
+    except ProtocolError as exc:
+        return exc.status, dumps(error(exc.status, exc.message)), 0
+
+
+def predict_endpoint(
+    key: str, served: Served, check: Callable[[Request], None] | None = None
+) -> Callable[[Request], Awaitable[Response]]:
+    """The endpoint of the prediction route `key`: check, read, then answer where it fits."""
+    fn, error = _ANSWERS[key]
+
+    @guarded(key, error)
+    async def endpoint(request: Request) -> Response:
+        if check is not None:
+            check(request)
+        body = await read_body(request, served.max_body_bytes, served.body_seconds)
+        call = Call(
+            str(request.scope.get("workbench.request_id", "")),
+            dict(request.path_params),
+            request.headers.get("content-type", ""),
+        )
+        answered: Answer | None = None
+        if served.offload is not None and len(body) >= served.offload_bytes:
+            loop = asyncio.get_running_loop()
+            try:
+                answered = await loop.run_in_executor(served.offload, offloaded, key, body, call)
+            except BrokenExecutor:  # the child died (e.g. the OOM killer): answer here instead
+                log.warning("the offload process is gone; answering %s in a thread", key)
+        if answered is not None:
+            status, payload, rows = answered
+        elif len(body) >= THREAD_BYTES:
+            status, payload, rows = await run_in_threadpool(
+                answer_safely, fn, served, body, call, error
+            )
+        else:
+            status, payload, rows = answer_safely(fn, served, body, call, error)
+        request.scope["workbench.rows"] = rows
+        return Response(payload, status_code=status, media_type="application/json")
+
+    return endpoint
+
+
+# --- the offload process (workbench.serving.offload starts it) -----------------------------
+_WORKER: dict[str, Served] = {}
+
+
+def offloaded(key: str, body: bytes, call: Call) -> Answer:
+    """Runs in the offload process: the route's answer function on its copy of the model."""
+    fn, error = _ANSWERS[key]
+    return answer_safely(fn, _WORKER["served"], body, call, error)
