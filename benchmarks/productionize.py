@@ -1,7 +1,9 @@
 """Compile time of `workbench productionize` (no --record): the example notebook and a generated
 200-cell, 20-step notebook; Kale's compile of the example beside it when Kale can be installed.
+Then the cost of `--verify` on both, next to what it replaces: one papermill execution of the
+notebook plus one uncached pipeline run (verification should cost about their sum).
 
-    python benchmarks/productionize.py [--repeat N] [--kale-venv PATH]
+    python benchmarks/productionize.py [--repeat N] [--kale-venv PATH] [--no-verify]
 
 Prints seconds and ratios (target: example under 1 s). Nothing is written to the project: the
 generated files are built in memory (and, for the CLI timing, checked with --check).
@@ -131,10 +133,62 @@ def kale_seconds(venv: Path, notebook: Path) -> tuple[float | None, str]:
     return seconds, "ok"
 
 
+def _wb(cwd: Path, args: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", *args], cwd=cwd, env=env, capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"workbench {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    return seconds
+
+
+def verify_costs(notebook: Path, data: list[tuple[Path, str]]) -> tuple[float, float, float]:
+    """(--verify, one papermill execution, one uncached pipeline run) in a throw-away project
+    holding a copy of `notebook` and its data files; every store in that project."""
+    import os
+    import shutil
+
+    with tempfile.TemporaryDirectory(prefix="wb-bench-verify-") as temp:
+        project = Path(temp)
+        (project / "pyproject.toml").write_text('[project]\nname = "bench"\nversion = "0"\n')
+        target = project / "notebooks" / notebook.name
+        target.parent.mkdir()
+        shutil.copyfile(notebook, target)
+        for source, rel in data:
+            (project / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, project / rel)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
+        env["PYTHONPATH"] = str(ROOT)
+        rel_nb = f"notebooks/{notebook.name}"
+        verify = _wb(project, ["productionize", rel_nb, "--verify"], env)
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "papermill", rel_nb, str(project / "out.ipynb"), "--cwd",
+             "notebooks", "--no-progress-bar", "-k", "python3"],
+            cwd=project, env=env, capture_output=True, check=True,
+        )  # fmt: skip
+        execution = time.perf_counter() - start
+        name = notebook.stem
+        pipeline = _wb(project, ["pipeline", "run", name, "--no-cache", "--lineage", "off"], env)
+    return verify, execution, pipeline
+
+
+def print_verify(label: str, costs: tuple[float, float, float]) -> None:
+    verify, execution, pipeline = costs
+    print(
+        f"--verify {label}: {verify:.1f} s; one notebook execution {execution:.1f} s + one "
+        f"pipeline run {pipeline:.1f} s = {execution + pipeline:.1f} s; "
+        f"ratio {verify / (execution + pipeline):.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--kale-venv", type=Path, default=Path("/tmp/kale-venv"))
+    parser.add_argument("--no-verify", action="store_true", help="skip the --verify timings")
     args = parser.parse_args()
     example = ROOT / "notebooks" / "train.ipynb"
     first, warm = timed(example, ROOT, args.repeat)
@@ -152,6 +206,15 @@ def main() -> None:
     print(f"CLI `workbench productionize notebooks/train.ipynb --check` (new process): {cli:.3f} s")
     print(f"ratio synthetic/example (warm): {big_warm / warm:.1f}x")
     print(f"target example < 1 s: warm {'met' if warm < 1 else 'MISSED'} ({warm:.3f} s)")
+    if not args.no_verify:
+        data = ROOT / "data" / "raw" / "breast_cancer.csv"
+        if not data.is_file():
+            subprocess.run([sys.executable, "-m", "workbench", "demo-data"], cwd=ROOT, check=True)
+        print_verify("example", verify_costs(example, [(data, "data/raw/breast_cancer.csv")]))
+        with tempfile.TemporaryDirectory() as temp:
+            big = Path(temp) / "big.ipynb"
+            synthetic_notebook(big)
+            print_verify("synthetic 20 steps", verify_costs(big, []))
     seconds, status = kale_seconds(args.kale_venv, example)
     if seconds is None:
         print(f"kale: not measured: {status}")

@@ -60,8 +60,29 @@ def _save_cell(step: str, kind: str, names: tuple[str, ...]) -> str:
     return f'__wb_save("{step}", "{kind}", {{{values}}})\n'
 
 
-def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None = None) -> object:
-    """A copy of the notebook node with the fixture-saving cells injected."""
+TRACER = (
+    "# workbench --verify: tracer (injected, not part of the notebook)\n"
+    "from workbench.verify.probe import Tracer as _WbTracer\n"
+    "__wb_tracer = _WbTracer({folder!r})\n"
+    "del _WbTracer\n"
+)
+
+
+def _tracer_cell(call: str) -> object:
+    import nbformat
+
+    return nbformat.v4.new_code_cell(f"__wb_tracer.{call}\n")
+
+
+def instrument(
+    nb: object,
+    spec: PipelineSpec,
+    folder: Path,
+    final: Path | None = None,
+    trace: Path | None = None,
+) -> object:
+    """A copy of the notebook node with the fixture-saving cells injected; with `trace`, also
+    the cells of workbench.verify.probe's tracer (after every code cell, at step boundaries)."""
     import copy
 
     import nbformat
@@ -75,9 +96,14 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
             PRELUDE.format(folder=str(folder), max_rows=MAX_ROWS, marker=MARKER)
         )
     ]
+    if trace is not None:
+        out.append(nbformat.v4.new_code_cell(TRACER.format(folder=str(trace))))
     for index, cell in enumerate(cells):
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             continue  # a previous run's overrides: record with the notebook's own defaults
+        if index in first and trace is not None:
+            step = first[index]
+            out.append(_tracer_cell(f"enter(globals(), {step.name!r}, {list(step.inputs)!r})"))
         if index in first:
             out.append(
                 nbformat.v4.new_code_cell(
@@ -85,6 +111,11 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
                 )
             )
         out.append(cell)
+        if trace is not None and cell.get("cell_type") == "code":
+            out.append(_tracer_cell(f"after_cell(globals(), {index})"))
+        if index in last and trace is not None:
+            step = last[index]
+            out.append(_tracer_cell(f"exit(globals(), {step.name!r}, {list(step.outputs)!r})"))
         if index in last:
             out.append(
                 nbformat.v4.new_code_cell(
@@ -95,6 +126,8 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
         names = sorted({n for s in spec.steps for n in s.outputs})
         writer = PRELUDE.format(folder=str(final), max_rows=10**12, marker=MARKER)
         out.append(nbformat.v4.new_code_cell(writer + _save_cell("final", "outputs", tuple(names))))
+    if trace is not None:
+        out.append(_tracer_cell("dump()"))
     for number, cell in enumerate(out):
         cell["id"] = f"wb-{number}"
     node.cells = out  # type: ignore[attr-defined]
@@ -128,6 +161,7 @@ def record_notebook(
     *,
     final: Path | None = None,
     root: Path | None = None,
+    trace: Path | None = None,
 ) -> None:
     """Execute `notebook` once and write the fixtures of every step under `fixtures`.
 
@@ -146,7 +180,7 @@ def record_notebook(
     files = copy_data_files(root, spec, fixtures)
     with tempfile.TemporaryDirectory(prefix="wb-record-") as temp:
         source = Path(temp) / notebook.name
-        nbformat.write(instrument(nb, spec, fixtures, final), source)
+        nbformat.write(instrument(nb, spec, fixtures, final, trace), source)
         try:
             papermill.execute_notebook(
                 str(source),

@@ -150,6 +150,58 @@ def render_test(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
     )
 
 
+def render_chain_test(spec: PipelineSpec, ctx: EmitContext) -> str:
+    """One test running the whole pipeline from its first step through the local runner (each
+    step's real command, on the outputs of the generated upstream steps, no cache, the conftest's
+    throw-away stores) and comparing every step's outputs with the values recorded from the
+    notebook at that boundary. The per-step tests feed recorded inputs and cannot see steps
+    drifting apart, nor state one step sets in its process for the next; this one can."""
+    tracking = {s.name for s in spec.steps if uses_tracking(s)}
+    volatile = sorted(
+        f"{s.name}.{n}"
+        for s in spec.steps
+        if s.name in tracking
+        for n in s.outputs
+        if VOLATILE.search(n)
+    )
+    order = _tuple([s.name for s in spec.steps])
+    return (
+        ctx.header()
+        + f'"""Pipeline `{spec.name}` run from its first step, compared with the notebook."""\n'
+        "\nfrom pathlib import Path\n\nimport pytest\n\n"
+        "from .conftest import assert_matches, load_recorded, recorded_files, sampled\n\n"
+        "pytestmark = pytest.mark.slow  # runs every step's command\n\n"
+        f"STEPS = {order}\n"
+        f"VOLATILE = {_tuple(volatile) if volatile else '()'}  # ids the store hands out afresh\n"
+        "\n\n"
+        "def test_chain(tmp_path: Path) -> None:\n"
+        "    from workbench.core.settings import settings\n"
+        "    from workbench.runner import ArtifactStore, RunOptions, run_pipeline\n"
+        "    from workbench.runtime import read_value\n"
+        "\n"
+        "    files: dict[str, str] = {}  # data-file parameters: the copies recorded with the fixtures\n"
+        "    for step in STEPS:\n"
+        "        files.update(recorded_files(step, tmp_path))\n"
+        '    overrides = tuple(f"{name}={path}" for name, path in sorted(files.items()))\n'
+        f'    result = run_pipeline("{spec.name}", RunOptions(overrides, no_cache=True, lineage="off"))\n'
+        '    failed = {n: (r.status, r.error, str(r.log)) for n, r in result.steps.items() if r.status != "done"}\n'
+        "    assert result.ok, failed\n"
+        "    store = ArtifactStore(settings().artifact_store)\n"
+        "    for step in STEPS:\n"
+        '        inputs = load_recorded(step, "inputs")\n'
+        '        expected = load_recorded(step, "outputs")\n'
+        "        strides = sampled(step)\n"
+        "        key = result.steps[step].key\n"
+        "        for name, value in expected.items():\n"
+        f'            actual = read_value(store.output_uri("{spec.name}", step, key, name))\n'
+        '            if f"{step}.{name}" in VOLATILE:\n'
+        '                assert type(actual) is type(value), f"{step}.{name}"\n'
+        "                continue\n"
+        "            probes = {**inputs, **expected}\n"
+        '            assert_matches(f"{step}.{name}", actual, value, probes, strides.get(name, 1))\n'
+    )
+
+
 def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     base = f"tests/steps/{spec.name}"
     files = {
@@ -159,4 +211,6 @@ def emit_tests(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
     }
     for step in spec.steps:
         files[f"{base}/test_{step.name}.py"] = render_test(spec, step, ctx)
+    chain = "test_chain_all.py" if any(s.name == "chain" for s in spec.steps) else "test_chain.py"
+    files[f"{base}/{chain}"] = render_chain_test(spec, ctx)
     return files

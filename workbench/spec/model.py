@@ -98,6 +98,9 @@ class PipelineSpec:
     # image beside the notebook, importable because steps run in the notebook's folder
     local_modules: tuple[str, ...] = ()
     version: int = SPEC_VERSION
+    # the last `productionize --verify` verdict (workbench.verify.verdict): notebook digest,
+    # parameters, per-step result, runtime outputs; carried over by later compiles
+    verification: dict[str, Any] = field(default_factory=dict)
 
     def step(self, name: str) -> StepSpec:
         for step in self.steps:
@@ -178,6 +181,7 @@ class PipelineSpec:
             lock_digest=raw.get("lock_digest", ""),
             local_modules=tuple(raw.get("local_modules", ())),
             version=raw["version"],
+            verification=dict(raw.get("verification", {})),
         )
 
 

@@ -1,0 +1,83 @@
+"""Notebooks in other domains for `productionize --verify`: some the pipeline reproduces, some
+it cannot, each for a reason only execution shows."""
+
+from __future__ import annotations
+
+from tests.compiler.notebooks import Cell
+
+# A regression where a library call changes the target in place through `out=`: invisible to
+# the static analysis; the trace makes y an output of `clean`, and the pipeline then verifies.
+OUT_PARAM: list[Cell] = [
+    (["parameters"], "n = 120\nseed = 3"),
+    (["imports"], "import numpy as np\nfrom sklearn.linear_model import LinearRegression"),
+    (
+        ["step:make"],
+        "rng = np.random.default_rng(seed)\nX = rng.normal(size=(n, 3))\n"
+        "y = X @ np.array([1.5, -2.0, 0.5]) + rng.normal(size=n)",
+    ),
+    (
+        ["step:clean"],
+        "np.clip(y, -1.0, None, out=y)  # changes y in place\nspread = float(X.std())",
+    ),
+    (["step:fit"], "model = LinearRegression().fit(X, y)\nr2 = float(model.score(X, y))"),
+    ([], "print(round(r2, 4), spread)"),
+]
+
+# A time series whose smoothing window is process state (an environment variable) set by one
+# step and read by the next: separate step processes do not share it.
+ENV_STATE: list[Cell] = [
+    (["parameters"], "days = 60"),
+    (["imports"], "import os\nimport numpy as np\nimport pandas as pd"),
+    (
+        ["step:load"],
+        'idx = pd.DatetimeIndex(pd.date_range("2024-01-01", periods=days, freq="D"), freq=None)\n'
+        'sales = pd.Series(np.arange(days) % 7 * 10.0 + 100.0, index=idx, name="sales")\n'
+        'os.environ["WB_TEST_SMOOTHING"] = "7"',
+    ),
+    (
+        ["step:smooth"],
+        'window = int(os.environ.get("WB_TEST_SMOOTHING", "3"))\n'
+        "smooth = sales.rolling(window).mean()",
+    ),
+    (["step:report"], "peak = float(smooth.max())\nlow = float(smooth.min())"),
+]
+
+# Kaggle's idiom on a small text table: `combine` holds the two frames, the loop adds a column
+# to both through it; a later step reads train_df, which the pipeline stores apart from combine.
+COMBINE: list[Cell] = [
+    (["imports"], "import pandas as pd"),
+    (
+        ["step:load"],
+        'train_df = pd.DataFrame({"text": ["good movie", "bad plot", "great cast here"], '
+        '"label": [1, 0, 1]})\n'
+        'test_df = pd.DataFrame({"text": ["dull", "fine acting"]})\n'
+        "combine = [train_df, test_df]",
+    ),
+    (["step:features"], 'for df in combine:\n    df["length"] = df["text"].str.len()'),
+    (["step:model"], 'mean_len = float(train_df["length"].mean())'),
+]
+
+# A plain, deterministic text-ish table pipeline that is fine as it is.
+CLEAN: list[Cell] = [
+    (["parameters"], 'min_count = 2\nlabel = "words"'),
+    (["imports"], "import collections\nimport pandas as pd"),
+    (
+        ["functions"],
+        "def tokens(text):\n    return [w.strip('.,').lower() for w in text.split()]\n",
+    ),
+    (
+        ["step:load"],
+        'docs = pd.DataFrame({"id": [3, 1, 2, 5], "text": ["A cat. A dog.", "the cat sat", '
+        '"Dog, cat, bird", "a bird"]})\ndocs = docs.set_index("id")',
+    ),
+    (
+        ["step:count"],
+        "counts = collections.Counter()\nfor text in docs['text']:\n    counts.update(tokens(text))\n"
+        "vocab = {w: c for w, c in sorted(counts.items()) if c >= min_count}",
+    ),
+    (
+        ["step:table"],
+        "table = pd.DataFrame({'word': list(vocab), 'count': list(vocab.values())})\n"
+        "table['share'] = table['count'] / table['count'].sum()\ntop = (label, table['word'][0])",
+    ),
+]

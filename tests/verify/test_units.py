@@ -1,0 +1,160 @@
+"""The pure parts of --verify: comparison messages, the kernel-side tracer on a plain
+namespace, the trace analysis and the spec re-wiring."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LinearRegression
+
+from tests.compiler.notebooks import build
+from workbench.spec.model import CellSpec, PipelineSpec, StepSpec
+from workbench.verify.compare import compare_values
+from workbench.verify.mutation import analyse_trace, apply_runtime_outputs
+from workbench.verify.probe import Tracer, fingerprint, sharing
+
+
+def _what(expected: object, actual: object) -> str:
+    diff = compare_values(expected, actual)
+    assert diff is not None
+    return diff.render("out")
+
+
+def test_compare_names_the_first_difference() -> None:
+    idx = pd.date_range("2024-01-01", periods=4, freq="D")
+    frame = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": list("wxyz")}, index=idx)
+    assert compare_values(frame, frame.copy()) is None
+    lost = frame.copy()
+    lost.index = pd.DatetimeIndex(list(idx), freq=None)
+    with warnings.catch_warnings():
+        # pandas 3 warns from assert_index_equal that it will check freq itself (the runtime
+        # comparison checks freq right after); the message is what this test is about
+        warnings.simplefilter("ignore")
+        assert _what(frame, lost).startswith("out.index: freq")
+    changed = frame.copy()
+    changed.loc[idx[2], "a"] = 3.5
+    assert _what(frame, changed) == "out['a'].iloc[2]: 3.5 != expected 3.0"
+    assert _what(frame, frame[["b", "a"]]).startswith("out.columns")
+    assert "dtype float32" in _what(frame, frame.astype({"a": "float32"}))
+
+
+def test_compare_containers_arrays_and_models() -> None:
+    assert "key order" in _what({"a": 1, "b": 2}, {"b": 2, "a": 1})
+    assert "type list" in _what((1, 2), [1, 2])
+    assert compare_values([1.0, float("nan")], [1.0, float("nan")]) is None
+    close = compare_values({"x": [0.1 + 0.2]}, {"x": [0.3]})
+    assert close is not None and close.close and close.render("v").startswith("v['x'][0]")
+    arr = np.arange(6.0).reshape(2, 3)
+    other = arr.copy()
+    other[1, 2] = -1
+    assert _what(arr, other).startswith("out[1, 2]")
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10.0)
+    fitted = LinearRegression().fit(X, y)
+    assert compare_values(fitted, LinearRegression().fit(X, y)) is None
+    assert "coef_" in _what(fitted, LinearRegression().fit(X, y * 2))
+    assert compare_values("0" * 32, "f" * 32) is None  # MLflow run ids: by form
+
+
+def test_tracer_sees_in_place_changes_and_sharing(tmp_path) -> None:
+    train = pd.DataFrame({"t": ["a b", "c"]})
+    test = pd.DataFrame({"t": ["d"]})
+    ns: dict = {"train_df": train, "test_df": test, "combine": [train, test], "np": np}
+    tracer = Tracer(str(tmp_path))
+    tracer.after_cell(ns, 0)
+    for df in ns["combine"]:
+        df["n"] = 1
+    ns["df"] = df
+    tracer.after_cell(ns, 1)
+    changed = {(c["name"], c["inplace"]) for c in tracer.changes if c["cell"] == 1}
+    assert changed == {("train_df", True), ("test_df", True), ("combine", True), ("df", False)}
+    assert "np" not in {c["name"] for c in tracer.changes}  # modules are not values
+    pairs = {(a, b) for a, b, _ in sharing(ns, ["combine"])}
+    assert ("combine", "train_df") in pairs and ("combine", "test_df") in pairs
+    models = {"lr": LinearRegression(), "ridge": LinearRegression()}
+    loop = {"models": models, "m": models["ridge"]}
+    assert sharing(loop, ["models"]) == [["models", "m", "m is models['ridge']"]]
+    assert fingerprint(train) == fingerprint(train.copy()) != fingerprint(test)
+
+
+def _spec() -> PipelineSpec:
+    def step(name: str, index: int, inputs=(), outputs=(), sources=None) -> StepSpec:
+        return StepSpec(
+            name, f"steps.p.{name}", (CellSpec(index, f"c{index}", ""),), tuple(inputs),
+            dict(sources or {}), tuple(outputs), depends_on=tuple(sorted(set((sources or {}).values()))),
+        )  # fmt: skip
+
+    return PipelineSpec(
+        "p",
+        "p.ipynb",
+        (),
+        (
+            step("make", 1, outputs=["y"]),
+            step("clean", 2, inputs=["y"], sources={"y": "make"}),
+            step("fit", 3, inputs=["y"], sources={"y": "make"}),
+        ),
+        edges=(("make", "clean"), ("make", "fit")),
+    )
+
+
+def test_analysis_rewires_a_missed_in_place_change() -> None:
+    trace = {
+        "changes": [
+            {"cell": 1, "name": "y", "inplace": False, "digest": "a"},
+            {"cell": 2, "name": "y", "inplace": True, "digest": "b"},
+        ],
+        "boundaries": {},
+    }
+    found = analyse_trace(_spec(), trace)
+    assert [o.to_dict() for o in found.outputs] == [
+        {"cell": 2, "name": "y", "reader": "fit", "step": "clean"}
+    ]
+    assert not found.problems
+    spec = apply_runtime_outputs(_spec(), [o.to_dict() for o in found.outputs])
+    assert spec.step("clean").outputs == ("y",)
+    assert spec.step("fit").input_sources == {"y": "clean"}
+    assert ("clean", "fit") in spec.edges and "clean" in spec.step("fit").depends_on
+    # a stale entry (the notebook changed) is ignored, never a crash
+    assert (
+        apply_runtime_outputs(_spec(), [{"step": "gone", "name": "y", "reader": "fit"}]) == _spec()
+    )
+
+
+def test_analysis_refuses_a_change_through_another_name() -> None:
+    spec = _spec()
+    clean = spec.step("clean")
+    spec = PipelineSpec(
+        spec.name, spec.notebook, (),
+        (spec.steps[0], StepSpec(clean.name, clean.module, clean.cells), spec.steps[2]),
+    )  # fmt: skip
+    trace = {
+        "changes": [
+            {"cell": 1, "name": "y", "inplace": False, "digest": "a"},
+            {"cell": 2, "name": "y", "inplace": True, "digest": "b"},
+        ],
+        "boundaries": {"clean": {"shared": [["alias", "y", "alias is y"]]}},
+    }
+    found = analyse_trace(spec, trace)
+    assert not found.outputs
+    [problem] = found.problems
+    assert (problem.step, problem.name, problem.cell, problem.cause) == (
+        "clean", "y", 2, "shared objects",
+    )  # fmt: skip
+    assert "alias is y" in problem.render("p.ipynb")
+
+
+def test_instrumented_notebook_traces_every_code_cell(tmp_path) -> None:
+    from workbench.compiler.record import instrument
+
+    nb = build([([], "a = 1"), ([], "b = a + 1")])
+    spec = PipelineSpec(
+        "p", "p.ipynb", (),
+        (StepSpec("s", "steps.p.s", (CellSpec(0, "cell-0", "a = 1"), CellSpec(1, "cell-1", "")), (), {}, ("b",)),),
+    )  # fmt: skip
+    node = instrument(nb, spec, tmp_path / "fx", trace=tmp_path / "trace")
+    sources = [c.source for c in node.cells]  # type: ignore[attr-defined]
+    assert sum("after_cell(globals(), " in s for s in sources) == 2
+    assert any("enter(globals(), 's', [])" in s for s in sources)
+    assert any("exit(globals(), 's', ['b'])" in s for s in sources)
+    assert sources[-1].strip() == "__wb_tracer.dump()"

@@ -1,0 +1,79 @@
+"""`productionize --verify` on notebooks in other domains: the generated pipeline, run chained
+through its real commands, equals the notebook or the command exits 1 naming step, name, cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.compiler.harness import make_project
+from tests.compiler.notebooks import Cell, build, write
+from tests.verify.notebooks import CLEAN, COMBINE, ENV_STATE, OUT_PARAM
+from workbench.cli.productionize import Outcome, productionize
+
+pytestmark = pytest.mark.slow  # each runs a kernel and the pipeline's step processes
+
+
+def verified(tmp: Path, cells: list[Cell], name: str) -> tuple[Path, Outcome]:
+    project = make_project(tmp / name)
+    notebook = write(build(cells), project / "notebooks" / f"{name}.ipynb")
+    return project, productionize(notebook, root=project, verify=True)
+
+
+def verdict(project: Path, name: str) -> dict:
+    spec = json.loads((project / "steps" / name / "pipeline.json").read_text())
+    return dict(spec["verification"])
+
+
+def test_clean_notebook_verifies(tmp_path: Path) -> None:
+    project, outcome = verified(tmp_path, CLEAN, "words")
+    assert outcome.exit_code == 0, outcome.messages
+    found = verdict(project, "words")
+    assert found["status"] == "equal"
+    assert found["steps"]["count"]["outputs"] == {"vocab": "equal"}
+    assert found["parameters"] == {"label": "words", "min_count": "2"}
+    # the verdict is stored deterministically and --check accepts it until the notebook changes
+    notebook = project / "notebooks" / "words.ipynb"
+    assert productionize(notebook, root=project, check=True).exit_code == 0
+    nb = build(CLEAN)
+    nb.cells[-1].source += "\ntable = table.head(1)"
+    write(nb, notebook)
+    stale = productionize(notebook, root=project, check=True)
+    assert stale.exit_code == 1
+    assert any("changed after the last verification" in m for m in stale.messages)
+
+
+def test_runtime_mutation_becomes_an_output(tmp_path: Path) -> None:
+    project, outcome = verified(tmp_path, OUT_PARAM, "regress")
+    assert outcome.exit_code == 0, outcome.messages
+    spec = json.loads((project / "steps" / "regress" / "pipeline.json").read_text())
+    steps = {s["name"]: s for s in spec["steps"]}
+    assert "y" in steps["clean"]["outputs"]
+    assert steps["fit"]["input_sources"]["y"] == "clean"
+    assert spec["verification"]["runtime_outputs"] == [
+        {"cell": 3, "name": "y", "reader": "fit", "step": "clean"}
+    ]
+    # a plain re-compile keeps the re-wired output (it travels in the verdict)
+    notebook = project / "notebooks" / "regress.ipynb"
+    assert productionize(notebook, root=project, check=True).exit_code == 0
+
+
+def test_global_state_diverges_naming_step_name_cell(tmp_path: Path) -> None:
+    _, outcome = verified(tmp_path, ENV_STATE, "sales")
+    assert outcome.exit_code == 1
+    smooth = [m for m in outcome.messages if "step smooth: smooth" in m]
+    assert smooth, outcome.messages
+    assert "last changed in cell 3" in smooth[0]
+    assert "smooth.iloc[" in smooth[0]  # the first differing element
+    assert "global state" in smooth[0]
+
+
+def test_shared_objects_refused(tmp_path: Path) -> None:
+    project, outcome = verified(tmp_path, COMBINE, "kaggle")
+    assert outcome.exit_code == 1
+    text = "\n".join(outcome.messages)
+    assert "combine, train_df" in text and "cell 2" in text
+    assert "shared objects" in text
+    assert verdict(project, "kaggle")["status"] == "differs"
