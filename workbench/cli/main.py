@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "Set an image name, tag or digest in a kustomization (kustomize edit set image).",
     ),
     "serve": ("serve", "Serve a model over the Seldon, Open Inference and MLflow protocols."),
+    "gitops": (
+        "gitops",
+        "Generate the GitOps delivery platform (Argo Events, Argo CD, Crossplane).",
+    ),
     "deploy": ("deploy", "Point a serving overlay at the champion and commit it (GitOps)."),
 }
 
