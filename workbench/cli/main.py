@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "gitops",
         "Generate the GitOps delivery platform (Argo Events, Argo CD, Crossplane).",
     ),
+    "integration-test": (
+        "integration_test",
+        "Check a prediction endpoint against the registered model it should serve.",
+    ),
     "deploy": ("deploy", "Point a serving overlay at the champion and commit it (GitOps)."),
 }
 
