@@ -27,6 +27,9 @@ system-deps:
 	@if ! command -v git >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q git; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q git; fi; fi
+	@if ! command -v shellcheck >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q shellcheck; \
+	  else sudo apt-get update -q && sudo apt-get install -y -q shellcheck; fi; fi
 	@if ! command -v chromium >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q chromium; \
 	  else sudo apt-get update -q && sudo apt-get install -y -q chromium; fi; fi
