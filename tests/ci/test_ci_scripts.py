@@ -16,6 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "ci" / "scripts"
 TOKEN = "ghp_9vQm2LxT7cW4nB8kZr1Yd6Hs3Fj0Pa5Ue2Ko"
 DIGEST = "sha256:" + "4f" * 32
+DIGEST2 = "sha256:" + "a9" * 32
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -70,8 +71,11 @@ def test_clone_checks_out_exactly_the_revision(tmp_path: Path) -> None:
 
 @pytest.fixture
 def gitops(tmp_path: Path) -> Path:
-    overlay = (REPO / "manifests/train/overlays/staging/kustomization.yaml").read_text()
-    bare, _ = bare_repo(tmp_path, {"manifests/train/overlays/staging/kustomization.yaml": overlay})
+    rels = [
+        "manifests/train/overlays/staging/kustomization.yaml",
+        "manifests/train/overlays/staging/serving/kustomization.yaml",
+    ]
+    bare, _ = bare_repo(tmp_path, {rel: (REPO / rel).read_text() for rel in rels})
     return bare
 
 
@@ -81,7 +85,7 @@ def promote(tmp_path: Path, bare: Path, images: str) -> subprocess.CompletedProc
     env = {
         "GITOPS_REPO": f"file://{bare}",
         "GITOPS_BRANCH": "main",
-        "OVERLAY": "manifests/train/overlays/staging",
+        "OVERLAYS": "manifests/train/overlays/staging manifests/train/overlays/staging/serving",
         "IMAGES": images,
         "MESSAGE": "ci: train images for staging",
         "WORKBENCH": workbench,
@@ -94,7 +98,10 @@ def promote(tmp_path: Path, bare: Path, images: str) -> subprocess.CompletedProc
 @pytest.mark.slow
 def test_set_image_commits_the_digest_once_and_pushes(tmp_path: Path, gitops: Path) -> None:
     before = git("rev-parse", "main", cwd=gitops)
-    image = f"workbench/train-steps=registry.example.com/ml/train-steps@{DIGEST}"
+    image = (
+        f"workbench/train-steps=registry.example.com/ml/train-steps@{DIGEST} "
+        f"workbench/train-serving=registry.example.com/ml/train-serving@{DIGEST2}"
+    )
     out = promote(tmp_path, gitops, image)
     assert out.returncode == 0, out.stdout + out.stderr
     after = git("rev-parse", "main", cwd=gitops)
@@ -102,6 +109,12 @@ def test_set_image_commits_the_digest_once_and_pushes(tmp_path: Path, gitops: Pa
     text = git("show", "main:manifests/train/overlays/staging/kustomization.yaml", cwd=gitops)
     assert "newName: registry.example.com/ml/train-steps" in text and DIGEST in text
     assert "# Seeded by workbench productionize" in text  # comments kept
+    assert "train-serving" not in text  # each image only where the overlay lists it
+    serving = git(
+        "show", "main:manifests/train/overlays/staging/serving/kustomization.yaml", cwd=gitops
+    )
+    assert "registry.example.com/ml/train-serving" in serving and DIGEST2 in serving
+    assert git("rev-list", "--count", f"{before}..main", cwd=gitops) == "1"  # one commit
     assert git("log", "-1", "--format=%s", "main", cwd=gitops) == "ci: train images for staging"
     again = promote(tmp_path, gitops, image)  # a retried step changes nothing
     assert again.returncode == 0 and "nothing to commit" in again.stdout
@@ -111,8 +124,10 @@ def test_set_image_commits_the_digest_once_and_pushes(tmp_path: Path, gitops: Pa
     assert list(tmp_path.glob("gitops.*")) == []  # the work folder is removed
 
 
-def test_set_image_refuses_a_tag(tmp_path: Path, gitops: Path) -> None:
+def test_set_image_refuses_a_tag_or_an_unknown_image(tmp_path: Path, gitops: Path) -> None:
     before = git("rev-parse", "main", cwd=gitops)
     out = promote(tmp_path, gitops, "workbench/train-steps=registry.example.com/x:latest")
     assert out.returncode == 2 and "sha256" in out.stderr
+    out = promote(tmp_path, gitops, f"workbench/trian-steps=registry.example.com/x@{DIGEST}")
+    assert out.returncode == 2 and "lists the image workbench/trian-steps" in out.stderr
     assert git("rev-parse", "main", cwd=gitops) == before
