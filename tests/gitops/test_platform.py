@@ -5,6 +5,7 @@ checkov), deterministic, ordered by sync waves, and holding no secret value."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.emit import build_platform
 from workbench.emit.argo import ArgoOptions, render_manifests
 from workbench.emit.gitops import PlatformSpec
-from workbench.emit.gitops.project import discover
+from workbench.emit.gitops.project import discover, read_ci_scripts
 from workbench.emit.serving import ServingOptions, render_serving
 
 REPO = Path(__file__).resolve().parents[2]
@@ -62,6 +63,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project with two productionized pipelines (churn_scoring served, fraud batch-only),
     then `workbench gitops init` run in it with secrets in its environment."""
     root = tmp_path_factory.mktemp("churn-project")
+    shutil.copytree(REPO / "ci", root / "ci")  # the CI step scripts
     (root / "pyproject.toml").write_text('[project]\nname = "churn"\n')
     for name in ("churn_scoring", "fraud"):
         spec = tiny_spec(name)
@@ -117,7 +119,7 @@ def test_the_platform_passes_the_validator_kustomize_and_checkov(project: Path) 
         text=True,
     )
     assert out.returncode == 0, out.stdout + out.stderr
-    for folder in ("events", "argocd", "infrastructure"):
+    for folder in ("events", "ci", "argocd", "infrastructure"):
         built = subprocess.run(
             ["kubectl", "kustomize", str(platform / folder)], capture_output=True, text=True
         )
@@ -129,6 +131,7 @@ def test_the_platform_passes_the_validator_kustomize_and_checkov(project: Path) 
             str(platform),
             "--framework",
             "kubernetes",
+            "argo_workflows",
             "--skip-download",
             "--compact",
             "--quiet",
@@ -158,8 +161,10 @@ def test_no_secret_value_anywhere_only_references(project: Path) -> None:
         elif isinstance(node, list):
             for v in node:
                 walk(v, key)
-        elif isinstance(node, str) and any(
-            w in key.lower() for w in ("secret", "token", "password")
+        elif (
+            isinstance(node, str)
+            and any(w in key.lower() for w in ("secret", "token", "password"))
+            and not key.lower().endswith("name")  # secretName: a reference
         ):
             raise AssertionError(f"{key}: a literal value where a Secret reference belongs")
 
@@ -188,6 +193,7 @@ def test_argocd_syncs_every_overlay_in_waves_infrastructure_first(project: Path)
         for n, a in apps.items()
     }
     assert wave["churn-infrastructure"] < wave["churn-events"] < wave["churn-scoring-staging"]
+    assert wave["churn-ci"] == wave["churn-events"]
     assert wave["churn-scoring-staging"] < wave["churn-scoring-production"]
     assert wave["churn-scoring-serving-staging"] == wave["churn-scoring-staging"]
     assert "fraud-serving-staging" not in apps  # fraud has no serving manifests
@@ -258,6 +264,7 @@ def test_the_committed_example_is_current() -> None:
         github_owner="example-org",
         github_repo="workbench-demo",
         pipelines=discover(REPO / "manifests"),
+        ci_scripts=read_ci_scripts(REPO),
     )
     for rel, text in build_platform(spec).items():
         assert (REPO / rel).read_text() == text, rel

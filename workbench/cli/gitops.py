@@ -38,6 +38,7 @@ def init(
         discover,
         parse_github,
         project_name,
+        read_ci_scripts,
     )
     from workbench.emit.write import diff_outputs, write_outputs
 
@@ -52,6 +53,7 @@ def init(
         main_branch=branch,
         gitops_branch=gitops_branch,
         region=region,
+        ci_scripts=read_ci_scripts(root),
     )
     files = build_platform(spec)
     if check:

@@ -14,7 +14,7 @@ from workbench.core.errors import WorkbenchError
 from workbench.emit.argo import emit_argo
 from workbench.emit.context import EmitContext
 from workbench.emit.docker import emit_docker
-from workbench.emit.gitops.emit import emit_argocd, emit_events, emit_infrastructure
+from workbench.emit.gitops.emit import emit_argocd, emit_ci, emit_events, emit_infrastructure
 from workbench.emit.gitops.project import PlatformSpec
 from workbench.emit.python import emit_python, render_helpers, render_step
 from workbench.emit.requirements import emit_requirements, render_requirements
@@ -37,7 +37,12 @@ EMITTERS: list[Emitter] = [
 # `workbench gitops init`: the project's delivery platform under manifests/platform/
 PlatformEmitter = Callable[[PlatformSpec], dict[str, str]]
 
-PLATFORM_EMITTERS: list[PlatformEmitter] = [emit_events, emit_argocd, emit_infrastructure]
+PLATFORM_EMITTERS: list[PlatformEmitter] = [
+    emit_events,
+    emit_ci,
+    emit_argocd,
+    emit_infrastructure,
+]
 
 __all__ = [
     "EMITTERS",

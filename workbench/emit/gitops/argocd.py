@@ -178,6 +178,11 @@ def platform_applications(spec: PlatformSpec) -> list[Obj]:
             options=("SkipDryRunOnMissingResource=true",),
         ),
         application(spec, f"{spec.project}-events", f"{PLATFORM}/events", events.NAMESPACE, -1),
+        *(
+            [application(spec, f"{spec.project}-ci", f"{PLATFORM}/ci", spec.ci_namespace, -1)]
+            if spec.ci_scripts
+            else []
+        ),
     ]
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.emit.argo.render import document_file
-from workbench.emit.gitops import argocd, crossplane, events
+from workbench.emit.gitops import argocd, ci, crossplane, events
 from workbench.emit.gitops.project import PLATFORM_DIR, PlatformSpec
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
@@ -24,7 +24,9 @@ def header(spec: PlatformSpec) -> str:
 def _folder(spec: PlatformSpec, folder: str, files: dict[str, Sequence[Any]]) -> dict[str, str]:
     head = header(spec)
     out = {
-        f"manifests/{PLATFORM_DIR}/{folder}/{name}": document_file(head, [dict(d) for d in docs])
+        f"manifests/{PLATFORM_DIR}/{folder}/{name}": document_file(
+            head, [d if hasattr(d, "to_yaml") else dict(d) for d in docs]
+        )
         for name, docs in files.items()
     }
     kustomization = {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": list(files)}
@@ -66,4 +68,19 @@ def emit_infrastructure(spec: PlatformSpec) -> dict[str, str]:
         spec,
         "infrastructure",
         {"providerconfig.yaml": [crossplane.provider_config()], "buckets.yaml": buckets},
+    )
+
+
+def emit_ci(spec: PlatformSpec) -> dict[str, str]:
+    """The CI WorkflowTemplate and its scripts; nothing without ci/scripts/ in the project."""
+    if not spec.ci_scripts:
+        return {}
+    return _folder(
+        spec,
+        "ci",
+        {
+            "workflowtemplate.yaml": [ci.ci_template(spec)],
+            "scripts.yaml": [ci.scripts_config_map(spec)],
+            "rbac.yaml": ci.ci_rbac(spec),
+        },
     )

@@ -42,6 +42,11 @@ class PlatformSpec:
     region: str = "eu-west-1"
     environments: tuple[str, ...] = ENVIRONMENTS
     buckets: tuple[str, ...] = ("mlflow-artifacts", "pipeline-artifacts", "data")
+    ci_scripts: tuple[tuple[str, str], ...] = ()  # (file name, text) of ci/scripts/*.sh
+    registry: str = "registry.example.com/ml"  # where CI pushes images (placeholder)
+    ci_image: str = "registry.example.com/ml/workbench-ci:latest"  # git, make, python, workbench
+    argocd_server: str = "https://argocd-server.argocd.svc"
+    staging_endpoint: str = "http://placeholder.staging.svc:9000"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -106,6 +111,12 @@ def _cache_config_maps(path: Path) -> tuple[str, ...]:
             if name:
                 names.add(str(name))
     return tuple(sorted(names))
+
+
+def read_ci_scripts(root: Path) -> tuple[tuple[str, str], ...]:
+    """The project's CI step scripts, embedded in the CI scripts ConfigMap."""
+    folder = root / "ci" / "scripts"
+    return tuple((p.name, p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.sh")))
 
 
 def project_name(root: Path, given: str | None) -> str:
