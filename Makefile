@@ -62,7 +62,7 @@ tools: $(TOOLS)/bin/checkov
 # Offline manifest checks: official schemas + lint, every overlay built by kustomize, checkov.
 manifests: install
 	$(PY) $(SHARED)/tools/validate_manifests.py manifests --kustomize -q
-	@for o in manifests/*/overlays/*/ manifests/*/overlays/*/serving/ manifests/mlflow-server/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
+	@for o in manifests/*/overlays/*/ manifests/*/overlays/*/serving/ manifests/mlflow-server/ manifests/platform/*/; do kubectl kustomize "$$o" >/dev/null || exit 1; done
 
 checkov: $(TOOLS)/bin/checkov
 	$(TOOLS)/bin/checkov -d manifests --framework kubernetes argo_workflows --skip-download --compact --quiet

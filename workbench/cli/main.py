@@ -35,6 +35,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "server": ("server", "Start the team's MLflow tracking server (PostgreSQL + S3)."),
     "serve": ("serve", "Serve a model over the Seldon, Open Inference and MLflow protocols."),
+    "gitops": (
+        "gitops",
+        "Generate the GitOps delivery platform (Argo Events, Argo CD, Crossplane).",
+    ),
+    "integration-test": (
+        "integration_test",
+        "Check a prediction endpoint against the registered model it should serve.",
+    ),
     "deploy": ("deploy", "Point a serving overlay at the champion and commit it (GitOps)."),
 }
 

@@ -14,6 +14,8 @@ from workbench.core.errors import WorkbenchError
 from workbench.emit.argo import emit_argo
 from workbench.emit.context import EmitContext
 from workbench.emit.docker import emit_docker
+from workbench.emit.gitops.emit import emit_argocd, emit_ci, emit_events, emit_infrastructure
+from workbench.emit.gitops.project import PlatformSpec
 from workbench.emit.python import emit_python, render_helpers, render_step
 from workbench.emit.requirements import emit_requirements, render_requirements
 from workbench.emit.serving import emit_serving
@@ -32,7 +34,25 @@ EMITTERS: list[Emitter] = [
     emit_serving,
 ]
 
-__all__ = ["EMITTERS", "EmitContext", "Emitter", "build_files", "with_digests"]
+# `workbench gitops init`: the project's delivery platform under manifests/platform/
+PlatformEmitter = Callable[[PlatformSpec], dict[str, str]]
+
+PLATFORM_EMITTERS: list[PlatformEmitter] = [
+    emit_events,
+    emit_ci,
+    emit_argocd,
+    emit_infrastructure,
+]
+
+__all__ = [
+    "EMITTERS",
+    "PLATFORM_EMITTERS",
+    "EmitContext",
+    "Emitter",
+    "PlatformEmitter",
+    "build_files",
+    "with_digests",
+]
 
 
 def with_digests(spec: PipelineSpec, ctx: EmitContext) -> PipelineSpec:
@@ -64,6 +84,17 @@ def build_files(
         if path.endswith(".py"):
             _compiles(path, text)
     return spec, dict(sorted(files.items()))
+
+
+def build_platform(spec: PlatformSpec) -> dict[str, str]:
+    """Every file under manifests/platform/. Two emitters claiming one path is a bug."""
+    files: dict[str, str] = {}
+    for emitter in PLATFORM_EMITTERS:
+        for path, text in emitter(spec).items():
+            if path in files:
+                raise RuntimeError(f"two platform emitters generate {path}")
+            files[path] = text
+    return dict(sorted(files.items()))
 
 
 def _compiles(path: str, text: str) -> None:

@@ -1,0 +1,146 @@
+"""The CI WorkflowTemplate (hera): its shape, and its clone and set-image containers rehearsed
+here exactly as the YAML says (command, environment; only paths under /workspace, /tmp and
+/ci/scripts and the GitOps remote made local), the scripts taken from the generated ConfigMap."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.ci.test_ci_scripts import DIGEST, DIGEST2, bare_repo, git
+from workbench.emit import build_platform
+from workbench.emit.gitops import PipelineRef, PlatformSpec
+from workbench.emit.gitops.project import read_ci_scripts
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN = "ghp_Rehearsal0nlyT0kenNotRealAtAll1234567"
+
+
+def spec() -> PlatformSpec:
+    return PlatformSpec(
+        project="churn",
+        repo_url="https://github.com/acme-ml/churn-models.git",
+        github_owner="acme-ml",
+        github_repo="churn-models",
+        pipelines=(PipelineRef("train", has_serving=True),),
+        ci_scripts=read_ci_scripts(REPO),
+    )
+
+
+@pytest.fixture(scope="module")
+def ci() -> dict[str, Any]:
+    files = build_platform(spec())
+    docs = {
+        d["kind"]: d
+        for rel, text in files.items()
+        if rel.startswith("manifests/platform/ci/")
+        for d in yaml.safe_load_all(text)
+        if d and d["kind"] in ("WorkflowTemplate", "ConfigMap")
+    }
+    return docs
+
+
+def templates(ci: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {t["name"]: t for t in ci["WorkflowTemplate"]["spec"]["templates"]}
+
+
+def test_the_scripts_configmap_is_the_projects_ci_scripts(ci: dict[str, Any]) -> None:
+    data = ci["ConfigMap"]["data"]
+    assert data == {p.name: p.read_text() for p in (REPO / "ci/scripts").glob("*.sh")}
+    for name, template in templates(ci).items():
+        if "container" in template:
+            command = template["container"]["command"]
+            assert command[0] == "sh" and command[1].removeprefix("/ci/scripts/") in data, name
+
+
+def test_the_dag_builds_once_and_promotes_the_same_digests(ci: dict[str, Any]) -> None:
+    tasks = {t["name"]: t for t in templates(ci)["ci"]["dag"]["tasks"]}
+    order = ["clone", "test", "build-steps", "set-image-staging", "wait-staging",
+             "integration-test", "approve", "set-image-production", "wait-production"]  # fmt: skip
+    for before, after in itertools.pairwise(order):
+        assert f"{before}.Succeeded" in tasks[after]["depends"], after
+    assert "refs/heads/main" in tasks["set-image-staging"]["when"]  # PRs stop after builds
+    assert "suspend" in templates(ci)["approve"]
+    staging = tasks["set-image-staging"]["arguments"]["parameters"]
+    assert staging == tasks["set-image-production"]["arguments"]["parameters"]
+    assert {p["value"] for p in staging} == {
+        "{{tasks.build-steps.outputs.parameters.digest}}",
+        "{{tasks.build-serving.outputs.parameters.digest}}",
+    }
+    build = templates(ci)["build-serving"]["container"]
+    assert build["image"].startswith("moby/buildkit:") and build["image"].endswith("-rootless")
+    assert "buildctl-daemonless.sh" in ci["ConfigMap"]["data"]["build.sh"]
+    assert "type=registry,ref=" in ci["ConfigMap"]["data"]["build.sh"]  # layer cache
+    env = {e["name"]: e for e in build["env"]}
+    assert env["DOCKER_CONFIG"]["value"] == "/home/user/.docker" and env["TARGET"]["value"]
+    assert build["securityContext"]["runAsNonRoot"] is True
+    assert build["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+def rehearse(template: dict[str, Any], tmp: Path, values: dict[str, str], scripts: Path,
+             remote: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """Run a template's container here: its command and env, {{...}} filled from `values`,
+    Secret keys given test values, container paths mapped under `tmp`."""
+    container = template["container"]
+
+    def local(text: str) -> str:
+        # container paths first (one pass: tmp itself lies under /tmp), then the filled values
+        text = re.sub(r"(?<![\w/])/(workspace|tmp)\b", lambda m: f"{tmp}/{m.group(1)}", text)
+        if remote is not None:
+            text = text.replace(spec().repo_url, f"file://{remote}")
+        return re.sub(r"\{\{([^}]+)\}\}", lambda m: values[m.group(1).strip()], text)
+
+    env = {"PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "HOME": str(tmp)}
+    for item in container.get("env", []):
+        secret = item.get("valueFrom", {}).get("secretKeyRef")
+        env[item["name"]] = TOKEN if secret else local(item["value"])
+    command = [c.replace("/ci/scripts", str(scripts)) for c in container["command"]]
+    (tmp / "tmp").mkdir(exist_ok=True)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.slow
+def test_clone_and_set_image_run_as_the_yaml_says(ci: dict[str, Any], tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for name, text in ci["ConfigMap"]["data"].items():
+        (scripts / name).write_text(text)
+    (tmp_path / "source").mkdir()
+    (tmp_path / "gitops").mkdir()
+    source, shas = bare_repo(tmp_path / "source", {"README.md": "x\n", "notes.md": "y\n"})
+    out = rehearse(
+        templates(ci)["clone"],
+        tmp_path,
+        {"workflow.parameters.repository": f"file://{source}",
+         "workflow.parameters.revision": shas[0]},
+        scripts,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert git("rev-parse", "HEAD", cwd=tmp_path / "workspace" / "src") == shas[0]
+
+    rels = [
+        "manifests/train/overlays/staging/kustomization.yaml",
+        "manifests/train/overlays/staging/serving/kustomization.yaml",
+    ]
+    gitops, _ = bare_repo(tmp_path / "gitops", {r: (REPO / r).read_text() for r in rels})
+    values = {
+        "inputs.parameters.steps-digest": DIGEST,
+        "inputs.parameters.serving-digest": DIGEST2,
+        "workflow.parameters.revision": shas[0],
+    }
+    out = rehearse(templates(ci)["set-image-staging"], tmp_path, values, scripts, gitops)
+    assert out.returncode == 0, out.stdout + out.stderr
+    head = git("rev-parse", "main", cwd=gitops)
+    assert (tmp_path / "tmp" / "revision").read_text().strip() == head  # for wait-staging
+    assert git("log", "-1", "--format=%s", "main", cwd=gitops) == f"ci: {shas[0]} to staging"
+    serving = git("show", f"main:{rels[1]}", cwd=gitops)
+    assert "registry.example.com/ml/train-serving" in serving and DIGEST2 in serving
+    assert TOKEN not in out.stdout + out.stderr
