@@ -43,9 +43,9 @@ def command(url: str, model: str | None, latency_ms: float, timeout: float) -> N
 
 
 def _only_model() -> str:
-    import mlflow
+    from workbench.tracking.config import tracking_client
 
-    names = sorted(m.name for m in mlflow.MlflowClient().search_registered_models())
+    names = sorted(m.name for m in tracking_client().search_registered_models())
     if len(names) != 1:
         raise WorkbenchError(
             f"--model is needed: the registry holds {len(names)} models"
