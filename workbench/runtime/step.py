@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from workbench.core.signals import exit_code, stop_signals_interrupt
 from workbench.runtime.artifacts import read_value, write_value
 
 
@@ -83,12 +84,28 @@ def run_step(
         kwargs = {n: parse_param(n, t, params[n]) for n, t in given_params.items()}
     except ValueError as exc:
         parser.error(str(exc))
-    values = [read_value(given_in[n]) for n in inputs]
-    result = func(*values, **kwargs)
-    for name in outputs:
-        if name in given_out:
-            write_value(getattr(result, name), given_out[name])
+    with stop_signals_interrupt():  # SIGTERM (a pod stopped), SIGHUP: runs end KILLED
+        try:
+            values = [read_value(given_in[n]) for n in inputs]
+            result = func(*values, **kwargs)
+            for name in outputs:
+                if name in given_out:
+                    write_value(getattr(result, name), given_out[name])
+        except KeyboardInterrupt as exc:
+            _end_runs_killed()
+            print(f"step {func.__name__}: {exc or 'interrupted'}", file=sys.stderr)
+            return exit_code(exc)
     return 0
+
+
+def _end_runs_killed() -> None:
+    """End every MLflow run the step left open KILLED (only if the step imported mlflow)."""
+    if "mlflow" not in sys.modules:
+        return
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run("KILLED")
 
 
 def main_guard(code: int) -> None:  # pragma: no cover - thin wrapper for generated modules

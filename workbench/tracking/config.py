@@ -16,9 +16,12 @@ if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str:
+def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str | None:
+    """The project's artifact folder for `name`; None lets a tracking server choose."""
     cfg = cfg or settings()
     root = cfg.artifact_root
+    if not root:
+        return None
     if "://" in root:
         return f"{root.rstrip('/')}/{name}"
     return (Path(root) / name).as_uri()

@@ -96,6 +96,7 @@ def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> C
     return Container(
         name=Names.step_template(step.name),
         image=image_ref(spec.name, options),
+        image_pull_policy=options.image_pull_policy,
         command=command,
         args=args,
         inputs=inputs,
@@ -137,9 +138,16 @@ def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
 
 
 def workflow_parameters(spec: PipelineSpec) -> list[Parameter]:
-    """The `parameters` cell: each default as its canonical text (hashing.format_param)."""
+    """The `parameters` cell: each default as its canonical text (hashing.format_param), data
+    files as their object-storage URI (cron.cluster_default)."""
+    from workbench.emit.argo.cron import cluster_default
+
     return [
-        Parameter(name=p.name, value=format_param(p.default), description=f"{p.type}")
+        Parameter(
+            name=p.name,
+            value=cluster_default(spec, p, format_param(p.default)),
+            description=f"{p.type}",
+        )
         for p in spec.parameters
     ]
 
