@@ -24,8 +24,19 @@ import click
     default=None,
     help="YAML {secret: {key: value}} standing in for the cluster's Secrets (never commit it).",
 )
+@click.option(
+    "--compare/--no-compare",
+    default=True,
+    show_default=True,
+    help="Also run `workbench pipeline run` and compare cache keys and output digests.",
+)
 def command(
-    name: str, overlay: str, template: str, params: tuple[str, ...], secrets: Path | None
+    name: str,
+    overlay: str,
+    template: str,
+    params: tuple[str, ...],
+    secrets: Path | None,
+    compare: bool,
 ) -> None:
     """Run the built manifests here as the cluster's pods would (non-root, image only)."""
     from workbench.core.errors import WorkbenchError
@@ -39,7 +50,13 @@ def command(
             raise WorkbenchError(f"-p {item!r}: expected NAME=VALUE")
         given[key] = value
     result = rehearse(
-        settings().root, name, overlay, template=template, parameters=given, secrets_file=secrets
+        settings().root,
+        name,
+        overlay,
+        template=template,
+        parameters=given,
+        secrets_file=secrets,
+        compare=compare,
     )
     for pod in result.pods:
         key = f" memo {pod.memo_key[:12]}" if pod.memo_key else ""
@@ -47,3 +64,9 @@ def command(
     models = ", ".join(f"{m} v{','.join(v)}" for m, v in sorted(result.registered.items()))
     click.echo(f"tracking: {result.runs} runs, registered: {models or 'none'}")
     click.echo(f"rehearsal folder: {result.workdir}")
+    if result.differences is not None:
+        for line in result.differences:
+            click.echo(f"DIFFERENT  {line}", err=True)
+        if result.differences:
+            raise WorkbenchError(f"the rehearsal differs from `workbench pipeline run {name}`")
+        click.echo(f"same cache keys and output digests as `workbench pipeline run {name}`")

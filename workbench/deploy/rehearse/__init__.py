@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,13 @@ import yaml
 from workbench.core.errors import WorkbenchError
 from workbench.deploy.rehearse import image as image_mod
 from workbench.deploy.rehearse.engine import Cluster, PodResult, run_workflow
-from workbench.deploy.rehearse.services import ACCESS_KEY, SECRET_KEY, services
+from workbench.deploy.rehearse.services import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    Services,
+    make_buckets,
+    services,
+)
 from workbench.deploy.rehearse.workflow import Built, check_subset
 
 TEMPLATES = ("steps", "notebook", "sweep", "cron")
@@ -37,6 +44,7 @@ class Rehearsal:
     workdir: Path
     registered: Mapping[str, list[str]]  # model name -> versions on the tracking server
     runs: int  # runs on the tracking server
+    differences: list[str] | None = None  # against `workbench pipeline run`; None: not compared
 
 
 def _template_name(built: Built, base: str, kind: str) -> tuple[str, dict[str, str]]:
@@ -86,6 +94,30 @@ def rehearse(
     template: str = "steps",
     parameters: Mapping[str, str] | None = None,
     secrets_file: Path | None = None,
+    compare: bool = True,
+    running: Services | None = None,
+) -> Rehearsal:
+    """Rehearse one template of `pipeline` as built by `overlay`; `running` reuses servers
+    (tests rehearse several templates against one S3 and one MLflow server)."""
+    with ExitStack() as stack:
+        if running is None:
+            workdir = project / STATE / "services"
+            workdir.mkdir(parents=True, exist_ok=True)
+            running = stack.enter_context(services(workdir))
+        return _rehearse(
+            project, pipeline, overlay, template, parameters, secrets_file, compare, running
+        )
+
+
+def _rehearse(
+    project: Path,
+    pipeline: str,
+    overlay: str,
+    template: str,
+    parameters: Mapping[str, str] | None,
+    secrets_file: Path | None,
+    compare: bool,
+    svc: Services,
 ) -> Rehearsal:
     from workbench.deploy.argo_client import overlay_dir, render_overlay
     from workbench.emit.argo.options import Names
@@ -125,25 +157,33 @@ def rehearse(
     buckets = [repo["bucket"]] + [
         v[5:].split("/")[0] for v in args.values() if v.startswith("s3://")
     ]
-    with services(workdir, buckets) as svc:
-        fs = svc.s3()
-        _seed_data(args, spec, project, fs)
-        config = built.config_maps()[names.config_map]
-        endpoints = {
-            config.get("mlflow-tracking-uri", ""): svc.tracking_uri,
-            config.get("s3-endpoint-url", ""): svc.s3_url,
-        }
-        cluster = Cluster(
-            workdir=workdir, image_env=img.env, image_user=img.user,
-            app=staging / img.workdir.lstrip("/"), venv=venv, workdir_default=img.workdir,
-            config_maps=built.config_maps(), secrets=_secrets(secrets_file),
-            endpoints=endpoints, bucket=repo["bucket"], s3=fs, pipeline=pipeline,
-        )  # fmt: skip
-        _readonly(staging)
-        pods = run_workflow(workflow, args, cluster)
-        registered, runs = _tracking_state(svc.tracking_uri)
+    make_buckets(svc, buckets)
+    fs = svc.s3()
+    _seed_data(args, spec, project, fs)
+    config = built.config_maps()[names.config_map]
+    endpoints = {  # the cluster's service addresses -> the local stand-ins
+        config.get("mlflow-tracking-uri", ""): svc.tracking_uri,
+        config.get("s3-endpoint-url", ""): svc.s3_url,
+    }
+    cluster = Cluster(
+        workdir=workdir, image_env=img.env, image_user=img.user,
+        app=staging / img.workdir.lstrip("/"), venv=venv, workdir_default=img.workdir,
+        config_maps=built.config_maps(), secrets=_secrets(secrets_file),
+        endpoints=endpoints, bucket=repo["bucket"], s3=fs, pipeline=pipeline,
+    )  # fmt: skip
+    _readonly(staging)
+    pods = run_workflow(workflow, args, cluster)
+    registered, runs = _tracking_state(svc.tracking_uri)
+    found = None
+    if compare and template in ("steps", "cron"):
+        from workbench.deploy.rehearse.compare import differences, run_local
+
+        given = [f"{k}={v}" for k, v in (parameters or {}).items() if not v.startswith("s3://")]
+        store = run_local(project, pipeline, workdir / "local", given)
+        steps = {Names.task(s["name"]): s["name"] for s in spec["steps"]}
+        found = differences(pods, store, pipeline, steps)
     return Rehearsal(
-        template, args, pods, svc.tracking_uri, workdir / "pvc", workdir, registered, runs
+        template, args, pods, svc.tracking_uri, workdir / "pvc", workdir, registered, runs, found
     )
 
 

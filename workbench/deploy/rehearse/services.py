@@ -72,9 +72,16 @@ def _server(argv: list[str], probe: str, env: dict[str, str], log: Path) -> Iter
             proc.wait()
 
 
+def make_buckets(svc: Services, buckets: list[str]) -> None:
+    fs = svc.s3()
+    for bucket in sorted(set(buckets)):
+        if not fs.exists(bucket):
+            fs.mkdir(bucket)
+
+
 @contextmanager
-def services(workdir: Path, buckets: list[str]) -> Iterator[Services]:
-    """Start S3 and MLflow; create `buckets` (and MLflow's); yield their URLs."""
+def services(workdir: Path) -> Iterator[Services]:
+    """Start S3 and MLflow (its artifacts proxied to that S3); yield their URLs."""
     try:
         import moto.server  # noqa: F401
     except ImportError as exc:
@@ -95,9 +102,7 @@ def services(workdir: Path, buckets: list[str]) -> Iterator[Services]:
             )
         )
         found = Services(s3_url=s3_url, tracking_uri=f"http://127.0.0.1:{mlflow_port}")
-        fs = found.s3()
-        for bucket in sorted({*buckets, MLFLOW_BUCKET}):
-            fs.mkdir(bucket)
+        make_buckets(found, [MLFLOW_BUCKET])
         stack.enter_context(
             _server(
                 [
