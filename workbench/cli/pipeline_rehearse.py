@@ -64,9 +64,14 @@ def command(
     models = ", ".join(f"{m} v{','.join(v)}" for m, v in sorted(result.registered.items()))
     click.echo(f"tracking: {result.runs} runs, registered: {models or 'none'}")
     click.echo(f"rehearsal folder: {result.workdir}")
-    if result.differences is not None:
-        for line in result.differences:
+    found = result.comparison
+    if found is not None:
+        for output in found.output_mismatches:
+            click.echo(f"differs from the local run (new on every run, e.g. a run id?): {output}")
+        for line in found.key_mismatches:
             click.echo(f"DIFFERENT  {line}", err=True)
-        if result.differences:
-            raise WorkbenchError(f"the rehearsal differs from `workbench pipeline run {name}`")
-        click.echo(f"same cache keys and output digests as `workbench pipeline run {name}`")
+        if found.key_mismatches:
+            raise WorkbenchError(
+                f"the rehearsal's keys differ from `workbench pipeline run {name}`"
+            )
+        click.echo(f"same cache-key rule as `workbench pipeline run {name}`")

@@ -28,13 +28,14 @@ def productionize(
     record: bool = False,
     check: bool = False,
     root: Path | None = None,
+    targets: tuple[str, ...] | None = None,
 ) -> Outcome:
     """Compile `notebook` and write (or, with `check`, compare) every generated file."""
     from workbench.compiler import compile_notebook
     from workbench.compiler.environment import notebook_runtime_packages
     from workbench.core.errors import WorkbenchError
     from workbench.core.settings import find_project_root
-    from workbench.emit import EmitContext, build_files
+    from workbench.emit import EmitContext, build_files, selected
     from workbench.emit.write import diff_outputs, write_outputs
 
     if record and check:
@@ -44,7 +45,8 @@ def productionize(
     for note in notes:
         click.echo(note.render(), err=True)
     pins = tuple(notebook_runtime_packages().items())
-    spec, files = build_files(spec, EmitContext(spec.notebook, spec.name, pins))
+    emitters = selected(targets)
+    spec, files = build_files(spec, EmitContext(spec.notebook, spec.name, pins), emitters)
     if check:
         diff = diff_outputs(root, files, spec.name)
         return Outcome(1 if diff else 0, files, diff)
@@ -66,9 +68,20 @@ def productionize(
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 with a diff if generated files differ."
 )
-def command(notebook: Path, name: str | None, record: bool, check: bool) -> None:
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    help="Deployment target emitter(s) to run (default: all; `argo` today).",
+)
+def command(
+    notebook: Path, name: str | None, record: bool, check: bool, targets: tuple[str, ...]
+) -> None:
     """Compile a tagged notebook into steps, tests and manifests."""
-    outcome = productionize(notebook, name=name, record=record, check=check)
+    outcome = productionize(
+        notebook, name=name, record=record, check=check, targets=targets or None
+    )
     if check:
         if outcome.exit_code:
             click.echo(outcome.diff, nl=False)

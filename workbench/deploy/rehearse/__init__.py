@@ -20,6 +20,7 @@ import yaml
 
 from workbench.core.errors import WorkbenchError
 from workbench.deploy.rehearse import image as image_mod
+from workbench.deploy.rehearse.compare import Comparison
 from workbench.deploy.rehearse.engine import Cluster, PodResult, run_workflow
 from workbench.deploy.rehearse.services import (
     ACCESS_KEY,
@@ -44,7 +45,7 @@ class Rehearsal:
     workdir: Path
     registered: Mapping[str, list[str]]  # model name -> versions on the tracking server
     runs: int  # runs on the tracking server
-    differences: list[str] | None = None  # against `workbench pipeline run`; None: not compared
+    comparison: Comparison | None = None  # against `workbench pipeline run`; None: not run
 
 
 def _template_name(built: Built, base: str, kind: str) -> tuple[str, dict[str, str]]:
@@ -176,12 +177,12 @@ def _rehearse(
     registered, runs = _tracking_state(svc.tracking_uri)
     found = None
     if compare and template in ("steps", "cron"):
-        from workbench.deploy.rehearse.compare import differences, run_local
+        from workbench.deploy.rehearse.compare import compare as compare_runs
+        from workbench.deploy.rehearse.compare import run_local
 
         given = [f"{k}={v}" for k, v in (parameters or {}).items() if not v.startswith("s3://")]
         store = run_local(project, pipeline, workdir / "local", given)
-        steps = {Names.task(s["name"]): s["name"] for s in spec["steps"]}
-        found = differences(pods, store, pipeline, steps)
+        found = compare_runs(pods, store, spec, args)
     return Rehearsal(
         template, args, pods, svc.tracking_uri, workdir / "pvc", workdir, registered, runs, found
     )

@@ -1,10 +1,14 @@
-"""The rehearsal against `workbench pipeline run`: same cache keys, same output digests.
+"""The rehearsal against `workbench pipeline run`: the same cache-key rule, the same outputs.
 
 The local runner runs the same pipeline in a scratch store (its own artifact store, SQLite
-tracking, model store and cache under the rehearsal folder, nothing of the project's touched).
-For every step the Argo memoization key the rehearsal evaluated from the manifest's expression
-must be the runner's cache key (steps that read a data file are not memoized in Argo), and every
-output's `<name>-sha256` parameter must equal the runner's recorded digest.
+tracking, model store and cache under the rehearsal folder; nothing of the project touched).
+Two checks per step:
+- keys: the memoization key the rehearsal evaluated from the manifest's expression must be what
+  the local rule (`hashing.cache_key`) gives for the same code, lock, input digests and
+  parameter texts (steps that read a data file are not memoized in Argo);
+- outputs: every `<name>-sha256` must equal the local run's digest. An output that is new on
+  every run (an MLflow run id) differs locally from one run to the next as well: such outputs
+  are reported, and the keys downstream of them are still checked against the rule.
 """
 
 from __future__ import annotations
@@ -14,13 +18,22 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.hashing import cache_key
 from workbench.deploy.rehearse.engine import PodResult
 from workbench.emit.argo.options import Names
 
 _ISOLATE = ("MLFLOW_", "WORKBENCH_", "AWS_")
+
+
+@dataclass
+class Comparison:
+    key_mismatches: list[str] = field(default_factory=list)  # must be empty
+    output_mismatches: list[str] = field(default_factory=list)  # "step.output", e.g. run ids
 
 
 def run_local(project: Path, pipeline: str, folder: Path, params: Sequence[str]) -> Path:
@@ -41,32 +54,44 @@ def run_local(project: Path, pipeline: str, folder: Path, params: Sequence[str])
     return folder / "artifacts"
 
 
-def differences(
-    pods: Sequence[PodResult], store: Path, pipeline: str, steps: Mapping[str, str]
-) -> list[str]:
-    """Every disagreement between the rehearsed pods and the local store; [] when none.
-    `steps` maps an Argo task name to the spec's step name."""
-    found: list[str] = []
-    for pod in pods:
-        step = steps.get(pod.task)
-        if step is None:
+def compare(
+    pods: Sequence[PodResult],
+    store: Path,
+    spec: Mapping[str, Any],
+    texts: Mapping[str, str],
+) -> Comparison:
+    """`texts`: the workflow parameter texts the rehearsal ran with."""
+    found = Comparison()
+    by_task = {p.task: p for p in pods}
+    pipeline = str(spec["name"])
+    for step in spec["steps"]:
+        pod = by_task.get(Names.task(step["name"]))
+        if pod is None:
             continue
-        entries = sorted((store / pipeline / step).glob("*/entry.json"))
+        sources = step.get("input_sources", {})
         if pod.memo_key:
-            entries = [e for e in entries if e.parent.name == pod.memo_key]
-            if not entries:
-                found.append(
-                    f"step {step}: Argo memoization key {pod.memo_key} is not the local cache key"
+            digests = {
+                name: by_task[Names.task(sources[name])]
+                .parameters.get(Names.digest_param(name), "")
+                .strip()
+                for name in step.get("inputs", [])
+            }
+            want = cache_key(
+                code_digest=step["code_digest"],
+                lock_digest=spec["lock_digest"],
+                input_digests=digests,
+                params={p: texts[p] for p in step.get("params", [])},
+            )
+            if want != pod.memo_key:
+                found.key_mismatches.append(
+                    f"step {step['name']}: Argo key {pod.memo_key} != local rule {want}"
                 )
-                continue
+        entries = sorted((store / pipeline / step["name"]).glob("*/entry.json"))
         if len(entries) != 1:
-            found.append(f"step {step}: {len(entries)} local cache entries, expected 1")
+            found.key_mismatches.append(f"step {step['name']}: {len(entries)} local entries")
             continue
         local = json.loads(entries[0].read_text(encoding="utf-8"))["outputs"]
         for name, digest in sorted(local.items()):
-            argo = pod.parameters.get(Names.digest_param(name), "").strip()
-            if argo != digest:
-                found.append(
-                    f"step {step}: output {name} sha256 {argo or 'missing'} != local {digest}"
-                )
+            if pod.parameters.get(Names.digest_param(name), "").strip() != digest:
+                found.output_mismatches.append(f"{step['name']}.{name}")
     return found

@@ -14,6 +14,7 @@ import hashlib
 import shlex
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,7 +127,8 @@ def venv_digest(image: Image, staging: Path, layers: int) -> str:
 
 def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
     """The image's site-packages: the first `layers` pip installs, then workbench (no deps)."""
-    uv = shutil.which("uv")
+    beside = Path(sys.executable).parent / "uv"  # the `uv` test dependency of this venv
+    uv = str(beside) if beside.is_file() else shutil.which("uv")
     if uv is None:
         raise WorkbenchError("the rehearsal builds image virtualenvs with uv: pip install uv")
     venv = cache / venv_digest(image, staging, layers)
