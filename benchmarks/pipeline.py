@@ -109,15 +109,15 @@ def prepare(project: Path) -> None:
 def train_only_override(project: Path) -> str:
     """A NAME=VALUE changing a parameter that only the train step uses."""
     sys.path.insert(0, str(REPO))
-    from workbench.core.hashing import format_param
     from workbench.spec.model import load_spec
+    from workbench.spec.params import param_text
 
     spec = load_spec(project / "steps" / PIPELINE / "pipeline.json")
     for param in spec.parameters:
         users = {s.name for s in spec.steps if param.name in s.params}
         if users == {"train"} and param.type in ("float", "int"):
             value = param.default * 0.5 if param.type == "float" else param.default + 1
-            return f"{param.name}={format_param(value)}"
+            return f"{param.name}={param_text(param.type, value)}"
     raise SystemExit("no numeric parameter is used by the train step alone")
 
 

@@ -56,14 +56,11 @@ def test_cache_key_depends_on_every_part() -> None:
     assert len(key) == 64
 
 
-def test_format_param_keeps_strings() -> None:
-    assert hashing.format_param("007") == "007"
-    assert hashing.format_param(7) == "7"
-    assert hashing.format_param(True) == "true"
+def test_parse_param_by_declared_type() -> None:
     assert parse_param("x", "007", "str") == "007"
     assert parse_param("x", "7", "int") == 7
     assert parse_param("x", "true", "bool") is True
-    with pytest.raises(ValueError, match="--param x="):
+    with pytest.raises(ValueError, match="parameter x: 'seven' is not a valid int"):
         parse_param("x", "seven", "int")
 
 

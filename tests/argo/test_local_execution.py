@@ -14,7 +14,7 @@ from argo_helpers import REPO, tiny_spec, write_files
 from argo_local_exec import load_template, run_dag
 from tiny_project import consistent_spec, run_directly, write_project
 
-from workbench.core.hashing import cache_key, format_param
+from workbench.core.hashing import cache_key
 from workbench.emit.argo import ArgoOptions, render_manifests
 from workbench.runtime.artifacts import read_digest, read_value
 from workbench.runtime.step import parse_param
@@ -46,7 +46,7 @@ def test_manifest_commands_match_direct_calls(tmp_path: Path, overrides: dict[st
     env = {"PYTHONPATH": os.pathsep.join([str(root), str(REPO)])}
     run = run_dag(wt, store=store, cwd=root, overrides=overrides, env=env)
 
-    texts = {p.name: overrides.get(p.name, format_param(p.default)) for p in spec.parameters}
+    texts = {p.name: overrides.get(p.name, p.text) for p in spec.parameters}
     params = {p.name: parse_param(p.name, texts[p.name], p.type) for p in spec.parameters}
     expected = run_directly(root, PIPELINE, params)
 

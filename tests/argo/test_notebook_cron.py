@@ -13,12 +13,14 @@ import yaml
 
 from workbench.spec.model import PipelineSpec
 
-# what `workbench run -p` parses back into the declared type (papermill style)
+# the canonical texts of the parameter model, which `workbench run -p` parses by declared type
 PAPERMILL_TEXTS = {
     "flag": "True",
     "n": "5",
     "scale": "1.5",
     "prefix": "007",
+    "cols": "['a', 'b']",
+    "opts": """{'k': 1, 'quote': "it's"}""",
     "nothing": "None",
     "data_path": "s3://workbench-data/tiny.csv",  # the image holds no data/: object storage
 }
@@ -41,7 +43,7 @@ def test_papermill_keeps_parameter_types(manifests: Path, spec: PipelineSpec) ->
     argv = c["command"] + c["args"]
     assert argv[:3] == ["workbench", "run", "notebooks/tiny.ipynb"]
     pairs = {argv[i + 1]: (argv[i], argv[i + 2]) for i in range(3, len(argv) - 2, 3)}
-    # lists and dicts cannot pass through `workbench run` typed: the notebook defaults apply
+    # every parameter, lists and dicts included, passes typed
     assert sorted(pairs) == sorted(PAPERMILL_TEXTS)
     for p in spec.parameters:
         if p.name in pairs:
@@ -102,12 +104,18 @@ def test_cron_runs_the_template_by_reference(manifests: Path) -> None:
 def test_papermill_texts_parse_back_to_the_defaults(spec: PipelineSpec) -> None:
     """The default texts, parsed by `workbench run -p`'s own parser, are the defaults."""
     from workbench.emit.argo.notebook import papermill_text
-    from workbench.execute.params import parse_value
+    from workbench.execute.params import NotebookParameters, Overrides, typed_overrides
 
+    found = NotebookParameters(
+        {p.name: p.default for p in spec.parameters},
+        {p.name: p.type for p in spec.parameters},
+        (0,),
+        0,
+    )
+    texts = {p.name: papermill_text(p) for p in spec.parameters}
+    values = typed_overrides("tiny.ipynb", found, Overrides(texts, {}))
     for p in spec.parameters:
-        if p.name in PAPERMILL_TEXTS and p.type != "str":
-            value = parse_value(papermill_text(p))
-            assert value == p.default and type(value) is type(p.default), p
+        assert values[p.name] == p.default and type(values[p.name]) is type(p.default), p
 
 
 def test_data_uri_placeholders() -> None:

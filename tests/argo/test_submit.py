@@ -67,6 +67,8 @@ def argo_server() -> Iterator[tuple[str, FakeArgo]]:
 @pytest.fixture
 def proj(project: Path, spec: PipelineSpec) -> Path:
     write_files(project / "manifests" / "tiny", render_manifests(spec, ArgoOptions(notebook="nb")))
+    (project / "steps" / "tiny").mkdir(parents=True)
+    (project / "steps" / "tiny" / "pipeline.json").write_text(spec.to_json())
     return project
 
 
@@ -86,7 +88,8 @@ def test_submit_creates_a_workflow_from_the_template(
     monkeypatch.setenv("ARGO_SERVER", address)
     monkeypatch.setenv("ARGO_SECURE", "false")
     monkeypatch.setenv("ARGO_TOKEN", TOKEN)
-    code = _run(["pipeline", "submit", "tiny", "--overlay", "staging", "-p", "prefix=0042"])
+    argv = ["pipeline", "submit", "tiny", "--overlay", "staging", "-p", "prefix=0042"]
+    code = _run([*argv, "-p", "scale=2", "-p", "cols=('x',)"])
     out = capsys.readouterr()
     assert code == 0, out.err
     assert "submitted tiny-x7k2p in namespace tiny-staging" in out.out
@@ -95,9 +98,31 @@ def test_submit_creates_a_workflow_from_the_template(
     assert req["auth"] == f"Bearer {TOKEN}"
     wf = req["body"]["workflow"]
     assert wf["spec"]["workflowTemplateRef"] == {"name": "tiny"}
-    assert wf["spec"]["arguments"]["parameters"] == [{"name": "prefix", "value": "0042"}]
+    # the texts the local runner hashes: a float 2 is "2.0", a list is its Python literal
+    assert wf["spec"]["arguments"]["parameters"] == [
+        {"name": "cols", "value": "['x']"},
+        {"name": "prefix", "value": "0042"},
+        {"name": "scale", "value": "2.0"},
+    ]
     assert wf["metadata"]["generateName"] == "tiny-"
     assert TOKEN not in out.out + out.err
+
+
+def test_bad_parameters_are_refused_before_any_request(
+    proj: Path,
+    argo_server: tuple[str, FakeArgo],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    address, fake = argo_server
+    monkeypatch.setenv("ARGO_SERVER", f"http://{address}")
+    monkeypatch.setenv("ARGO_TOKEN", TOKEN)
+    assert _run(["pipeline", "submit", "tiny", "--overlay", "staging", "-p", "Scale=2"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown parameter(s) Scale (known: cols, data_path, flag, n, nothing, opts" in err
+    assert _run(["pipeline", "submit", "tiny", "--overlay", "staging", "-p", "n=1.5"]) == 1
+    assert "parameter n: '1.5' is not a valid int" in capsys.readouterr().err
+    assert fake.requests == []
 
 
 def test_server_errors_are_shown_plainly(

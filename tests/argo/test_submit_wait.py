@@ -110,7 +110,7 @@ def test_submit_sends_the_local_runners_parameter_texts(
     }
     local = plan_run(spec, RunOptions(overrides=tuple(given))).param_texts
     assert sent == {k: local[k] for k in sent}
-    assert sent == {"scale": "1.0", "n": "7", "flag": "true", "prefix": "007"}
+    assert sent == {"scale": "1.0", "n": "7", "flag": "True", "prefix": "007"}
 
 
 def test_submit_refuses_an_unknown_name_listing_the_known_ones(
@@ -123,7 +123,7 @@ def test_submit_refuses_an_unknown_name_listing_the_known_ones(
     monkeypatch.setenv("ARGO_SERVER", url)
     assert _run(["pipeline", "submit", "tiny", "--overlay", "staging", "-p", "scael=2"]) != 0
     err = capsys.readouterr().err
-    assert "no parameter 'scael'" in err and "scale" in err and "data_path" in err
+    assert "unknown parameter(s) scael (known: cols, data_path, flag, n, nothing" in err
     assert state.requests == []  # nothing sent
 
 

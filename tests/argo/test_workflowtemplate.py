@@ -11,7 +11,7 @@ from argo_helpers import tiny_spec
 from argo_local_exec import evaluate_expression
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import cache_key, format_param
+from workbench.core.hashing import cache_key
 from workbench.emit.argo import ArgoOptions, render_manifests
 from workbench.emit.argo.cachekey import cache_key_expression, names_a_file
 from workbench.spec.model import PipelineSpec, StepSpec
@@ -58,10 +58,13 @@ def test_dag_mirrors_spec(manifests: Path, spec: PipelineSpec) -> None:
 def test_parameters_keep_defaults_as_texts(manifests: Path, spec: PipelineSpec) -> None:
     (wt,) = _docs(manifests / "base" / "workflowtemplate.yaml")
     got = {p["name"]: p["value"] for p in wt["spec"]["arguments"]["parameters"]}
-    texts = {p.name: format_param(p.default) for p in spec.parameters}
     # a data file's project path becomes object storage: the image holds no data/
-    assert got == {**texts, "data_path": "s3://workbench-data/tiny.csv"}
-    assert got["prefix"] == "007" and got["nothing"] == "null" and got["flag"] == "true"
+    assert got == {
+        **{p.name: p.text for p in spec.parameters},
+        "data_path": "s3://workbench-data/tiny.csv",
+    }
+    assert got["prefix"] == "007" and got["nothing"] == "None" and got["flag"] == "True"
+    assert got["cols"] == "['a', 'b']" and got["scale"] == "1.5"
 
 
 def test_step_templates_carry_runtime_settings(manifests: Path) -> None:

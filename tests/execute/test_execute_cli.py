@@ -13,6 +13,7 @@ import pytest
 import workbench.execute
 from workbench.cli.main import main
 from workbench.execute import NotebookRun, lean
+from workbench.execute.params import Overrides
 
 
 def test_options_reach_run_notebook(
@@ -34,7 +35,8 @@ def test_options_reach_run_notebook(
         )  # fmt: skip
     assert info.value.code == 0
     assert seen["notebook"] == Path("nb.ipynb")
-    assert seen["parameters"] == {"C": 0.5, "n": 3, "tag": "007"}
+    # -p texts are typed later, by the notebook's defaults; -r strings are kept as they are
+    assert seen["parameters"] == Overrides({"C": "0.5", "n": "3"}, {"tag": "007"})
     assert (seen["output"], seen["cwd"], seen["experiment"]) == (Path("o.ipynb"), Path("work"), "e")
     assert capsys.readouterr().out.startswith("run r1 FINISHED (experiment 'exp')")
     assert lean_calls == [1]  # the slow optional import is skipped before papermill loads

@@ -11,7 +11,13 @@ import pytest
 from workbench.execute.environment import environment, project_relative
 from workbench.execute.errors import NotebookInputError
 from workbench.execute.notebook import find_failure, read_notebook
-from workbench.execute.params import default_value, merge_parameters, parse_overrides, parse_value
+from workbench.execute.params import (
+    Overrides,
+    default_value,
+    merge_parameters,
+    parse_overrides,
+    parse_value,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,7 +38,7 @@ def test_p_values_convert_like_papermill(text: str, value: object) -> None:
 
 def test_r_values_stay_strings_and_later_pairs_win() -> None:
     got = parse_overrides([("x", "007"), ("C", "0.5")], [("x", "007"), ("tag", "True")])
-    assert got == {"x": "007", "C": 0.5, "tag": "True"}
+    assert got == Overrides({"C": "0.5"}, {"x": "007", "tag": "True"})
 
 
 def test_defaults_are_literals_or_source_text() -> None:

@@ -22,7 +22,9 @@ def test_overrides_are_parsed_with_the_declared_type(demo: PipelineSpec) -> None
     }
     with pytest.raises(WorkbenchError, match="-p scale given twice"):
         parse_overrides(demo, ["scale=1", "scale=2"])
-    with pytest.raises(WorkbenchError, match=r"parameter scale: --param scale='x'"):
+    with pytest.raises(
+        WorkbenchError, match=r"pipeline demo: parameter scale: 'x' is not a valid float"
+    ):
         parse_overrides(demo, ["scale=x"])
 
 

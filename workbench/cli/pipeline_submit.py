@@ -38,7 +38,7 @@ def command(
     """Submit the pipeline's Argo workflow to ARGO_SERVER (token from ARGO_TOKEN)."""
     from workbench.core.settings import settings
     from workbench.deploy import argo_client as argo
-    from workbench.deploy.params import normalise
+    from workbench.deploy.params import template_parameters
     from workbench.deploy.rehearse.workflow import Built
     from workbench.emit.argo.options import Names
 
@@ -52,7 +52,7 @@ def command(
     ref = {"steps": names.workflow_template, "notebook": names.notebook_template,
            "sweep": names.sweep_template}[template]  # fmt: skip
     built = Built.parse(text).get("WorkflowTemplate", ref)
-    parameters = normalise(built, params, notebook=template != "steps")
+    parameters = template_parameters(built, params)
     server = argo.ArgoServer.from_env(os.environ)
     ns = namespace or argo.overlay_namespace(folder)
     created = argo.submit(name, namespace=ns, server=server, parameters=parameters, template=ref)

@@ -5,7 +5,9 @@ The notebook runs from a temp copy with extra cells injected (before a step's fi
 its inputs; after its last cell: save its outputs), with the notebook's folder as working
 directory, as `workbench run` and JupyterLab run it. Values are written with
 workbench.runtime.write_value under fixtures/STEP/{inputs,outputs}/NAME, plus fixtures/STEP/
-meta.json. Outputs longer than MAX_ROWS rows are kept as every n-th row (the stride is in
+meta.json. Each value goes through the artifact codec registry (`workbench.runtime.codecs`), so
+it is stored in a format that gives it back exactly; objects of classes defined in the notebook
+are pickled by value (cloudpickle). Outputs longer than MAX_ROWS rows are kept as every n-th row (the stride is in
 meta.json and the generated test compares the same rows); inputs are kept whole, because the
 step must be re-run on exactly what the notebook gave it.
 
@@ -26,27 +28,12 @@ from pathlib import Path
 
 from workbench.core.datafiles import local_data_file
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import format_param
 from workbench.spec.model import PipelineSpec
 
 MAX_ROWS = 2000
 MARKER = "__workbench_cloudpickle__"
 
 PRELUDE = """# workbench --record: fixture writer (injected, not part of the notebook)
-def _portable(value):
-    # Objects of classes defined in the notebook pickle as a reference to __main__, which no
-    # test process has: such values are stored by value (cloudpickle), wrapped in a marker.
-    import pickle as _pickle
-    try:
-        by_reference = b"__main__" in _pickle.dumps(value)
-    except Exception:
-        by_reference = True
-    if not by_reference:
-        return value
-    import cloudpickle as _cloudpickle
-    return {{"{marker}": _cloudpickle.dumps(value)}}
-
-
 def __wb_save(step, kind, values, names=None):
     import json as _json, math as _math, pathlib as _pathlib
     from workbench.runtime import write_value as _write
@@ -57,7 +44,7 @@ def __wb_save(step, kind, values, names=None):
             if len(value) > {max_rows}:
                 strides[name] = _math.ceil(len(value) / ({max_rows} // 2))
                 value = value.iloc[::strides[name]] if hasattr(value, "iloc") else value[::strides[name]]
-        _write(_portable(value), str(base / kind / name))
+        _write(value, str(base / kind / name))
     meta_path = base / "meta.json"
     meta = _json.loads(meta_path.read_text()) if meta_path.exists() else {{}}
     meta[kind] = sorted(values)
@@ -117,7 +104,7 @@ def instrument(nb: object, spec: PipelineSpec, folder: Path, final: Path | None 
 def copy_data_files(root: Path, spec: PipelineSpec, fixtures: Path) -> dict[str, dict[str, str]]:
     """Copy each local data file a step's parameter names (with its default value) into
     fixtures/STEP/files/; returns step -> {parameter: path relative to fixtures/STEP}."""
-    defaults = {p.name: format_param(p.default) for p in spec.parameters}
+    defaults = {p.name: p.text for p in spec.parameters}
     copied: dict[str, dict[str, str]] = {}
     for step in spec.steps:
         files: dict[str, str] = {}
@@ -186,7 +173,8 @@ def record_notebook(
 
 
 def read_fixture(uri: str) -> object:
-    """A recorded value (see `_portable` in PRELUDE for the wrapped form)."""
+    """A recorded value (fixtures of earlier versions wrapped notebook-defined objects in a
+    MARKER dict; they are unwrapped)."""
     from workbench.runtime import read_value
 
     value = read_value(uri)

@@ -1,6 +1,6 @@
 """Which parameter values name data files: one rule for the runner and for --record.
 
-A parameter's canonical text (`format_param`) names a data file when it is a single short line
+A parameter's canonical text (`workbench.spec.params`) names a data file when it is a single short line
 that is an object-storage URI (`scheme://...`) or a path to an existing local file, absolute or
 relative to the project root (never the working directory: a notebook run from `notebooks/` and
 a CLI run from the root must agree). The runner hashes such files into the cache key of the

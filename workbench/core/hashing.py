@@ -7,10 +7,8 @@ Argo workflow computes (with sprig's sha256sum over the same material string) ar
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
 
 CHUNK = 1 << 20
 
@@ -37,17 +35,6 @@ def sha256_parts(parts: Iterable[str]) -> str:
     return digest.hexdigest()
 
 
-def format_param(value: Any) -> str:
-    """The canonical command-line text of a parameter value (`--param name=TEXT`).
-
-    Strings pass through unchanged (so "007" stays "007"); everything else is JSON. The step
-    entry point parses it back with the parameter's declared type.
-    """
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
 def cache_key_material(
     *,
     code_digest: str,
@@ -57,7 +44,7 @@ def cache_key_material(
 ) -> str:
     """The text a step's cache key hashes: one `kind:name=value` line each, sorted within kind.
 
-    `params` holds the canonical command-line texts (see `format_param`). Argo builds the same
+    `params` holds the canonical command-line texts (`workbench.spec.params.param_text`). Argo builds the same
     text from template parameters and hashes it with `sprig.sha256sum`, so both sides agree.
     """
     from workbench.core.keyparts import key_parts

@@ -16,16 +16,7 @@ from workbench.emit.pysource import (
     wrap_call,
 )
 from workbench.spec.model import PipelineSpec, StepSpec
-
-PARAM_ANNOTATIONS = {
-    "bool": "bool",
-    "int": "int",
-    "float": "float",
-    "str": "str",
-    "list": "list[Any]",
-    "dict": "dict[str, Any]",
-    "none": "Any",
-}
+from workbench.spec.params import param_type
 
 
 def _bound_in_body(step: StepSpec) -> set[str]:
@@ -90,7 +81,9 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
         args.append("*")
         for name in step.params:
             param = params[name]
-            args.append(f"{name}: {PARAM_ANNOTATIONS[param.type]} = {py_literal(param.default)}")
+            args.append(
+                f"{name}: {param_type(param.type).annotation} = {py_literal(param.default)}"
+            )
     lines.append(wrap_call(f"def {step.name}(", args, f") -> {outputs_class}:"))
     lines.append(f'    """Run the cells of step `{step.name}` as the notebook does."""')
     lines.extend(f"    {s}" for s in render_imports(local_imports))

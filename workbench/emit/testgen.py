@@ -1,7 +1,7 @@
 """Emit tests/steps/NAME/: one test per step that calls the step function on the inputs
 recorded from a notebook run (`workbench productionize --record`) and compares its outputs with
-the recorded ones: frames and arrays with tolerances, fitted models by their predictions on the
-recorded inputs. Data files the step's parameters name are the copies --record put beside the
+the recorded ones (`workbench.runtime.testing`: exact types, float tolerances, fitted models by
+their predictions on the recorded inputs). Data files the step's parameters name are the copies --record put beside the
 fixtures (meta.json "files"), copied again into the test's tmp_path, so the tests need no data
 folder and a step writing to such a path cannot change the committed fixtures. The conftest
 gives every test throw-away MLflow, model, artifact and cache stores, so steps that log runs or
@@ -14,189 +14,32 @@ import re
 from workbench.emit.context import EmitContext
 from workbench.spec.model import PipelineSpec, StepSpec
 
-CONFTEST = '''"""Fixtures of the generated step tests: recorded values, comparison, temp stores."""
+CONFTEST = '''"""Fixtures of the generated step tests. The logic (recorded values, temp stores, the
+comparison with the notebook's values) is workbench.runtime.testing, shared by every pipeline."""
 
-import json
-import math
-import os
-import re
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from workbench.runtime.testing import Recorded, assert_matches, isolate_stores
+
 ROOT = Path(__file__).resolve().parents[3]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 if str(ROOT) not in sys.path:  # steps.* import from the project root, as the runner runs them
     sys.path.insert(0, str(ROOT))
-RTOL = 1e-6
-ATOL = 1e-9
-RUN_ID = re.compile(r"[0-9a-f]{32}")
+RECORDED = Recorded(Path(__file__).resolve().parent / "fixtures", command="{COMMAND}")
+load_recorded = RECORDED.load
+recorded_files = RECORDED.files
+sampled = RECORDED.sampled
 
-
-# every store a step may write to (workbench.core.settings): each defaults to a folder of the
-# project, which running the tests must leave as it found it
-STORES = {
-    "WORKBENCH_MODEL_STORE": "models",
-    "WORKBENCH_ARTIFACT_ROOT": "mlartifacts",
-    "WORKBENCH_ARTIFACT_STORE": "artifacts",
-    "WORKBENCH_CACHE_DIR": "cache",
-}
+__all__ = ["assert_matches", "load_recorded", "recorded_files", "sampled"]
 
 
 @pytest.fixture(autouse=True)
 def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Steps that log to MLflow, register models or cache artifacts write to stores in
-    tmp_path, never the project's."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    for var, folder in STORES.items():
-        monkeypatch.setenv(var, str(tmp_path / "stores" / folder))
-    for var in ("MLFLOW_RUN_ID", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_ID"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.chdir(ROOT)  # steps run with the project root as working directory
-    yield
-    forget_experiment()
-
-
-def forget_experiment() -> None:
-    """mlflow.set_experiment leaves the experiment id in os.environ and in a module global;
-    the store it belongs to is gone after the test, so neither may reach the next test."""
-    os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
-    fluent = sys.modules.get("mlflow.tracking.fluent")
-    if fluent is not None and hasattr(fluent, "_active_experiment_id"):
-        fluent._active_experiment_id = None
-
-
-def recorded_meta(step: str) -> dict[str, Any]:
-    """fixtures/STEP/meta.json. A missing recording fails the test, never skips it: CI must not
-    pass silently on steps nothing checks."""
-    meta = FIXTURES / step / "meta.json"
-    if not meta.is_file():
-        pytest.fail(f"no recorded values for step {step}: run `{COMMAND} --record`", pytrace=False)
-    return dict(json.loads(meta.read_text()))
-
-
-def load_recorded(step: str, kind: str) -> dict[str, Any]:
-    """The values recorded for `step` (kind: inputs | outputs)."""
-    from workbench.runtime import read_value
-
-    names = recorded_meta(step)[kind]
-    values = {name: read_value(str(FIXTURES / step / kind / name)) for name in names}
-    for name, value in values.items():  # notebook-defined classes were recorded by value
-        if isinstance(value, dict) and set(value) == {"__workbench_cloudpickle__"}:
-            import cloudpickle
-
-            values[name] = cloudpickle.loads(value["__workbench_cloudpickle__"])
-    return values
-
-
-def recorded_files(step: str, into: Path) -> dict[str, str]:
-    """Parameter -> path of a private copy (under `into`) of the data file recorded for it.
-
-    --record copied each local file a parameter of the step named into fixtures/STEP/files/;
-    the step reads a copy in the test's tmp_path, never the project's data folder (absent on a
-    clean clone) nor the committed fixture itself (a step could write to the path it is given).
-    """
-    params: dict[str, str] = {}
-    for param, rel in sorted(recorded_meta(step).get("files", {}).items()):
-        source = FIXTURES / step / rel
-        if not source.is_file():
-            pytest.fail(f"recorded data file {source} of step {step} is missing: run `{COMMAND} --record`", pytrace=False)
-        target = into / "files" / step / Path(rel).name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-        params[param] = str(target)
-    return params
-
-
-def sampled(step: str) -> dict[str, int]:
-    """Output name -> stride, for outputs recorded as every n-th row (large values)."""
-    return dict(recorded_meta(step).get("strides", {}))
-
-
-def _rows(value: Any, stride: int) -> Any:
-    if stride <= 1:
-        return value
-    return value.iloc[::stride] if hasattr(value, "iloc") else value[::stride]
-
-
-def _probes(values: dict[str, Any]) -> list[Any]:
-    import numpy as np
-    import pandas as pd
-
-    return [v for _, v in sorted(values.items()) if isinstance(v, pd.DataFrame | np.ndarray)]
-
-
-def assert_matches(name: str, actual: Any, expected: Any, probes: dict[str, Any], stride: int = 1) -> None:
-    """`actual` equals the recorded `expected` (tolerances for numbers, predictions for models)."""
-    import numpy as np
-    import pandas as pd
-
-    actual = _rows(actual, stride)
-    if isinstance(expected, pd.DataFrame):
-        pd.testing.assert_frame_equal(
-            actual, expected, check_exact=False, rtol=RTOL, atol=ATOL,
-            check_index_type=False, check_column_type=False, obj=name,
-        )
-    elif isinstance(expected, pd.Series):
-        pd.testing.assert_series_equal(
-            actual, expected, check_exact=False, rtol=RTOL, atol=ATOL,
-            check_index_type=False, obj=name,
-        )
-    elif isinstance(expected, np.ndarray):
-        assert actual.shape == expected.shape, name
-        if expected.dtype.kind in "fc":
-            np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=ATOL, err_msg=name)
-        else:
-            np.testing.assert_array_equal(actual, expected, err_msg=name)
-    elif hasattr(expected, "predict") or hasattr(expected, "transform"):
-        assert type(actual) is type(expected), name
-        method = "predict" if hasattr(expected, "predict") else "transform"
-        compared = 0
-        for probe in _probes(probes):
-            try:
-                want = getattr(expected, method)(probe)
-            except Exception:  # not this model's input: try the next recorded value
-                continue
-            got = getattr(actual, method)(probe)
-            np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=RTOL, atol=ATOL, err_msg=name)
-            compared += 1
-        if not compared:
-            assert repr(actual) == repr(expected), name
-    elif isinstance(expected, str) and RUN_ID.fullmatch(expected):
-        # a run id (MLflow's uuid hex) is new on every run: check its form, not its value
-        assert isinstance(actual, str) and RUN_ID.fullmatch(actual), name
-    else:
-        assert _close(actual, expected), f"{name}: {actual!r} != recorded {expected!r}"
-
-
-def _close(actual: Any, expected: Any) -> bool:
-    """Equality with float tolerance, through lists, tuples and dicts (JSON turns tuples into
-    lists); objects without a usable == compare by what they print as."""
-    if isinstance(expected, float) and isinstance(actual, int | float):
-        return math.isclose(actual, expected, rel_tol=RTOL, abs_tol=ATOL) or (
-            math.isnan(expected) and math.isnan(actual)
-        )
-    if isinstance(expected, list | tuple) and isinstance(actual, list | tuple):
-        return len(actual) == len(expected) and all(map(_close, actual, expected))
-    if isinstance(expected, dict) and isinstance(actual, dict):
-        return actual.keys() == expected.keys() and all(
-            _close(actual[k], expected[k]) for k in expected
-        )
-    if hasattr(expected, "__dict__") and type(actual) is not type(expected):
-        # a class defined in the notebook: recorded by value, so compare name and attributes
-        return type(actual).__name__ == type(expected).__name__ and _close(
-            vars(actual), vars(expected)
-        )
-    try:
-        if bool(actual == expected):
-            return True
-    except Exception:  # e.g. arrays inside containers: fall through to the printed form
-        pass
-    return repr(actual) == repr(expected)
+    """MLflow, model, artifact and cache stores in tmp_path; cwd is the project root."""
+    yield from isolate_stores(tmp_path, monkeypatch, ROOT)
 '''
 
 

@@ -13,7 +13,13 @@ from typing import Any
 from workbench.execute.environment import project_relative
 from workbench.execute.errors import NotebookInputError
 from workbench.execute.notebook import read_notebook
-from workbench.execute.params import merge_parameters, notebook_defaults
+from workbench.execute.params import (
+    Overrides,
+    merge_parameters,
+    notebook_parameters,
+    papermill_input,
+    typed_overrides,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,8 @@ class RunPlan:
     kernel_cwd: Path
     output: Path | None  # None: .workbench/runs/<run_id>/ once the run id is known
     experiment: str
+    # the notebook papermill reads when it is not the file itself (Kale's parameters tag)
+    source: Any = None
 
 
 def check_kernel(nb: Any, path: Path) -> None:
@@ -77,7 +85,7 @@ def experiment_name(explicit: str | None, params: Mapping[str, Any], notebook: P
 
 def plan_run(
     notebook: str | Path,
-    parameters: Mapping[str, Any] | None,
+    parameters: Mapping[str, Any] | Overrides | None,
     *,
     root: Path,
     output: str | Path | None = None,
@@ -85,10 +93,15 @@ def plan_run(
     experiment: str | None = None,
 ) -> RunPlan:
     path = Path(notebook).resolve()
-    check_kernel(read_notebook(path), path)
+    nb = read_notebook(path)
+    check_kernel(nb, path)
     rel = project_relative(path, root)
-    overrides = dict(parameters or {})
-    defaults = notebook_defaults(path)
+    found = notebook_parameters(nb, rel)
+    given = (
+        parameters if isinstance(parameters, Overrides) else Overrides({}, dict(parameters or {}))
+    )
+    overrides = typed_overrides(rel, found, given)
+    defaults = found.defaults
     # The notebook's own set_experiment(experiment) must name the run's experiment: MLflow
     # refuses to resume MLFLOW_RUN_ID under a different active experiment.
     if (
@@ -112,4 +125,5 @@ def plan_run(
         kernel_cwd=kernel_cwd,
         output=output_path(output, path),
         experiment=experiment_name(experiment, params, path),
+        source=papermill_input(nb, found),
     )

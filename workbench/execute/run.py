@@ -23,7 +23,7 @@ from workbench.core.signals import stop_signals_interrupt
 from workbench.execute.environment import environment
 from workbench.execute.errors import NotebookFailed
 from workbench.execute.notebook import CellFailure, find_failure, read_notebook
-from workbench.execute.params import param_text
+from workbench.execute.params import Overrides, param_text
 from workbench.execute.plan import RunPlan, plan_run
 from workbench.tracking.context import (
     GIT_COMMIT_TAG,
@@ -97,17 +97,38 @@ def _log_params(client: Any, run_id: str, params: Mapping[str, Any]) -> None:
     log_params_batched(client, run_id, {k: param_text(v) for k, v in params.items()})
 
 
-def _execute(
-    path: Path, output: Path, overrides: Mapping[str, Any], cwd: Path, env: Mapping[str, str]
-) -> CellFailure | None:
+def _execute(plan: RunPlan, output: Path, env: Mapping[str, str]) -> CellFailure | None:
     """Run papermill; return the failing cell (None on success). Output is written either way."""
+
+    from workbench.execute.translator import register
+
+    register()
+    try:
+        return _papermill(plan, output, env)
+    finally:
+        if plan.source is not None and output.is_file():
+            _name_input(output, plan.rel)
+
+
+def _name_input(output: Path, rel: str) -> None:
+    """papermill records a notebook given as a node (the re-tagged copy) as the node itself in
+    `metadata.papermill.input_path`; put the notebook's path there as for a file."""
+    import nbformat
+
+    nb = nbformat.read(str(output), as_version=4)
+    nb.metadata.setdefault("papermill", {})["input_path"] = rel
+    nbformat.write(nb, str(output))
+
+
+def _papermill(plan: RunPlan, output: Path, env: Mapping[str, str]) -> CellFailure | None:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    overrides, cwd = plan.overrides, plan.kernel_cwd
     with environment(env):
         try:
             papermill.execute_notebook(
-                str(path),
+                plan.source if plan.source is not None else str(plan.path),
                 str(output),
                 parameters=dict(overrides),
                 cwd=str(cwd),
@@ -124,7 +145,7 @@ def _execute(
 
 def run_notebook(
     notebook: str | Path,
-    parameters: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | Overrides | None = None,
     *,
     output: str | Path | None = None,
     cwd: str | Path | None = None,
@@ -166,7 +187,7 @@ def _run_tracked(
         }
         if announce:
             announce(f"executing {plan.rel} as run {run_id} (experiment {plan.experiment!r})")
-        failure = _execute(plan.path, target, plan.overrides, plan.kernel_cwd, env)
+        failure = _execute(plan, target, env)
         status = "FINISHED" if failure is None else "FAILED"
     except KeyboardInterrupt:
         status = "KILLED"

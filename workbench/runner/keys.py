@@ -5,7 +5,7 @@
   generated file or re-productionizing invalidates exactly the steps whose code changed;
 - lock: requirements.txt beside the steps;
 - inputs: the recorded sha256 of each upstream output;
-- params: the canonical texts of the parameters the step uses (`format_param`).
+- params: the canonical texts of the parameters the step uses (`workbench.spec.params.param_text`).
 
 Data files are not step artifacts, so their content is added by one documented rule: when a
 parameter's value names an existing local file (absolute, or relative to the project root) or an

@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import format_param
 from workbench.data.uris import redact
-from workbench.runtime.step import parse_param
 from workbench.spec.model import PipelineSpec
+from workbench.spec.params import param_text, parse_param
 
 
 @dataclass(frozen=True)
@@ -54,16 +53,15 @@ def parse_overrides(spec: PipelineSpec, overrides: Sequence[str]) -> dict[str, A
         try:
             values[name] = parse_param(name, text, param.type)
         except ValueError as exc:
-            raise WorkbenchError(
-                f"pipeline {spec.name}: parameter {name}: {redact(str(exc))}"
-            ) from exc
+            raise WorkbenchError(f"pipeline {spec.name}: {redact(str(exc))}") from exc
     return values
 
 
 def plan_run(spec: PipelineSpec, options: RunOptions) -> Plan:
     values: dict[str, Any] = {p.name: p.default for p in spec.parameters}
     values.update(parse_overrides(spec, options.overrides))
-    texts = {name: format_param(value) for name, value in values.items()}
+    types = {p.name: p.type for p in spec.parameters}
+    texts = {name: param_text(types[name], value) for name, value in values.items()}
     names = tuple(s.name for s in spec.steps)
     if options.from_step and options.only_step:
         raise WorkbenchError("--from and --only cannot be combined")

@@ -3,45 +3,20 @@
     python -m steps.NAME.STEP --input NAME=URI ... --output NAME=URI ... --param NAME=VALUE ...
 
 The same command runs in a local runner subprocess and in the Argo container. Parameter texts are
-parsed by the declared type (see workbench.core.hashing.format_param for the other direction).
+parsed by the declared type with the parameter model (`workbench.spec.params`), which also makes
+the texts the runner and Argo pass.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from workbench.core.signals import exit_code, stop_signals_interrupt
 from workbench.runtime.artifacts import read_value, write_value
-
-
-def parse_param(name: str, text: str, type_name: str) -> Any:
-    """Parse a `--param` text into the declared type; a clear message when it does not fit."""
-    try:
-        if type_name == "str":
-            return text
-        if type_name == "bool":
-            lowered = text.strip().lower()
-            if lowered in ("true", "1", "yes"):
-                return True
-            if lowered in ("false", "0", "no"):
-                return False
-            raise ValueError("expected true or false")
-        if type_name == "int":
-            return int(text)
-        if type_name == "float":
-            return float(text)
-        value = json.loads(text)
-        expected_types: dict[str, type] = {"list": list, "dict": dict, "none": type(None)}
-        expected = expected_types[type_name]
-        if type_name != "none" and not isinstance(value, expected):
-            raise ValueError(f"expected a JSON {type_name}")
-        return value
-    except (ValueError, KeyError) as exc:
-        raise ValueError(f"--param {name}={text!r}: not a valid {type_name} ({exc})") from exc
+from workbench.spec.params import parse_param
 
 
 def _pairs(values: Sequence[str], flag: str) -> dict[str, str]:

@@ -18,24 +18,33 @@ from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.spec.params import PARAM_TYPES, param_type
 
 SPEC_VERSION = 1
-
-PARAM_TYPES = ("bool", "int", "float", "str", "list", "dict", "none")
 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """A pipeline parameter from the `parameters` cell: name, type from its default, default."""
+    """A pipeline parameter from the `parameters` cell: name, type from its default, default.
+
+    `text` is the default's canonical text (`workbench.spec.params`), filled in here. JSON cannot
+    hold tuples, non-string keys or dict order, so `from_json` rebuilds the default from `text`;
+    the JSON `default` is there for people reading pipeline.json.
+    """
 
     name: str
     type: str
     default: Any
     cell: int = 0
+    text: str = ""
 
     def __post_init__(self) -> None:
         if self.type not in PARAM_TYPES:
             raise ValueError(f"parameter {self.name}: unknown type {self.type!r}")
+        kind = param_type(self.type)
+        if self.text:
+            object.__setattr__(self, "default", kind.parse(self.text))
+        object.__setattr__(self, "text", kind.text(self.default))
 
 
 @dataclass(frozen=True)
@@ -108,7 +117,10 @@ class PipelineSpec:
 
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
-        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        raw = asdict(self)
+        for param in raw["parameters"]:
+            param["default"] = _json_view(param["default"])
+        return json.dumps(raw, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> PipelineSpec:
@@ -159,6 +171,15 @@ class PipelineSpec:
             lock_digest=raw.get("lock_digest", ""),
             version=raw["version"],
         )
+
+
+def _json_view(value: Any) -> Any:
+    """A default as people read it in pipeline.json (dict keys as strings); `text` is exact."""
+    if isinstance(value, dict):
+        return {str(k): _json_view(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_view(v) for v in value]
+    return value
 
 
 def load_spec(path: str | Path) -> PipelineSpec:

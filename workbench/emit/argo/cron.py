@@ -16,7 +16,6 @@ from __future__ import annotations
 from hera.workflows import CronWorkflow, Parameter
 from hera.workflows.models import WorkflowTemplateRef
 
-from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.cachekey import data_parameters
 from workbench.emit.argo.options import ArgoOptions, Names
@@ -57,10 +56,7 @@ def cron_workflow(spec: PipelineSpec, options: ArgoOptions) -> CronWorkflow:
         failed_jobs_history_limit=options.history_limit,
         workflow_template_ref=WorkflowTemplateRef(name=names.workflow_template),
         # the data location per environment: the overlays patch these values
-        arguments=[
-            Parameter(name=p.name, value=data_uri(format_param(p.default)))
-            for p in data_parameters(spec)
-        ]
+        arguments=[Parameter(name=p.name, value=data_uri(p.text)) for p in data_parameters(spec)]
         or None,
         # repeated from the template so the Workflow object itself passes policy checks
         # (e.g. checkov CKV_ARGO_1/2) before the template is merged in

@@ -1,15 +1,13 @@
 """Papermill in Argo: the notebook itself as a WorkflowTemplate, and a parameter sweep over it.
 
-The container runs `workbench run NOTEBOOK -r NAME TEXT … -p NAME TEXT … --output FILE`: `-r`
-for str parameters (kept as raw strings, so "007" stays "007") and `-p` for the others (parsed,
-so 0.5 stays a float). `workbench run` tracks the run in MLflow and writes the executed notebook
+The container runs `workbench run NOTEBOOK -r NAME TEXT … -p NAME TEXT … --output FILE`, each
+parameter with its flag and canonical text from the parameter model (`workbench.spec.params`):
+`-r` for str parameters (kept raw, so "007" stays "007") and `-p` for the others, which `workbench
+run` parses by the type of the notebook's default (so 1.0 stays a float, and lists, tuples and
+dicts arrive typed). `workbench run` tracks the run in MLflow and writes the executed notebook
 even when a cell fails; Argo uploads output artifacts of failed containers too, so the executed
 notebook is there to read either way (optional: a run that dies before writing it still reports
 the real error rather than a missing artifact).
-
-Values are papermill-style texts (`True`, `None`, `0.5`), which is what `workbench run -p` parses;
-list and dict parameters are not passed at all (neither `-p` nor `-r` can carry them typed), so
-the notebook's own defaults apply to them.
 
 The sweep fans out over `sweep-parameter-sets` (withParam: a JSON list of objects) and then
 reports the best run by a metric with `python -m workbench.tracking.best_run --workflow
@@ -29,12 +27,12 @@ from hera.workflows import WorkflowTemplate as HeraWorkflowTemplate
 from hera.workflows.models import ValueFrom
 
 from workbench.core.argo import WORKFLOW_ENV
-from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.cron import cluster_default
 from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
 from workbench.emit.argo.pipeline import workflow_settings
 from workbench.spec.model import ParamSpec, PipelineSpec
+from workbench.spec.params import param_type
 
 PAPERMILL = "papermill"
 EXECUTED = f"{OUTPUTS_DIR}/executed.ipynb"
@@ -46,21 +44,19 @@ WORKFLOW_NAME = "{{workflow.name}}"
 
 
 def passed(spec: PipelineSpec) -> list[ParamSpec]:
-    """The parameters `workbench run` can take with their types: all but lists and dicts."""
-    return [p for p in spec.parameters if p.type not in ("list", "dict")]
+    """The parameters handed to `workbench run`: all of them, each typed by the model."""
+    return list(spec.parameters)
 
 
 def papermill_text(param: ParamSpec) -> str:
-    """A default as `workbench run -p` parses it back (True/False/None, numbers), or raw text."""
-    if param.type in ("bool", "none"):
-        return repr(param.default)
-    return format_param(param.default)
+    """A default as `workbench run` parses it back by the parameter's type: its canonical text."""
+    return param.text
 
 
 def papermill_args(spec: PipelineSpec, notebook: str) -> list[str]:
     args = ["run", notebook]
     for p in passed(spec):
-        flag = "-r" if p.type == "str" else "-p"
+        flag = param_type(p.type).papermill_flag
         args += [flag, p.name, f"{{{{inputs.parameters.{p.name}}}}}"]
     return [*args, "--output", EXECUTED]
 

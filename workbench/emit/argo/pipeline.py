@@ -35,7 +35,6 @@ from hera.workflows.models import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.core.hashing import format_param
 from workbench.emit.argo import pods
 from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression, reads_data_file
 from workbench.emit.argo.options import (
@@ -138,16 +137,12 @@ def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
 
 
 def workflow_parameters(spec: PipelineSpec) -> list[Parameter]:
-    """The `parameters` cell: each default as its canonical text (hashing.format_param), data
-    files as their object-storage URI (cron.cluster_default)."""
+    """The `parameters` cell: each default as its canonical text (ParamSpec.text, from
+    workbench.spec.params), data files as their object-storage URI (cron.cluster_default)."""
     from workbench.emit.argo.cron import cluster_default
 
     return [
-        Parameter(
-            name=p.name,
-            value=cluster_default(spec, p, format_param(p.default)),
-            description=f"{p.type}",
-        )
+        Parameter(name=p.name, value=cluster_default(spec, p, p.text), description=f"{p.type}")
         for p in spec.parameters
     ]
 

@@ -1,0 +1,183 @@
+"""The artifact codec registry: every awkward value round-trips exactly (type, dtype, index and
+its freq, names, order, categories, masks), lands in an efficient format only when that format
+keeps it, and `compare` names what differs. Exactness is checked here with pandas' and numpy's
+own testing functions, not with the `compare` under test."""
+
+from __future__ import annotations
+
+import math
+import pickle
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from awkward import values
+
+from workbench.core.errors import ArtifactError
+from workbench.runtime import codecs
+from workbench.runtime.artifacts import read_meta, read_value, write_value
+from workbench.runtime.codecs.base import Codec
+from workbench.runtime.compare import compare
+
+AWKWARD = values()
+EFFICIENT = ("json", "npy", "parquet")
+
+
+def assert_identical(back: Any, value: Any) -> None:
+    """Exact equality with the same types, by the libraries' own testing functions."""
+    assert type(back) is type(value), (type(back), type(value))
+    if isinstance(value, pd.DataFrame):
+        pd.testing.assert_frame_equal(
+            back, value, check_exact=True, check_freq=True, check_flags=True,
+            check_index_type=True, check_column_type=True, check_categorical=True,
+        )  # fmt: skip
+        assert list(back.columns) == list(value.columns)
+    elif isinstance(value, pd.Series):
+        pd.testing.assert_series_equal(back, value, check_exact=True, check_freq=True)
+    elif isinstance(value, np.ma.MaskedArray):
+        np.testing.assert_array_equal(np.ma.getmaskarray(back), np.ma.getmaskarray(value))
+        np.testing.assert_array_equal(back.filled(0), value.filled(0))
+        assert back.dtype == value.dtype
+    elif isinstance(value, np.ndarray):
+        assert back.dtype == value.dtype and back.shape == value.shape
+        assert back.flags.f_contiguous == value.flags.f_contiguous
+        if value.dtype.kind in "fmM":
+            np.testing.assert_array_equal(back, value)  # NaN/NaT positions equal
+        else:
+            assert (back == value).all()
+    elif type(value).__module__.startswith("scipy.sparse"):
+        assert back.format == value.format and back.dtype == value.dtype
+        assert (back != value).nnz == 0
+    elif isinstance(value, float) and math.isnan(value):
+        assert math.isnan(back)
+    elif isinstance(value, dict):
+        assert list(back) == list(value) and back == value
+    elif hasattr(value, "__dict__") and type(value).__eq__ is object.__eq__:
+        assert vars(back) == vars(value)
+    else:
+        assert back == value
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD))
+def test_awkward_values_round_trip_exactly(name: str) -> None:
+    value, efficient = AWKWARD[name]
+    codec, data = codecs.encode(value)
+    back = codec.decode(data, {"type": codecs.type_name(value)})
+    assert_identical(back, value)
+    assert compare(back, value) is None
+    if efficient in EFFICIENT:
+        assert codec.name == efficient, f"{name} went to {codec.name}"
+    else:  # a lossy efficient format must never be chosen: the value went to pickle
+        assert codec.name == "pickle", f"{name} went to {codec.name}"
+
+
+@pytest.mark.parametrize("name", ["freq_index", "plain_frame", "masked", "tuple", "int_keys"])
+def test_through_the_artifact_layer(name: str, tmp_path: Any) -> None:
+    value, _ = AWKWARD[name]
+    write_value(value, str(tmp_path / "a"))
+    assert_identical(read_value(str(tmp_path / "a")), value)
+
+
+def test_registry_order_and_plugins(tmp_path: Any) -> None:
+    assert codecs.names()[:4] == ("json", "npy", "parquet", "pickle")
+    for codec in codecs.codecs():  # every format encodes what it accepts, exactly
+        for value, _ in AWKWARD.values():
+            data = codec.encode_exact(value)
+            if data is not None:
+                assert_identical(codec.decode(data, {"type": codecs.type_name(value)}), value)
+
+    class Upper(Codec):
+        name = "upper"
+
+        def accepts(self, value: Any) -> bool:
+            return isinstance(value, str) and value.isupper()
+
+        def encode(self, value: Any) -> bytes:
+            return value.lower().encode()
+
+        def decode(self, data: bytes, meta: dict[str, str]) -> Any:
+            return data.decode().upper()
+
+    codecs.register(Upper(), before="json")
+    try:
+        write_value("LOUD", str(tmp_path / "u"))
+        assert read_meta(str(tmp_path / "u"))["format"] == "upper"
+        assert read_value(str(tmp_path / "u")) == "LOUD"
+    finally:
+        codecs._CODECS.pop("upper")
+    with pytest.raises(ArtifactError, match="unknown artifact format 'upper'"):
+        read_value(str(tmp_path / "u"))
+
+
+def test_joblib_artifacts_of_earlier_versions_still_load(tmp_path: Any) -> None:
+    import hashlib
+    import io
+    import json
+
+    import joblib
+
+    buf = io.BytesIO()
+    joblib.dump({"x": (1, 2)}, buf)
+    data = buf.getvalue()
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "data.joblib").write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    meta = {"format": "joblib", "sha256": digest, "type": "builtins.dict"}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    assert read_value(str(folder)) == {"x": (1, 2)}
+
+
+def test_a_class_defined_at_run_time_is_stored_by_value() -> None:
+    namespace: dict[str, Any] = {}
+    exec("class Local:\n    def __init__(self):\n        self.v = [1]\n", namespace)
+    value = namespace["Local"]()
+    codec, data = codecs.encode(value)
+    assert codec.name == "pickle" and pickle.loads(data).v == [1]
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected", "message"),
+    [
+        (1, 1.0, "value: type int != expected float"),
+        ((1, 2), [1, 2], "value: type tuple != expected list"),
+        ({"a": 1, "b": 2}, {"b": 2, "a": 1}, "value: key order ['a', 'b'] != expected ['b', 'a']"),
+        ({"a": 1}, {"a": 1, "b": 2}, "value: missing key 'b'"),
+        ({"a": [1, 2]}, {"a": [1, 3]}, "value['a'][1]: 2 != expected 3"),
+        (np.zeros((2, 2)), np.zeros((2, 3)), "value: shape (2, 2) != expected (2, 3)"),
+        (np.zeros(2, "f4"), np.zeros(2, "f8"), "value: dtype float32 != expected float64"),
+        (np.array([[1, 2], [3, 4]]), np.array([[1, 2], [3, 5]]), "value[1, 1]: 4 != expected 5"),
+        (
+            pd.DataFrame({"a": [1, 2], "b": [1.0, 2.0]}),
+            pd.DataFrame({"a": [1, 2], "b": [1.0, 2.5]}),
+            "value['b'].iloc[1]: 2.0 != expected 2.5",
+        ),
+        (
+            pd.DataFrame({"a": [1], "b": [2]}),
+            pd.DataFrame({"b": [2], "a": [1]}),
+            "value.columns:",
+        ),
+        (
+            pd.DataFrame({"a": [1]}),
+            pd.DataFrame({"a": [1.0]}),
+            "value['a']: dtype int64 != expected float64",
+        ),
+        (
+            pd.Series([1.0], index=pd.date_range("2024", periods=1, freq="D")),
+            pd.Series([1.0], index=pd.date_range("2024", periods=1, freq="h")),
+            "value.index",
+        ),
+    ],
+)
+def test_compare_names_the_first_difference(actual: Any, expected: Any, message: str) -> None:
+    found = compare(actual, expected)
+    assert found is not None and found.startswith(message), found
+    assert compare(expected, expected) is None
+
+
+def test_compare_tolerances_apply_to_floats_only() -> None:
+    assert compare([1.0, {"x": 2.0}], [1.0 + 1e-9, {"x": 2.0}], rtol=1e-6) is None
+    assert compare(np.array([1.0]), np.array([1.0 + 1e-9]), rtol=1e-6) is None
+    assert compare(np.array([1.0]), np.array([1.0 + 1e-9])) is not None
+    assert compare(float("nan"), float("nan")) is None
