@@ -171,6 +171,7 @@ def _rehearse(
         app=staging / img.workdir.lstrip("/"), venv=venv, workdir_default=img.workdir,
         config_maps=built.config_maps(), secrets=_secrets(secrets_file),
         endpoints=endpoints, bucket=repo["bucket"], s3=fs, pipeline=pipeline,
+        pvcs=svc.volumes,
     )  # fmt: skip
     _readonly(staging)
     pods = run_workflow(workflow, args, cluster)
@@ -184,7 +185,7 @@ def _rehearse(
         store = run_local(project, pipeline, workdir / "local", given)
         found = compare_runs(pods, store, spec, args)
     return Rehearsal(
-        template, args, pods, svc.tracking_uri, workdir / "pvc", workdir, registered, runs, found
+        template, args, pods, svc.tracking_uri, svc.volumes, workdir, registered, runs, found
     )
 
 

@@ -52,6 +52,7 @@ class Cluster:
     bucket: str
     s3: Any  # an fsspec S3 filesystem on the rehearsal's server
     pipeline: str
+    pvcs: Path  # the claims' folders, shared by every workflow on these services
 
 
 def run_workflow(
@@ -114,7 +115,7 @@ def _run_pod(
     pod_dir = cluster.workdir / "pods" / f"{index:02d}-{run.template}"
     shutil.rmtree(pod_dir, ignore_errors=True)
     uid, gid = podspec.user(spec, container, cluster.image_user)
-    table = podspec.mounts(container, volumes, pod_dir / "volumes", cluster.workdir / "pvc")
+    table = podspec.mounts(container, volumes, pod_dir / "volumes", cluster.pvcs)
     for host in table.values():
         host.mkdir(parents=True, exist_ok=True)
         os.chown(host, uid, gid)

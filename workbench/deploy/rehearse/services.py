@@ -30,6 +30,9 @@ MLFLOW_BUCKET = "mlflow"
 class Services:
     s3_url: str
     tracking_uri: str
+    volumes: (
+        Path  # persistent volume claims, one folder each: they outlive a workflow, as in a cluster
+    )
 
     def s3(self) -> Any:
         import s3fs
@@ -101,7 +104,11 @@ def services(workdir: Path) -> Iterator[Services]:
                 workdir / "s3.log",
             )
         )
-        found = Services(s3_url=s3_url, tracking_uri=f"http://127.0.0.1:{mlflow_port}")
+        found = Services(
+            s3_url=s3_url,
+            tracking_uri=f"http://127.0.0.1:{mlflow_port}",
+            volumes=workdir / "pvc",
+        )
         make_buckets(found, [MLFLOW_BUCKET])
         stack.enter_context(
             _server(
