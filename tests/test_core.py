@@ -128,3 +128,19 @@ def test_data_file_rule_resolves_against_the_root_not_the_cwd(
     assert local_data_file(root, "data/in.csv\n") is None
     assert local_data_file(root, "s3://bucket/data/in.csv") is None
     assert is_remote_uri("s3://bucket/in.csv") and not is_remote_uri("data/in.csv")
+
+
+def test_a_tracking_server_chooses_the_artifact_location(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With an http(s) tracking URI and no artifact root set, experiments get no project path
+    (in a pod that would be /app/mlartifacts, read-only): the server's proxied root applies."""
+    from workbench.core.settings import settings
+    from workbench.tracking.config import experiment_artifact_location
+
+    assert experiment_artifact_location("e") == (project / "mlartifacts" / "e").as_uri()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://mlflow.mlflow.svc:5000")
+    assert settings().artifact_root == ""
+    assert experiment_artifact_location("e") is None
+    monkeypatch.setenv("WORKBENCH_ARTIFACT_ROOT", "s3://bucket/mlflow")
+    assert experiment_artifact_location("e") == "s3://bucket/mlflow/e"

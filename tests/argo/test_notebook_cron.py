@@ -22,7 +22,7 @@ PAPERMILL_TEXTS = {
     "cols": "['a', 'b']",
     "opts": """{'k': 1, 'quote': "it's"}""",
     "nothing": "None",
-    "data_path": "data/tiny.csv",
+    "data_path": "s3://workbench-data/tiny.csv",  # the image holds no data/: object storage
 }
 
 
@@ -91,10 +91,10 @@ def test_cron_runs_the_template_by_reference(manifests: Path) -> None:
     cron = _docs(manifests / "base" / "cronworkflow.yaml")["tiny-scheduled"]["spec"]
     assert cron["workflowSpec"]["workflowTemplateRef"] == {"name": "tiny"}
     assert "templates" not in cron["workflowSpec"]
-    # only the data location is the schedule's own (the overlays patch it); the base keeps the
-    # notebook's default, every other parameter comes from the WorkflowTemplate
+    # only the data location is the schedule's own (the overlays patch it); the base names the
+    # object-storage placeholder, every other parameter comes from the WorkflowTemplate
     data = cron["workflowSpec"]["arguments"]["parameters"]
-    assert data == [{"name": "data_path", "value": "data/tiny.csv"}]
+    assert data == [{"name": "data_path", "value": "s3://workbench-data/tiny.csv"}]
     assert cron["concurrencyPolicy"] == "Forbid"
     assert cron["schedules"] and cron["timezone"]
     assert cron["startingDeadlineSeconds"] > 0
@@ -157,5 +157,7 @@ def test_overlays_point_the_scheduled_run_at_object_storage(manifests: Path) -> 
             {"name": "data_path", "value": "s3://workbench-data/tiny.csv"}
         ]
         template = docs[("WorkflowTemplate", "tiny")]["spec"]["arguments"]["parameters"]
-        # the template's own default is untouched: a manual submit still names its data
-        assert {p["name"]: p["value"] for p in template}["data_path"] == "data/tiny.csv"
+        # the template's default is object storage too (the image holds no data/)
+        assert {p["name"]: p["value"] for p in template}[
+            "data_path"
+        ] == "s3://workbench-data/tiny.csv"

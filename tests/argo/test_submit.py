@@ -13,8 +13,8 @@ import pytest
 from argo_helpers import write_files
 
 from workbench.cli.main import main
+from workbench.deploy.argo_client import ArgoServer
 from workbench.emit.argo import ArgoOptions, render_manifests
-from workbench.emit.argo.submit import ArgoServer
 from workbench.spec.model import PipelineSpec
 
 TOKEN = "s3cr3t-token-value"

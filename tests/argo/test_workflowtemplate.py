@@ -58,7 +58,11 @@ def test_dag_mirrors_spec(manifests: Path, spec: PipelineSpec) -> None:
 def test_parameters_keep_defaults_as_texts(manifests: Path, spec: PipelineSpec) -> None:
     (wt,) = _docs(manifests / "base" / "workflowtemplate.yaml")
     got = {p["name"]: p["value"] for p in wt["spec"]["arguments"]["parameters"]}
-    assert got == {p.name: p.text for p in spec.parameters}
+    # a data file's project path becomes object storage: the image holds no data/
+    assert got == {
+        **{p.name: p.text for p in spec.parameters},
+        "data_path": "s3://workbench-data/tiny.csv",
+    }
     assert got["prefix"] == "007" and got["nothing"] == "None" and got["flag"] == "True"
     assert got["cols"] == "['a', 'b']" and got["scale"] == "1.5"
 
@@ -118,7 +122,8 @@ def test_every_pod_is_hardened(manifests: Path) -> None:
             assert pod["runAsNonRoot"] is True and isinstance(pod["runAsUser"], int)
             assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
             volumes = {v["name"]: v for v in spec["volumes"]}
-            assert volumes["scratch"] == {"name": "scratch", "emptyDir": {}}
+            # bounded: a runaway step is evicted instead of filling the node's disk
+            assert volumes["scratch"] == {"name": "scratch", "emptyDir": {"sizeLimit": "2Gi"}}
             assert volumes["model-store"]["persistentVolumeClaim"]["claimName"]
     containers = _containers(manifests)
     assert len(containers) == 4 + 1 + 2  # steps, papermill, papermill + best-run
@@ -133,6 +138,8 @@ def test_every_pod_is_hardened(manifests: Path) -> None:
         assert mounts["/tmp"] == "scratch"
         env = {e["name"]: e for e in c["env"]}
         assert env["WORKBENCH_MODEL_STORE"]["value"] in mounts
+        assert env["WORKBENCH_PROJECT"]["value"] == "/app"  # explicit: the image has no pyproject
+        assert c["imagePullPolicy"] == "IfNotPresent"
         assert env["MLFLOW_TRACKING_URI"]["valueFrom"]["configMapKeyRef"]["name"] == "tiny-config"
         for secret in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "MLFLOW_TRACKING_PASSWORD"):
             assert "value" not in env[secret]

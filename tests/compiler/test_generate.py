@@ -225,7 +225,9 @@ def test_requirements_pin_only_what_steps_import() -> None:
 def test_dockerfile_layout() -> None:
     text = (REPO / "steps" / "train" / "Dockerfile").read_text()
     lines = text.splitlines()
-    assert f"FROM python:{sys.version_info.major}.{sys.version_info.minor}-slim" in lines
+    base = f"python:{sys.version_info.major}.{sys.version_info.minor}-slim"
+    # the base is a build argument, so a release can pin it by digest
+    assert f"ARG BASE_IMAGE={base}" in lines and "FROM ${BASE_IMAGE}" in lines
     assert "ARG GIT_COMMIT=unknown" in lines and 'revision="${GIT_COMMIT}"' in text
     assert 'io.workbench.notebook="notebooks/train.ipynb"' in text
     user = next(line for line in lines if line.startswith("USER "))

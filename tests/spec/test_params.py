@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from workbench.compiler.parse import ROLE_TAGS
 from workbench.core.errors import WorkbenchError
-from workbench.emit.argo.submit import submit_parameters
+from workbench.deploy.params import submit_parameters
 from workbench.runner.plan import RunOptions, plan_run
 from workbench.spec.model import ParamSpec, PipelineSpec
 from workbench.spec.paramcell import PARAMETER_TAGS, read_assignments

@@ -86,9 +86,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        from workbench.core.signals import exit_code
+
         click.echo("Aborted.", err=True)
-        sys.exit(130)
+        cause = exc.__cause__  # click wraps KeyboardInterrupt (and core.signals.Terminated)
+        sys.exit(exit_code(cause) if isinstance(cause, KeyboardInterrupt) else 130)
     except WorkbenchError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)

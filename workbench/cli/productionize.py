@@ -32,6 +32,7 @@ def productionize(
     check: bool = False,
     verify: bool = False,
     root: Path | None = None,
+    targets: tuple[str, ...] | None = None,
 ) -> Outcome:
     """Compile `notebook` and write (or, with `check`, compare) every generated file; with
     `verify` (implied by `record`) also prove the pipeline against the notebook's execution."""
@@ -41,7 +42,7 @@ def productionize(
     from workbench.compiler.environment import notebook_runtime_packages
     from workbench.core.errors import WorkbenchError
     from workbench.core.settings import find_project_root
-    from workbench.emit import EmitContext, build_files
+    from workbench.emit import EmitContext, build_files, selected
     from workbench.emit.write import diff_outputs, write_outputs
     from workbench.verify.mutation import apply_runtime_outputs
     from workbench.verify.verdict import previous_verification, staleness
@@ -59,14 +60,15 @@ def productionize(
     spec = apply_runtime_outputs(spec, list(previous.get("runtime_outputs", [])))
     spec = replace(spec, verification=previous)
     ctx = EmitContext(spec.notebook, spec.name, tuple(notebook_runtime_packages().items()))
+    emitters = selected(targets)
     if check:
-        spec, files = build_files(spec, ctx)
+        spec, files = build_files(spec, ctx, emitters)
         diff = diff_outputs(root, files, spec.name)
         stale = staleness(previous, notebook, spec.notebook)
         messages = (stale,) if stale else ()
         return Outcome(1 if diff or (stale and previous) else 0, files, diff, messages)
     if not (record or verify):
-        spec, files = build_files(spec, ctx)
+        spec, files = build_files(spec, ctx, emitters)
         write_outputs(root, files, spec.name)
         return Outcome(0, files)
     from workbench.verify.run import check_chain
@@ -83,11 +85,11 @@ def productionize(
                 f"{item.step}",
                 err=True,
             )
-        spec, files = build_files(recorded.spec, ctx)
+        spec, files = build_files(recorded.spec, ctx, emitters)
         fixtures = recorded.folder / "fixtures" if record else None
         write_outputs(root, files, spec.name, fixtures=fixtures)
         outcome = check_chain(notebook, recorded, Path(temp))
-    spec, files = build_files(replace(spec, verification=outcome.verdict), ctx)
+    spec, files = build_files(replace(spec, verification=outcome.verdict), ctx, emitters)
     write_outputs(root, files, spec.name)
     return Outcome(0 if outcome.ok else 1, files, messages=tuple(outcome.messages))
 
@@ -106,9 +108,25 @@ def productionize(
 @click.option(
     "--check", is_flag=True, help="Write nothing; exit 1 with a diff if generated files differ."
 )
-def command(notebook: Path, name: str | None, record: bool, verify: bool, check: bool) -> None:
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="NAME",
+    help="Deployment target emitter(s) to run (default: all; `argo` today).",
+)
+def command(
+    notebook: Path,
+    name: str | None,
+    record: bool,
+    verify: bool,
+    check: bool,
+    targets: tuple[str, ...],
+) -> None:
     """Compile a tagged notebook into steps, tests and manifests."""
-    outcome = productionize(notebook, name=name, record=record, check=check, verify=verify)
+    outcome = productionize(
+        notebook, name=name, record=record, check=check, verify=verify, targets=targets or None
+    )
     for message in outcome.messages:
         click.echo(message, err=True)
     if check:

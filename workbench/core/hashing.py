@@ -47,10 +47,12 @@ def cache_key_material(
     `params` holds the canonical command-line texts (`workbench.spec.params.param_text`). Argo builds the same
     text from template parameters and hashes it with `sprig.sha256sum`, so both sides agree.
     """
-    lines = [f"code={code_digest}", f"lock={lock_digest}"]
-    lines += [f"input:{name}={input_digests[name]}" for name in sorted(input_digests)]
-    lines += [f"param:{name}={params[name]}" for name in sorted(params)]
-    return "\n".join(lines)
+    from workbench.core.keyparts import key_parts
+
+    parts = key_parts(
+        code_digest=code_digest, lock_digest=lock_digest, inputs=input_digests, params=params
+    )
+    return "".join(parts)
 
 
 def cache_key(

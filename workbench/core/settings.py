@@ -88,6 +88,10 @@ def _is_url(value: str) -> bool:
     return "://" in value
 
 
+def _is_server(tracking_uri: str) -> bool:
+    return tracking_uri.startswith(("http://", "https://", "databricks"))
+
+
 def _absolute_uri(value: str, root: Path) -> str:
     """Make `sqlite:///relative.db` and plain relative paths absolute against the root."""
     if value.startswith("sqlite:///") and not value.startswith("sqlite:////"):
@@ -103,6 +107,10 @@ def load_settings(start: Path | None = None) -> Settings:
     values: dict[str, str] = {}
     for name, (env, default) in _DEFAULTS.items():
         raw = os.environ.get(env) or table.get(name) or default
+        if name == "artifact_root" and raw is default and _is_server(values["tracking_uri"]):
+            # a tracking server decides where artifacts go (proxied `mlflow-artifacts:` or its
+            # S3 root); a project folder would be a path on the client's disk, e.g. /app in a pod
+            raw = ""
         if not isinstance(raw, str):
             raise ConfigError(
                 f"{root / 'pyproject.toml'}: [tool.workbench] {name} must be a string"

@@ -13,6 +13,11 @@
   Without it, the overlay in the working tree is edited in place (commit it yourself).
 Nothing is half-written: the edit is atomic, and a failed commit or push leaves the remote as it
 was (the clone is thrown away).
+
+The package holds the network- and process-facing deployment tools, kept apart from
+`workbench.emit`, which stays pure (spec -> text): this rollout, the pod-faithful rehearsal of the
+built Argo manifests (`rehearse`) and the Argo Server client (`argo_client`: submit, wait,
+status, logs).
 """
 
 from __future__ import annotations

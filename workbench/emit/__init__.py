@@ -1,14 +1,16 @@
-"""Emitters: pure functions `(spec, ctx) -> {project-relative path: text}`.
+"""Emitters: a name, the folders it owns, and a pure render `(spec, ctx) -> {path: text}`.
 
-`EMITTERS` is the registry `productionize` runs, in order; a new emitter registers with one line
-(the Argo emitter writes under manifests/NAME/). `build_files` completes the spec's digests
-first, because pipeline.json and the Argo memoization keys carry them.
+`EMITTERS` is the registry `productionize` runs, in order; a new emitter is one module plus one
+`Emitter(...)` line here. Deployment targets (`target=True`, today Argo under manifests/NAME/)
+are the ones `productionize --target` chooses among; the others (steps, requirements, Dockerfile,
+tests) always run. `build_files` completes the spec's digests first, because pipeline.json and
+the Argo memoization keys carry them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from workbench.core.errors import WorkbenchError
 from workbench.emit.argo import emit_argo
@@ -23,16 +25,31 @@ from workbench.emit.testgen import emit_tests
 from workbench.spec.digest import lock_digest, step_code_digest
 from workbench.spec.model import PipelineSpec
 
-Emitter = Callable[[PipelineSpec, EmitContext], dict[str, str]]
+Render = Callable[[PipelineSpec, EmitContext], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class Emitter:
+    name: str
+    render: Render
+    folders: Callable[[str], tuple[str, ...]]  # pipeline name -> the folders it owns
+    target: bool = False  # a deployment target, chosen with `productionize --target`
+
+
+def _steps(name: str) -> tuple[str, ...]:
+    return (f"steps/{name}",)
+
 
 EMITTERS: list[Emitter] = [
-    emit_python,
-    emit_requirements,
-    emit_docker,
-    emit_tests,
-    emit_argo,
-    emit_serving,
+    Emitter("python", emit_python, _steps),
+    Emitter("requirements", emit_requirements, _steps),
+    Emitter("docker", emit_docker, _steps),
+    Emitter("tests", emit_tests, lambda name: (f"tests/steps/{name}",)),
+    Emitter("argo", emit_argo, lambda name: (f"manifests/{name}",), target=True),
+    # the serving image recipe (steps/NAME/) and manifests (manifests/NAME/base|overlays/.../serving)
+    Emitter("serving", emit_serving, lambda name: (f"steps/{name}", f"manifests/{name}")),
 ]
+TARGETS = tuple(e.name for e in EMITTERS if e.target)
 
 # `workbench gitops init`: the project's delivery platform under manifests/platform/
 PlatformEmitter = Callable[[PlatformSpec], dict[str, str]]
@@ -47,12 +64,26 @@ PLATFORM_EMITTERS: list[PlatformEmitter] = [
 __all__ = [
     "EMITTERS",
     "PLATFORM_EMITTERS",
+    "TARGETS",
     "EmitContext",
     "Emitter",
     "PlatformEmitter",
     "build_files",
     "with_digests",
 ]
+
+
+def owned_folders(name: str) -> tuple[str, ...]:
+    """Every folder an emitter of pipeline `name` owns, in registry order."""
+    return tuple(dict.fromkeys(f for e in EMITTERS for f in e.folders(name)))
+
+
+def selected(targets: Sequence[str] | None) -> list[Emitter]:
+    """The always-run emitters plus the chosen targets (None: every target)."""
+    unknown = sorted(set(targets or ()) - set(TARGETS))
+    if unknown:
+        raise WorkbenchError(f"--target {unknown[0]}: not an emitter (have: {', '.join(TARGETS)})")
+    return [e for e in EMITTERS if not e.target or targets is None or e.name in targets]
 
 
 def with_digests(spec: PipelineSpec, ctx: EmitContext) -> PipelineSpec:
@@ -76,7 +107,7 @@ def build_files(
     spec = with_digests(spec, ctx)
     files: dict[str, str] = {}
     for emitter in EMITTERS if emitters is None else emitters:
-        for path, text in emitter(spec, ctx).items():
+        for path, text in emitter.render(spec, ctx).items():
             if path in files and files[path] != text:
                 raise RuntimeError(f"two emitters generate {path}")
             files[path] = text

@@ -36,8 +36,9 @@ def _seeded(rel: str) -> bool:
 
 def owned_folders(files: dict[str, str], name: str) -> list[str]:
     """The generated folders these files live in (project-relative, POSIX)."""
-    candidates = (f"steps/{name}", f"tests/steps/{name}", f"manifests/{name}")
-    return [f for f in candidates if any(p.startswith(f + "/") for p in files)]
+    from workbench.emit import owned_folders as registered
+
+    return [f for f in registered(name) if any(p.startswith(f + "/") for p in files)]
 
 
 def _folder_of(path: str, folders: list[str]) -> str | None:

@@ -21,6 +21,7 @@ from workbench.core.argo import WORKFLOW_ENV, WORKFLOW_TAG
 from workbench.core.git import head_commit
 from workbench.core.redact import redact
 from workbench.core.settings import PROJECT_ENV, Settings, settings
+from workbench.core.signals import stop_signals_interrupt
 from workbench.execute.environment import environment
 from workbench.execute.errors import NotebookFailed
 from workbench.execute.notebook import CellFailure, find_failure, read_notebook
@@ -149,6 +150,13 @@ def run_notebook(
     plan = plan_run(
         notebook, parameters, root=cfg.root, output=output, cwd=cwd, experiment=experiment
     )
+    with stop_signals_interrupt():  # SIGTERM (a pod stopped), SIGHUP: KILLED like Ctrl-C
+        return _run_tracked(plan, cfg, run_name, announce)
+
+
+def _run_tracked(
+    plan: RunPlan, cfg: Settings, run_name: str | None, announce: Callable[[str], None] | None
+) -> NotebookRun:
     client, experiment_id, run_id = _open_run(plan, cfg, run_name)
     target = plan.output or cfg.root / RUNS_DIR / run_id / plan.path.name
     # papermill writes the injected parameters verbatim: the kernel's copy stays in a private

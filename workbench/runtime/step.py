@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from workbench.core.signals import exit_code, stop_signals_interrupt
 from workbench.runtime.artifacts import read_value, write_value
 from workbench.spec.params import parse_param
 
@@ -67,12 +68,27 @@ def run_step(
         given_in = {n: absolute_uri(u) for n, u in given_in.items()}
         given_out = {n: absolute_uri(u) for n, u in given_out.items()}
         os.chdir(workdir)
-    values = [read_value(given_in[n]) for n in inputs]
-    result = func(*values, **kwargs)
-    for name in outputs:
-        if name in given_out:
-            write_value(getattr(result, name), given_out[name])
+    with stop_signals_interrupt():  # SIGTERM (a pod stopped), SIGHUP: runs end KILLED
+        try:
+            values = [read_value(given_in[n]) for n in inputs]
+            result = func(*values, **kwargs)
+            for name in outputs:
+                if name in given_out:
+                    write_value(getattr(result, name), given_out[name])
+        except KeyboardInterrupt as exc:
+            _end_runs_killed()
+            print(f"step {func.__name__}: {exc or 'interrupted'}", file=sys.stderr)
+            return exit_code(exc)
     return 0
+
+
+def _end_runs_killed() -> None:
+    """End every MLflow run the step left open KILLED (only if the step imported mlflow)."""
+    mlflow = sys.modules.get("mlflow")  # the step's own import, never one of ours
+    if mlflow is None:
+        return
+    while mlflow.active_run() is not None:
+        mlflow.end_run("KILLED")
 
 
 def main_guard(code: int) -> None:  # pragma: no cover - thin wrapper for generated modules

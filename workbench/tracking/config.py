@@ -29,6 +29,8 @@ def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str 
     if cfg.tracking_uri.startswith(("http://", "https://")):
         return None
     root = cfg.artifact_root
+    if not root:  # no artifact root set: the tracking server (or MLflow's default) decides
+        return None
     if "://" in root:
         return f"{root.rstrip('/')}/{name}"
     return (Path(root) / name).as_uri()

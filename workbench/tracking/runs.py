@@ -195,7 +195,9 @@ class TrackedRun:
                 self._end("FAILED")
                 raise
             log.exception("run %s: could not flush logged values", self.run_id)
-        self._end("FINISHED" if exc is None else "FAILED")
+        # Ctrl-C, and SIGTERM/SIGHUP through core.signals, end the run KILLED, not FAILED
+        killed = isinstance(exc, KeyboardInterrupt)
+        self._end("FINISHED" if exc is None else "KILLED" if killed else "FAILED")
 
     def _end(self, status: str) -> None:
         import mlflow

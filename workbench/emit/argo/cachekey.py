@@ -1,9 +1,9 @@
 """The step cache key as an Argo expression: the same sha256 as workbench.core.hashing.cache_key.
 
-`cache_key_material` joins `code=…`, `lock=…`, `input:NAME=<sha256>` and `param:NAME=<text>`
-lines. Here the same lines are built from literals (the static digests) and references (the
-upstream steps' `<output>-sha256` output parameters, the workflow parameters' texts), and
-hashed with `sprig.sha256sum`. The DAG evaluates it into the step's `cache-key` input, which
+Both come from one builder, `core.keyparts.key_parts`: locally it is filled with digests and
+texts (`code=…`, `lock=…`, `input:NAME=<sha256>`, `param:NAME=<text>` lines); here with
+references (the upstream steps' `<output>-sha256` output parameters, the workflow parameters'
+texts) between the same literals, hashed with `sprig.sha256sum`. The DAG evaluates it into the step's `cache-key` input, which
 keys `memoize` and names the S3 folders: the controller rejects expression tags inside
 `memoize.key` itself (argoproj/argo-workflows#14626), a plain `{{inputs.parameters.…}}` is safe.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from workbench.core.keyparts import key_parts
 from workbench.emit.argo.options import Names
 from workbench.spec.model import ParamSpec, PipelineSpec, StepSpec
 
@@ -74,21 +75,19 @@ Term = Literal | TaskOutput | WorkflowParameter | Nested
 
 def cache_key_terms(spec: PipelineSpec, step: StepSpec) -> list[Term]:
     """The material string of `hashing.cache_key_material`, as literal and reference pieces."""
-    terms: list[Term] = [Literal(f"code={step.code_digest}\nlock={spec.lock_digest}")]
-    after = {f"after:{dep}": dep for dep in step.after}
-    for name in sorted([*step.inputs, *after]):
-        if name in after:
-            terms.append(Literal(f"\ninput:{name}="))
-            terms.append(Nested(tuple(cache_key_terms(spec, spec.step(after[name])))))
-            continue
+    inputs: dict[str, Term] = {}
+    for dep in step.after:  # ordered after a step without data: its key is part of ours
+        inputs[f"after:{dep}"] = Nested(tuple(cache_key_terms(spec, spec.step(dep))))
+    for name in step.inputs:
         source = step.input_sources.get(name)
         if source is None:
             raise ValueError(f"step {step.name}: input {name!r} has no source step")
-        terms.append(Literal(f"\ninput:{name}="))
-        terms.append(TaskOutput(task=Names.task(source), parameter=Names.digest_param(name)))
-    for name in sorted(step.params):
-        terms.append(Literal(f"\nparam:{name}="))
-        terms.append(WorkflowParameter(name))
+        inputs[name] = TaskOutput(task=Names.task(source), parameter=Names.digest_param(name))
+    params: dict[str, Term] = {name: WorkflowParameter(name) for name in step.params}
+    parts = key_parts(
+        code_digest=step.code_digest, lock_digest=spec.lock_digest, inputs=inputs, params=params
+    )
+    terms = [Literal(p) if isinstance(p, str) else p for p in parts]
     return _merge(terms)
 
 

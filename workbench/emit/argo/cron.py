@@ -19,7 +19,7 @@ from hera.workflows.models import WorkflowTemplateRef
 from workbench.emit.argo import pods
 from workbench.emit.argo.cachekey import data_parameters
 from workbench.emit.argo.options import ArgoOptions, Names
-from workbench.spec.model import PipelineSpec
+from workbench.spec.model import ParamSpec, PipelineSpec
 
 DATA_PREFIX = "s3://workbench-data"  # the overlays' placeholder bucket
 
@@ -32,6 +32,14 @@ def data_uri(default: str, prefix: str = DATA_PREFIX) -> str:
     path = default.lstrip("/")
     path = path.removeprefix("./").removeprefix("data/")
     return f"{prefix.rstrip('/')}/{path}"
+
+
+def cluster_default(spec: PipelineSpec, param: ParamSpec, text: str) -> str:
+    """A parameter's default text in the cluster: a data file's project path becomes its
+    object-storage URI (the image holds no `data/`), every other text stays as it is."""
+    if any(p.name == param.name for p in data_parameters(spec)):
+        return data_uri(text)
+    return text
 
 
 def cron_workflow(spec: PipelineSpec, options: ArgoOptions) -> CronWorkflow:
@@ -48,7 +56,8 @@ def cron_workflow(spec: PipelineSpec, options: ArgoOptions) -> CronWorkflow:
         failed_jobs_history_limit=options.history_limit,
         workflow_template_ref=WorkflowTemplateRef(name=names.workflow_template),
         # the data location per environment: the overlays patch these values
-        arguments=[Parameter(name=p.name, value=p.text) for p in data_parameters(spec)] or None,
+        arguments=[Parameter(name=p.name, value=data_uri(p.text)) for p in data_parameters(spec)]
+        or None,
         # repeated from the template so the Workflow object itself passes policy checks
         # (e.g. checkov CKV_ARGO_1/2) before the template is merged in
         service_account_name=names.service_account,

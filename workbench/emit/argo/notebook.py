@@ -28,6 +28,7 @@ from hera.workflows.models import ValueFrom
 
 from workbench.core.argo import WORKFLOW_ENV
 from workbench.emit.argo import pods
+from workbench.emit.argo.cron import cluster_default
 from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
 from workbench.emit.argo.pipeline import workflow_settings
 from workbench.spec.model import ParamSpec, PipelineSpec
@@ -66,6 +67,7 @@ def papermill_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
     return Container(
         name=PAPERMILL,
         image=image_ref(spec.name, options),
+        image_pull_policy=options.image_pull_policy,
         command=["workbench"],
         args=papermill_args(spec, options.notebook),
         inputs=[Parameter(name=p.name) for p in passed(spec)],
@@ -102,6 +104,7 @@ def best_run_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
     return Container(
         name="best-run",
         image=image_ref(spec.name, options),
+        image_pull_policy=options.image_pull_policy,
         command=["python"],
         args=args,
         outputs=[Parameter(name="best-run", value_from=ValueFrom(path=BEST_RUN))],
@@ -116,7 +119,7 @@ def best_run_template(spec: PipelineSpec, options: ArgoOptions) -> Container:
 
 def default_parameter_sets(spec: PipelineSpec) -> str:
     """One complete set (the defaults), as a JSON text users copy and vary."""
-    one = {p.name: papermill_text(p) for p in passed(spec)}
+    one = {p.name: cluster_default(spec, p, papermill_text(p)) for p in passed(spec)}
     return json.dumps([one], sort_keys=True)
 
 
@@ -125,7 +128,10 @@ def _template(
 ) -> HeraWorkflowTemplate:
     names = Names.of(spec.name)
     arguments = [
-        Parameter(name=p.name, value=papermill_text(p), description=p.type) for p in passed(spec)
+        Parameter(
+            name=p.name, value=cluster_default(spec, p, papermill_text(p)), description=p.type
+        )
+        for p in passed(spec)
     ]
     if name == names.sweep_template:
         arguments += [

@@ -18,6 +18,7 @@ SCRATCH = "/tmp"
 INPUTS_DIR = f"{SCRATCH}/inputs"
 OUTPUTS_DIR = f"{SCRATCH}/outputs"
 MODEL_STORE_MOUNT = "/mnt/model-store"
+APP_DIR = "/app"  # the image's WORKDIR: the project root inside the container (read-only)
 SCRATCH_VOLUME = "scratch"
 MODEL_STORE_VOLUME = "model-store"
 
@@ -61,6 +62,8 @@ class ArgoOptions:
     tracking_uri: str = "http://mlflow.mlflow.svc:5000"
     model_store_claim: str = "workbench-model-store"
     model_store_size: str = "10Gi"
+    scratch_size: str = "2Gi"  # sizeLimit of the /tmp emptyDir: a runaway step is evicted
+    image_pull_policy: str = "IfNotPresent"  # overlays pin tags or digests
     retry_limit: int = 2
     step_deadline_seconds: int = 3600
     workflow_deadline_seconds: int = 4 * 3600

@@ -97,6 +97,7 @@ def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> C
     return Container(
         name=Names.step_template(step.name),
         image=image_ref(spec.name, options),
+        image_pull_policy=options.image_pull_policy,
         command=command,
         args=args,
         inputs=inputs,
@@ -138,8 +139,14 @@ def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
 
 
 def workflow_parameters(spec: PipelineSpec) -> list[Parameter]:
-    """The `parameters` cell: each default as its canonical text (ParamSpec.text, from workbench.spec.params)."""
-    return [Parameter(name=p.name, value=p.text, description=f"{p.type}") for p in spec.parameters]
+    """The `parameters` cell: each default as its canonical text (ParamSpec.text, from
+    workbench.spec.params), data files as their object-storage URI (cron.cluster_default)."""
+    from workbench.emit.argo.cron import cluster_default
+
+    return [
+        Parameter(name=p.name, value=cluster_default(spec, p, p.text), description=f"{p.type}")
+        for p in spec.parameters
+    ]
 
 
 def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTemplate:

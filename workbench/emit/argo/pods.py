@@ -14,6 +14,7 @@ from hera.workflows.models import (
     EmptyDirVolumeSource,
     PersistentVolumeClaimVolumeSource,
     PodSecurityContext,
+    Quantity,
     SeccompProfile,
     SecurityContext,
     Volume,
@@ -21,6 +22,7 @@ from hera.workflows.models import (
 )
 
 from workbench.emit.argo.options import (
+    APP_DIR,
     MODEL_STORE_MOUNT,
     MODEL_STORE_VOLUME,
     SCRATCH,
@@ -62,7 +64,10 @@ def container_security_context(options: ArgoOptions) -> SecurityContext:
 def volumes(options: ArgoOptions) -> list[Volume]:
     """Workflow-level volumes: scratch for the read-only root, the shared model store claim."""
     return [
-        Volume(name=SCRATCH_VOLUME, empty_dir=EmptyDirVolumeSource()),
+        Volume(
+            name=SCRATCH_VOLUME,
+            empty_dir=EmptyDirVolumeSource(size_limit=Quantity(options.scratch_size)),
+        ),
         Volume(
             name=MODEL_STORE_VOLUME,
             persistent_volume_claim=PersistentVolumeClaimVolumeSource(
@@ -86,6 +91,8 @@ def environment(names: Names, options: ArgoOptions) -> list[Env | ConfigMapEnv |
     return [
         Env(name="HOME", value=SCRATCH),  # pip, jupyter and matplotlib write under $HOME
         Env(name="PYTHONDONTWRITEBYTECODE", value="1"),
+        # explicit, not found by walking up to a pyproject.toml (the image has none)
+        Env(name="WORKBENCH_PROJECT", value=APP_DIR),
         Env(name="WORKBENCH_MODEL_STORE", value=MODEL_STORE_MOUNT),
         ConfigMapEnv(
             name="MLFLOW_TRACKING_URI", config_map_name=config, config_map_key=TRACKING_URI_KEY

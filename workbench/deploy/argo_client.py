@@ -1,25 +1,29 @@
-"""Submit a pipeline's WorkflowTemplate to an Argo server, or print what an overlay builds.
+"""The Argo Server API: submit a WorkflowTemplate, read a workflow back, read a pod's log;
+and what an overlay builds (`kubectl kustomize`).
 
-The only module here with network I/O. The Workflow is built with hera (a `workflowTemplateRef`
-plus parameter arguments) and sent through hera's WorkflowsService, configured like the argo
-CLI: ARGO_SERVER (host:port or URL), ARGO_TOKEN, ARGO_SECURE=false for plain http,
-ARGO_INSECURE_SKIP_VERIFY=true for self-signed certificates.
+The Workflow is built with hera (a `workflowTemplateRef` plus parameter arguments) and sent,
+like the reads, through hera's WorkflowsService, configured like the argo CLI: ARGO_SERVER
+(host:port or URL), ARGO_TOKEN, ARGO_SECURE=false for plain http, ARGO_INSECURE_SKIP_VERIFY=true
+for self-signed certificates. Logs are read directly: the log endpoint streams one
+`{"result": {"content", "podName"}}` object per line (grpc-gateway), which hera's
+`workflow_logs` would parse as one JSON document.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from workbench.core.errors import WorkbenchError
 from workbench.emit.argo.options import ArgoOptions, Names
-from workbench.spec.model import PipelineSpec
-from workbench.spec.params import normalise_texts
 
 
 @dataclass(frozen=True)
@@ -43,26 +47,6 @@ class ArgoServer:
             server = f"{'https' if secure else 'http'}://{server}"
         insecure = env.get("ARGO_INSECURE_SKIP_VERIFY", "").lower() in ("true", "1", "yes")
         return cls(url=server.rstrip("/") + "/", token=token, verify_ssl=not insecure)
-
-
-def submit_parameters(spec: PipelineSpec, items: Sequence[str]) -> dict[str, str]:
-    """`-p NAME=VALUE` texts checked and rewritten by the parameter model: the workflow gets the
-    canonical text the local runner hashes for its cache key (`C=1` for a float sends `1.0`), so
-    a cluster run and a local run with the same values share their step cache keys."""
-    given: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise WorkbenchError(f"-p {item!r}: expected NAME=VALUE")
-        if key in given:
-            raise WorkbenchError(f"-p {key} given twice")
-        given[key] = value
-    types = {p.name: p.type for p in spec.parameters}
-    try:
-        return normalise_texts(types, given, owner=f"pipeline {spec.name}")
-    except ValueError as exc:
-        raise WorkbenchError(str(exc)) from None
 
 
 def overlay_dir(manifests: Path, pipeline: str, overlay: str) -> Path:
@@ -99,43 +83,97 @@ def render_overlay(folder: Path) -> tuple[str, str]:
     return text, f"kubectl not found: printing {base} without the {folder.name} overlay applied"
 
 
+def _service(server: ArgoServer, namespace: str) -> Any:
+    from hera.workflows import WorkflowsService
+
+    return WorkflowsService(
+        host=server.url, token=server.token, verify_ssl=server.verify_ssl, namespace=namespace
+    )
+
+
 def submit(
     pipeline: str,
     *,
     namespace: str,
     server: ArgoServer,
     parameters: Mapping[str, str] | None = None,
+    template: str | None = None,
 ) -> str:
     """Create a Workflow from the pipeline's WorkflowTemplate; return its generated name.
 
     The template itself must already be in the cluster (`kubectl apply -k overlays/ENV` or a
     GitOps sync): the Workflow only refers to it, so what runs is what the overlay applied.
     """
-    import requests
-    from hera.exceptions import HeraException
-    from hera.workflows import Parameter, Workflow, WorkflowsService
+    from hera.workflows import Parameter, Workflow
     from hera.workflows.models import Workflow as WorkflowModel
     from hera.workflows.models import WorkflowCreateRequest, WorkflowTemplateRef
 
     names = Names.of(pipeline)
+    ref = template or names.workflow_template
     workflow = Workflow(
-        generate_name=f"{names.workflow_template}-",
+        generate_name=f"{ref}-",
         namespace=namespace,
-        workflow_template_ref=WorkflowTemplateRef(name=names.workflow_template),
+        workflow_template_ref=WorkflowTemplateRef(name=ref),
         arguments=[Parameter(name=k, value=v) for k, v in sorted((parameters or {}).items())],
         labels={"workbench.io/pipeline": names.base},
     )
-    service = WorkflowsService(
-        host=server.url, token=server.token, verify_ssl=server.verify_ssl, namespace=namespace
-    )
     model = workflow.build()
     assert isinstance(model, WorkflowModel)
-    try:
-        created = service.create_workflow(
+    with _errors(server, "refused the workflow"):
+        created = _service(server, namespace).create_workflow(
             WorkflowCreateRequest(workflow=model), namespace=namespace
         )
+    return str(created.metadata.name or "")
+
+
+def get_workflow(name: str, *, namespace: str, server: ArgoServer) -> dict[str, Any]:
+    """The workflow as the API returns it (JSON), `status.nodes` included."""
+    with _errors(server, f"cannot read workflow {name}"):
+        found = _service(server, namespace).get_workflow(name, namespace=namespace)
+    return dict(found.dict(by_alias=True, exclude_none=True))
+
+
+def pod_log(
+    workflow: str, pod: str, *, namespace: str, server: ArgoServer, tail: int | None = None
+) -> str:
+    """The `main` container's log of one pod of `workflow`."""
+    import requests
+
+    params: dict[str, str] = {"podName": pod, "logOptions.container": "main"}
+    if tail is not None:
+        params["logOptions.tailLines"] = str(tail)
+    url = f"{server.url}api/v1/workflows/{namespace}/{workflow}/log"
+    token = server.token if server.token.startswith("Bearer ") else f"Bearer {server.token}"
+    try:
+        resp = requests.get(
+            url, params=params, headers={"Authorization": token}, verify=server.verify_ssl,
+            timeout=60,
+        )  # fmt: skip
+    except requests.RequestException as exc:
+        raise WorkbenchError(f"Argo server {server.url}: {type(exc).__name__}: {exc}") from exc
+    if not resp.ok:
+        raise WorkbenchError(
+            f"Argo server {server.url}: log of {pod}: {resp.status_code} {resp.text[:300]}"
+        )
+    lines = []
+    for raw in resp.text.splitlines():
+        if not raw.strip():
+            continue
+        entry = json.loads(raw)
+        if "error" in entry:
+            raise WorkbenchError(f"log of {pod}: {entry['error'].get('message', entry['error'])}")
+        lines.append(str(entry.get("result", {}).get("content", "")))
+    return "\n".join(lines)
+
+
+@contextmanager
+def _errors(server: ArgoServer, what: str) -> Iterator[None]:
+    import requests
+    from hera.exceptions import HeraException
+
+    try:
+        yield
     except HeraException as exc:
-        raise WorkbenchError(f"Argo server {server.url} refused the workflow: {exc}") from exc
+        raise WorkbenchError(f"Argo server {server.url} {what}: {exc}") from exc
     except (requests.RequestException, KeyError, ValueError) as exc:
         raise WorkbenchError(f"Argo server {server.url}: {type(exc).__name__}: {exc}") from exc
-    return str(created.metadata.name or "")

@@ -1,0 +1,143 @@
+"""The rehearsal runs the example's built manifests as the cluster's pods would: every step as
+uid 10001 with only the image's packages and files, artifacts through S3, a real MLflow server;
+and it matches `workbench pipeline run`. A package missing from requirements.txt and a write
+outside the writable folders fail, naming the step and the import or the path."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from workbench.core.errors import WorkbenchError
+from workbench.deploy.rehearse import rehearse
+from workbench.deploy.rehearse.services import Services, services
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+REPO = Path(__file__).resolve().parents[2]
+IMAGE_SOURCES = ("pyproject.toml", "README.md", "workbench", "steps", "notebooks", "manifests")
+
+
+def copy_example(dest: Path) -> Path:
+    """The project files the image and the overlays are built from, plus the demo data."""
+    from workbench.demo.data import write_demo_data
+
+    dest.mkdir(parents=True)
+    for name in IMAGE_SOURCES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(src, dest / name)
+    write_demo_data(dest / "data")
+    return dest
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    folder = tmp_path_factory.mktemp("services")
+    with services(folder) as found:
+        yield found
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_example(tmp_path_factory.mktemp("example") / "proj")
+
+
+def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
+    result = rehearse(example, "train", "staging", template="steps", running=running)
+    assert [p.task for p in result.pods] == ["load", "preprocess", "train", "evaluate", "promote"]
+    found = result.comparison
+    assert found is not None and found.key_mismatches == []  # the manifest's keys = local rule
+    # every output as locally, except the MLflow run id (new on every run, locally too)
+    assert found.output_mismatches == ["train.run_id"]
+    assert result.registered == {"breast-cancer": ["1"]}
+    assert (result.model_store / "workbench-model-store/breast-cancer/1/model.pkl").is_file()
+    # the pods ran as the manifests' uid: every file they wrote is owned by it
+    outputs = result.workdir / "pods" / "02-step-train" / "volumes" / "scratch" / "outputs"
+    assert {p.stat().st_uid for p in outputs.rglob("*")} == {10001}
+    assert result.runs >= 1
+
+
+def test_notebook_and_sweep_templates(example: Path, running: Services) -> None:
+    notebook = rehearse(example, "train", "staging", template="notebook", running=running)
+    assert [p.template for p in notebook.pods] == ["papermill"]
+    assert "executed-notebook" in notebook.pods[0].artifacts
+    sweep = rehearse(
+        example,
+        "train",
+        "staging",
+        template="sweep",
+        running=running,
+        parameters={"sweep-parameter-sets": json.dumps(_two_sets(notebook.parameters))},
+    )
+    assert [p.task for p in sweep.pods] == ["trial", "trial", "best-run"]
+    best = json.loads(sweep.pods[-1].parameters["best-run"])
+    assert best["run_id"] and best["metric"] == "roc_auc"
+    assert len(sweep.registered["breast-cancer"]) >= 3  # notebook run + two trials
+
+
+def _two_sets(defaults: dict[str, str]) -> list[dict[str, str]]:
+    keep = ("C", "data_path", "experiment", "max_iter", "model_name", "random_state", "test_size")
+    one = {k: defaults[k] for k in keep}
+    return [one, {**one, "C": "0.1"}]
+
+
+def test_a_package_missing_from_requirements_names_the_step_and_import(
+    tmp_path: Path, running: Services
+) -> None:
+    proj = copy_example(tmp_path / "proj")
+    req = proj / "steps/train/requirements.txt"
+    req.write_text("".join(x for x in req.read_text().splitlines(True) if not x.startswith("s3fs")))
+    with pytest.raises(WorkbenchError) as info:
+        rehearse(proj, "train", "staging", running=running, compare=False)
+    message = str(info.value)
+    assert "step load exited 1" in message and "s3fs" in message
+
+
+def test_a_write_outside_the_writable_folders_names_the_path(
+    tmp_path: Path, running: Services
+) -> None:
+    proj = copy_example(tmp_path / "proj")
+    load = proj / "steps/train/load.py"
+    load.write_text(
+        load.read_text().replace(
+            "    raw = wbdata.load(data_path)\n",
+            "    raw = wbdata.load(data_path)\n    open('/app/steps/cache.csv', 'w').write('x')\n",
+        )
+    )
+    with pytest.raises(WorkbenchError) as info:
+        rehearse(proj, "train", "staging", running=running, compare=False)
+    message = str(info.value)
+    assert "step load exited 1: wrote outside its writable folders" in message
+    assert "/app/steps/cache.csv" in message and "/tmp" in message
+
+
+def test_an_unseen_notebook_rehearses_like_its_local_run(tmp_path: Path, running: Services) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.deploy.unseen_notebook import write_unseen
+
+    proj = copy_example(tmp_path / "proj")
+    write_unseen(proj)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
+    subprocess.run(
+        [sys.executable, "-m", "workbench.cli.main", "productionize", "notebooks/diabetes.ipynb"],
+        cwd=proj,
+        env={**env, "WORKBENCH_PROJECT": str(proj)},
+        check=True,
+        capture_output=True,
+    )
+    result = rehearse(proj, "diabetes", "staging", running=running)
+    assert [p.task for p in result.pods] == ["ingest", "features", "fit", "score"]
+    assert result.comparison is not None and result.comparison.key_mismatches == []
+    assert result.comparison.output_mismatches == ["fit.fit_run"]  # an MLflow run id
+    assert result.registered["diabetes-ridge"] == ["1"]
+    assert (result.model_store / "workbench-model-store/diabetes-ridge/1/model.pkl").is_file()

@@ -1,0 +1,207 @@
+"""`rehearse`: run a pipeline's built Argo manifests here, the way the cluster's pods would.
+
+    from workbench.deploy.rehearse import rehearse
+    result = rehearse(Path("."), "train", "staging", template="steps")
+
+See README ("Rehearsal") for what is modelled and what is not.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from workbench.core.errors import WorkbenchError
+from workbench.deploy.rehearse import image as image_mod
+from workbench.deploy.rehearse.compare import Comparison
+from workbench.deploy.rehearse.engine import Cluster, PodResult, run_workflow
+from workbench.deploy.rehearse.services import (
+    ACCESS_KEY,
+    SECRET_KEY,
+    Services,
+    make_buckets,
+    services,
+)
+from workbench.deploy.rehearse.workflow import Built, check_subset
+
+TEMPLATES = ("steps", "notebook", "sweep", "cron")
+STATE = ".workbench/rehearsal"
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    template: str
+    parameters: Mapping[str, str]
+    pods: list[PodResult]
+    tracking_uri: str
+    model_store: Path  # the model-store claim's folder
+    workdir: Path
+    registered: Mapping[str, list[str]]  # model name -> versions on the tracking server
+    runs: int  # runs on the tracking server
+    comparison: Comparison | None = None  # against `workbench pipeline run`; None: not run
+
+
+def _template_name(built: Built, base: str, kind: str) -> tuple[str, dict[str, str]]:
+    """(WorkflowTemplate name, argument overrides) for a --template choice."""
+    if kind == "steps":
+        return base, {}
+    if kind in ("notebook", "sweep"):
+        return f"{base}-{kind}", {}
+    cron = built.get("CronWorkflow", f"{base}-scheduled")["spec"]["workflowSpec"]
+    ref = cron.get("workflowTemplateRef", {}).get("name")
+    params = cron.get("arguments", {}).get("parameters", []) or []
+    return str(ref), {p["name"]: str(p.get("value", "")) for p in params}
+
+
+def _secrets(path: Path | None) -> dict[str, dict[str, str]]:
+    """The Secrets a cluster would hold: a local file (never committed), else the local S3's
+    stand-in credentials under the names the manifests reference."""
+    if path is not None:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {str(k): {str(a): str(b) for a, b in v.items()} for k, v in loaded.items()}
+    creds = {"access-key-id": ACCESS_KEY, "secret-access-key": SECRET_KEY}
+    return {"workbench-s3-credentials": creds}
+
+
+def _seed_data(
+    parameters: Mapping[str, str], spec: Mapping[str, Any], project: Path, fs: Any
+) -> None:
+    """Put each data file a parameter's s3:// URI names there, from the notebook's default path
+    (what a team does once per environment)."""
+    from workbench.emit.argo.cron import data_uri
+
+    for param in spec.get("parameters", []):
+        default = param.get("default")
+        value = parameters.get(param["name"], "")
+        if not isinstance(default, str) or not value.startswith("s3://"):
+            continue
+        local = project / default
+        if local.is_file() and data_uri(default) == value:
+            fs.put(str(local), value.removeprefix("s3://"))
+
+
+def rehearse(
+    project: Path,
+    pipeline: str,
+    overlay: str,
+    *,
+    template: str = "steps",
+    parameters: Mapping[str, str] | None = None,
+    secrets_file: Path | None = None,
+    compare: bool = True,
+    running: Services | None = None,
+) -> Rehearsal:
+    """Rehearse one template of `pipeline` as built by `overlay`; `running` reuses servers
+    (tests rehearse several templates against one S3 and one MLflow server)."""
+    with ExitStack() as stack:
+        if running is None:
+            workdir = project / STATE / "services"
+            workdir.mkdir(parents=True, exist_ok=True)
+            running = stack.enter_context(services(workdir))
+        return _rehearse(
+            project, pipeline, overlay, template, parameters, secrets_file, compare, running
+        )
+
+
+def _rehearse(
+    project: Path,
+    pipeline: str,
+    overlay: str,
+    template: str,
+    parameters: Mapping[str, str] | None,
+    secrets_file: Path | None,
+    compare: bool,
+    svc: Services,
+) -> Rehearsal:
+    from workbench.deploy.argo_client import overlay_dir, render_overlay
+    from workbench.emit.argo.options import Names
+
+    if template not in TEMPLATES:
+        raise WorkbenchError(f"--template {template!r}: one of {', '.join(TEMPLATES)}")
+    if shutil.which("kubectl") is None:
+        raise WorkbenchError(
+            "the rehearsal builds the overlay with `kubectl kustomize`: install kubectl"
+        )
+    built = Built.parse(render_overlay(overlay_dir(project / "manifests", pipeline, overlay))[0])
+    names = Names.of(pipeline)
+    tpl_name, overrides = _template_name(built, names.base, template)
+    workflow = built.get("WorkflowTemplate", tpl_name)
+    check_subset(workflow)
+    args = {
+        p["name"]: str(p.get("value", ""))
+        for p in workflow["spec"].get("arguments", {}).get("parameters", [])
+    }
+    args.update(overrides)
+    unknown = sorted(set(parameters or {}) - set(args))
+    if unknown:
+        raise WorkbenchError(f"unknown parameter(s) {unknown}; known: {sorted(args)}")
+    args.update(parameters or {})
+    state = project / STATE
+    workdir = state / "runs" / f"{pipeline}-{template}"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
+    workdir.chmod(0o755)
+    img = image_mod.read_dockerfile(project / "steps" / pipeline / "Dockerfile")
+    staging = workdir / "image"
+    image_mod.stage_files(img, project, staging)
+    layers = 1 if template in ("steps", "cron") else len(img.installs)
+    venv = image_mod.build_venv(img, staging, state / "venvs", layers)
+    repo = yaml.safe_load(built.config_maps()[names.artifact_repository]["s3"])["s3"]
+    spec = json.loads((project / "steps" / pipeline / "pipeline.json").read_text(encoding="utf-8"))
+    buckets = [repo["bucket"]] + [
+        v[5:].split("/")[0] for v in args.values() if v.startswith("s3://")
+    ]
+    make_buckets(svc, buckets)
+    fs = svc.s3()
+    _seed_data(args, spec, project, fs)
+    config = built.config_maps()[names.config_map]
+    endpoints = {  # the cluster's service addresses -> the local stand-ins
+        config.get("mlflow-tracking-uri", ""): svc.tracking_uri,
+        config.get("s3-endpoint-url", ""): svc.s3_url,
+    }
+    cluster = Cluster(
+        workdir=workdir, image_env=img.env, image_user=img.user,
+        app=staging / img.workdir.lstrip("/"), venv=venv, workdir_default=img.workdir,
+        config_maps=built.config_maps(), secrets=_secrets(secrets_file),
+        endpoints=endpoints, bucket=repo["bucket"], s3=fs, pipeline=pipeline,
+        pvcs=svc.volumes,
+    )  # fmt: skip
+    _readonly(staging)
+    pods = run_workflow(workflow, args, cluster)
+    registered, runs = _tracking_state(svc.tracking_uri)
+    found = None
+    if compare and template in ("steps", "cron"):
+        from workbench.deploy.rehearse.compare import compare as compare_runs
+        from workbench.deploy.rehearse.compare import run_local
+
+        given = [f"{k}={v}" for k, v in (parameters or {}).items() if not v.startswith("s3://")]
+        store = run_local(project, pipeline, workdir / "local", given)
+        found = compare_runs(pods, store, spec, args)
+    return Rehearsal(
+        template, args, pods, svc.tracking_uri, svc.volumes, workdir, registered, runs, found
+    )
+
+
+def _readonly(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def _tracking_state(uri: str) -> tuple[dict[str, list[str]], int]:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    registered = {}
+    for model in client.search_registered_models():
+        versions = client.search_model_versions(f"name='{model.name}'")
+        registered[model.name] = sorted(str(v.version) for v in versions)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    runs = len(client.search_runs(experiments, max_results=1000)) if experiments else 0
+    return registered, runs

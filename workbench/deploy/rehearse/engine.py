@@ -1,0 +1,189 @@
+"""Run a built WorkflowTemplate's DAG here, pod by pod, as the manifests say.
+
+For each task, in dependency order: arguments substituted (memoization key evaluated from the
+manifest's own expression), input artifacts downloaded from the S3 keys their producers wrote,
+the container started by `sandbox` as its non-root uid with only the image and the pod's
+environment, output artifacts uploaded unarchived to their keys, output parameters read from
+their files. The first failing pod stops the rehearsal with a diagnosis (`diagnose`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workbench.core.errors import WorkbenchError
+from workbench.deploy.rehearse import dag, podspec, sandbox
+from workbench.deploy.rehearse.diagnose import explain
+from workbench.deploy.rehearse.expr import Scope, substitute
+from workbench.deploy.rehearse.workflow import templates_by_name
+
+
+@dataclass
+class PodResult:
+    task: str
+    template: str
+    memo_key: str = ""
+    parameters: dict[str, str] = field(default_factory=dict)
+    artifacts: dict[str, str] = field(default_factory=dict)  # name -> s3 key
+    log: Path | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What every pod of one rehearsal shares."""
+
+    workdir: Path
+    image_env: Mapping[str, str]
+    image_user: str
+    app: Path  # host folder bound read-only at the image's /app
+    venv: Path
+    workdir_default: str
+    config_maps: Mapping[str, Mapping[str, str]]
+    secrets: Mapping[str, Mapping[str, str]]
+    endpoints: Mapping[str, str]
+    bucket: str
+    s3: Any  # an fsspec S3 filesystem on the rehearsal's server
+    pipeline: str
+    pvcs: Path  # the claims' folders, shared by every workflow on these services
+
+
+def run_workflow(
+    template: Mapping[str, Any], parameters: Mapping[str, str], cluster: Cluster
+) -> list[PodResult]:
+    spec = template["spec"]
+    templates = templates_by_name(template)
+    volumes = {v["name"]: v for v in spec.get("volumes", [])}
+    name = f"{template['metadata']['name']}-{uuid.uuid4().hex[:5]}"
+    flat = {f"workflow.parameters.{k}": v for k, v in parameters.items()}
+    flat.update({"workflow.name": name, "workflow.uid": str(uuid.uuid4())})
+    entry = templates[spec["entrypoint"]]
+    if "dag" not in entry:
+        raise WorkbenchError(f"entrypoint {spec['entrypoint']}: only a DAG entrypoint is modelled")
+    outputs: dict[str, dict[str, str]] = {}  # task -> {"parameters.X": v, "artifacts.X": key}
+    results: list[PodResult] = []
+    for task in dag.order(entry["dag"]["tasks"]):
+        scope = Scope(flat, outputs)
+        with_param = task.get("withParam")
+        if with_param is not None:
+            with_param = substitute(str(with_param), scope, f"task {task['name']} withParam")
+        for run in dag.expand(task, with_param):
+            item = {f"item.{k}": v for k, v in (run.item or {}).items()}
+            result = _run_pod(run, templates[run.template], Scope({**flat, **item}, outputs),
+                              spec, volumes, cluster, len(results))  # fmt: skip
+            results.append(result)
+            merged = outputs.setdefault(run.task, {})
+            merged.update({f"parameters.{k}": v for k, v in result.parameters.items()})
+            merged.update({f"artifacts.{k}": v for k, v in result.artifacts.items()})
+    return results
+
+
+def _run_pod(
+    run: dag.TaskRun,
+    tpl: Mapping[str, Any],
+    scope: Scope,
+    spec: Mapping[str, Any],
+    volumes: Mapping[str, Mapping[str, Any]],
+    cluster: Cluster,
+    index: int,
+) -> PodResult:
+    where = f"task {run.name} (template {run.template})"
+    args = run.arguments
+    inputs = {
+        p["name"]: substitute(str(p.get("value", "")), scope, f"{where} argument {p['name']}")
+        for p in args.get("parameters", [])
+    }
+    wanted = [p["name"] for p in tpl.get("inputs", {}).get("parameters", [])]
+    missing = [n for n in wanted if n not in inputs]
+    if missing:
+        raise WorkbenchError(f"{where}: input parameter(s) {missing} get no argument")
+    local = dict(scope.flat)
+    local.update({f"inputs.parameters.{k}": v for k, v in inputs.items()})
+    local["pod.name"] = f"{local['workflow.name']}-{run.template}-{index}"
+    pod_scope = Scope(local, scope.tasks)
+    result = PodResult(task=run.task, template=run.template)
+    if "memoize" in tpl:
+        result.memo_key = substitute(str(tpl["memoize"]["key"]), pod_scope, f"{where} memoize")
+    container = tpl["container"]
+    pod_dir = cluster.workdir / "pods" / f"{index:02d}-{run.template}"
+    shutil.rmtree(pod_dir, ignore_errors=True)
+    uid, gid = podspec.user(spec, container, cluster.image_user)
+    table = podspec.mounts(container, volumes, pod_dir / "volumes", cluster.pvcs)
+    for host in table.values():
+        host.mkdir(parents=True, exist_ok=True)
+        os.chown(host, uid, gid)
+    _download_inputs(tpl, args, scope, table, cluster, where, uid, gid)
+    env = podspec.environment(container, cluster.image_env, cluster.config_maps,
+                              cluster.secrets, cluster.endpoints, pod_scope, where)  # fmt: skip
+    env["PATH"] = f"{cluster.venv}/bin:{env.get('PATH', '')}".rstrip(":")
+    argv = [substitute(str(a), pod_scope, where) for a in [*container.get("command", []),
+                                                             *container.get("args", [])]]  # fmt: skip
+    pod = sandbox.Pod(
+        root=pod_dir / "root",
+        readonly={"/app": cluster.app, str(cluster.venv): cluster.venv},
+        writable=table,
+        uid=uid,
+        gid=gid,
+        workdir=str(container.get("workingDir") or cluster.workdir_default),
+        env=env,
+        argv=argv,
+    )
+    result.log = cluster.workdir / "logs" / f"{index:02d}-{run.name.split('(')[0]}.log"
+    result.log.parent.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    proc = sandbox.start(pod, result.log)
+    deadline = float(tpl.get("activeDeadlineSeconds") or 3600)
+    try:
+        code = proc.wait(timeout=deadline)
+    except Exception:
+        proc.kill()
+        proc.wait()
+        raise
+    result.seconds = time.monotonic() - started
+    if code != 0:
+        raise WorkbenchError(explain(run.name, cluster.pipeline, code, result.log, table))
+    _collect_outputs(tpl, pod_scope, table, cluster, result, where)
+    return result
+
+
+def _download_inputs(tpl, args, scope, table, cluster, where, uid, gid) -> None:  # type: ignore[no-untyped-def]
+    given = {a["name"]: a for a in args.get("artifacts", [])}
+    for art in tpl.get("inputs", {}).get("artifacts", []):
+        source = given.get(art["name"])
+        if source is None:
+            raise WorkbenchError(f"{where}: input artifact {art['name']} gets no argument")
+        key = substitute(str(source["from"]), scope, f"{where} artifact {art['name']}")
+        target = podspec.host_path(art["path"], table)
+        cluster.s3.get(f"{cluster.bucket}/{key}/", str(target) + "/", recursive=True)
+        for folder, _, files in os.walk(target):
+            os.chown(folder, uid, gid)
+            for f in files:
+                os.chown(os.path.join(folder, f), uid, gid)
+
+
+def _collect_outputs(tpl, scope, table, cluster, result, where) -> None:  # type: ignore[no-untyped-def]
+    outputs = tpl.get("outputs", {})
+    for param in outputs.get("parameters", []):
+        path = podspec.host_path(param["valueFrom"]["path"], table)
+        if not path.is_file():
+            raise WorkbenchError(f"{where}: output parameter {param['name']}: {path} missing")
+        result.parameters[param["name"]] = path.read_text(encoding="utf-8")
+    for art in outputs.get("artifacts", []):
+        path = podspec.host_path(art["path"], table)
+        if not path.exists():
+            if art.get("optional"):
+                continue
+            raise WorkbenchError(f"{where}: output artifact {art['name']}: {art['path']} missing")
+        key = substitute(str(art["s3"]["key"]), scope, f"{where} artifact {art['name']} key")
+        if path.is_dir():
+            cluster.s3.put(str(path) + "/", f"{cluster.bucket}/{key}/", recursive=True)
+        else:
+            cluster.s3.put(str(path), f"{cluster.bucket}/{key}")
+        result.artifacts[art["name"]] = key

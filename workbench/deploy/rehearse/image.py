@@ -1,0 +1,159 @@
+"""The steps image without a Docker engine: what `steps/NAME/Dockerfile` says, built here.
+
+The Dockerfile is ours, so its instructions are a small known set, read in order:
+`ENV`, `WORKDIR`, `USER` are kept; `COPY` lays the project files into a staging folder (only
+those, nothing else of the project); `RUN pip install -r FILE [-c FILE]` becomes a virtualenv
+built with uv (reused by the digest of the requirement files); `RUN pip install --no-deps
+/app/src && rm -rf /app/src` installs workbench from the copied source into that virtualenv.
+Any other instruction is refused by name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shlex
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from workbench.core.errors import WorkbenchError
+
+BASE_PYTHON = "/usr/bin/python3.11"  # the Debian interpreter, the minor of python:3.11-slim
+BASE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # python:3.11-slim
+BASE_ENV = {"LANG": "C.UTF-8"}
+
+
+@dataclass
+class Image:
+    """The parts of a built image a pod sees."""
+
+    env: dict[str, str] = field(default_factory=dict)
+    workdir: str = "/"
+    user: str = ""
+    copies: list[tuple[list[str], str]] = field(default_factory=list)
+    installs: list[tuple[str, str | None]] = field(default_factory=list)  # (-r, -c) container paths
+    self_install: str = ""  # the folder `pip install --no-deps` installs (workbench)
+
+
+def _logical_lines(text: str) -> list[str]:
+    lines, current = [], ""
+    for raw in text.splitlines():
+        stripped = raw.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        lines.append(current + stripped)
+        current = ""
+    return lines
+
+
+def read_dockerfile(path: Path) -> Image:
+    image = Image(env=dict(BASE_ENV))
+    for line in _logical_lines(path.read_text(encoding="utf-8")):
+        word, _, rest = line.partition(" ")
+        word = word.upper()
+        if word in ("FROM", "ARG", "LABEL", "ENTRYPOINT", "CMD"):
+            continue
+        if word == "ENV":
+            for item in shlex.split(rest):
+                key, _, value = item.partition("=")
+                image.env[key] = value
+        elif word == "WORKDIR":
+            image.workdir = rest.strip()
+        elif word == "USER":
+            image.user = rest.strip()
+        elif word == "COPY":
+            *sources, dest = shlex.split(rest)
+            image.copies.append((sources, dest))
+        elif word == "RUN":
+            _read_run(image, shlex.split(rest), path)
+        else:
+            raise WorkbenchError(f"{path}: instruction {word} is not modelled by the rehearsal")
+    return image
+
+
+def _read_run(image: Image, argv: list[str], path: Path) -> None:
+    if argv[:2] != ["pip", "install"]:
+        raise WorkbenchError(f"{path}: RUN {' '.join(argv)!r} is not modelled by the rehearsal")
+    args = [a for a in argv[2:] if a != "--no-cache-dir"]
+    if "-r" in args:
+        req = args[args.index("-r") + 1]
+        constraint = args[args.index("-c") + 1] if "-c" in args else None
+        image.installs.append((req, constraint))
+    elif args[:1] == ["--no-deps"] and len(args) >= 2:
+        image.self_install = args[1]
+    else:
+        raise WorkbenchError(f"{path}: RUN {' '.join(argv)!r} is not modelled by the rehearsal")
+
+
+def stage_files(image: Image, project: Path, staging: Path) -> None:
+    """COPY every source the Dockerfile names (and nothing else) under `staging` + dest."""
+    if staging.exists():
+        shutil.rmtree(staging)
+    for sources, dest in image.copies:
+        for source in sources:
+            src = project / source
+            if not src.exists():
+                raise WorkbenchError(f"Dockerfile COPY {source}: no such file in {project}")
+            target = staging / dest.lstrip("/")
+            if dest.endswith("/"):
+                target = target / src.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(
+                    src,
+                    target,
+                    dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                )
+            else:
+                shutil.copy2(src, target)
+
+
+def venv_digest(image: Image, staging: Path, layers: int) -> str:
+    digest = hashlib.sha256(BASE_PYTHON.encode())
+    for req, constraint in image.installs[:layers]:
+        for name in (req, constraint):
+            if name:
+                digest.update((staging / name.lstrip("/")).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
+    """The image's site-packages: the first `layers` pip installs, then workbench (no deps)."""
+    beside = Path(sys.executable).parent / "uv"  # the `uv` test dependency of this venv
+    uv = str(beside) if beside.is_file() else shutil.which("uv")
+    if uv is None:
+        raise WorkbenchError("the rehearsal builds image virtualenvs with uv: pip install uv")
+    venv = cache / venv_digest(image, staging, layers)
+    if not (venv / ".complete").is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        _uv([uv, "venv", "-q", "-p", BASE_PYTHON, str(venv)], venv)
+        for req, constraint in image.installs[:layers]:
+            cmd = [uv, "pip", "install", "-q", "-p", str(venv / "bin/python")]
+            cmd += ["-r", str(staging / req.lstrip("/"))]
+            if constraint:
+                cmd += ["-c", str(staging / constraint.lstrip("/"))]
+            _uv(cmd, venv)
+        (venv / ".complete").write_text("ok\n", encoding="utf-8")
+    if image.self_install:
+        source = staging / image.self_install.lstrip("/")
+        _uv(
+            [uv, "pip", "install", "-q", "--no-deps", "--reinstall", "-p",
+             str(venv / "bin/python"), str(source)],
+            venv,
+        )  # fmt: skip
+        shutil.rmtree(source)  # `&& rm -rf /app/src`
+    return venv
+
+
+def _uv(cmd: list[str], venv: Path) -> None:
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise WorkbenchError(f"building the image virtualenv {venv} failed: {out.stderr.strip()}")
