@@ -82,8 +82,13 @@ def _open_run(plan: RunPlan, cfg: Settings, run_name: str | None) -> tuple[Any, 
         run = client.create_run(
             experiment_id, run_name=run_name or plan.path.stem, tags=_tags(plan.rel, cfg.root)
         )
-    except (MlflowException, ImportError) as exc:  # ImportError: a database driver is missing
-        detail = exc.message if isinstance(exc, MlflowException) else f"missing driver: {exc}"
+    except (MlflowException, ImportError, WorkbenchError) as exc:  # ImportError: no driver
+        if isinstance(exc, MlflowException):
+            detail = exc.message
+        elif isinstance(exc, ImportError):
+            detail = f"missing driver: {exc}"
+        else:  # configure's reachability check: already names host and port only
+            detail = str(exc)
         raise WorkbenchError(
             f"MLflow tracking store {redact(cfg.tracking_uri)}: {redact(detail)}"
         ) from exc
