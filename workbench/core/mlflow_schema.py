@@ -179,3 +179,36 @@ def unreachable(uri: str, exc: BaseException) -> WorkbenchError:
         f"tracking database {describe_url(uri)} cannot be reached ({type(exc).__name__}); "
         "check that the server is running and the host and port are right"
     )
+
+
+_REACHED: set[str] = set()
+
+
+def check_reachable(uri: str) -> None:
+    """Connect once to a database tracking store (PostgreSQL, MySQL) before MLflow does.
+
+    MLflow retries an unreachable database for minutes and then fails with the driver's
+    traceback; this is one WorkbenchError naming host and port, without user or password.
+    Checked once per URI and process; a missing driver is left to MLflow's own message.
+    (SQLAlchemy is a dependency of mlflow itself, so the notebook image has it.)
+    """
+    if uri in _REACHED or not is_sql_uri(uri) or uri.startswith("sqlite"):
+        return
+    from sqlalchemy.pool import NullPool
+
+    try:
+        engine = sa.create_engine(
+            with_installed_driver(uri), poolclass=NullPool, connect_args={"connect_timeout": 10}
+        )
+    except (ImportError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError):
+        return
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        raise unreachable(uri, exc) from None
+    except (ImportError, sa.exc.NoSuchModuleError):
+        return
+    finally:
+        engine.dispose()
+    _REACHED.add(uri)

@@ -32,49 +32,14 @@ def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str 
     return (Path(root) / name).as_uri()
 
 
-_REACHED: set[str] = set()
-
-
-def check_reachable(uri: str) -> None:
-    """Connect once to a database tracking store (PostgreSQL, MySQL) before MLflow does.
-
-    MLflow retries an unreachable database for minutes and then fails with the driver's
-    traceback; this is one WorkbenchError naming host and port, without user or password.
-    Checked once per URI and process; a missing driver is left to MLflow's own message.
-    """
-    from workbench.core.sqlstore import is_sql_uri, with_installed_driver
-
-    if uri in _REACHED or not is_sql_uri(uri) or uri.startswith("sqlite"):
-        return
-    import sqlalchemy as sa
-    from sqlalchemy.pool import NullPool
-
-    from workbench.core.mlflow_schema import unreachable
-
-    try:
-        engine = sa.create_engine(
-            with_installed_driver(uri), poolclass=NullPool, connect_args={"connect_timeout": 10}
-        )
-    except (ImportError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError):
-        return
-    try:
-        with engine.connect():
-            pass
-    except sa.exc.OperationalError as exc:
-        raise unreachable(uri, exc) from None
-    except (ImportError, sa.exc.NoSuchModuleError):
-        return
-    finally:
-        engine.dispose()
-    _REACHED.add(uri)
-
-
 def configure(experiment: str | None = None) -> str | None:
     """Set MLflow's tracking and registry URIs from the settings; return the experiment id.
 
     With `experiment`, get or create it (with the project's artifact location) and make it active.
     """
     import mlflow
+
+    from workbench.core.mlflow_schema import check_reachable
 
     cfg = settings()
     check_reachable(cfg.tracking_uri)
