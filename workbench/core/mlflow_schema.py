@@ -181,33 +181,34 @@ def unreachable(uri: str, exc: BaseException) -> WorkbenchError:
     )
 
 
-def check_reachable(uri: str, timeout_s: int = 5) -> None:
-    """Fail fast, naming host and port, when a database tracking store cannot be reached.
+_REACHED: set[str] = set()
 
-    MLflow retries a failed engine creation ten times with exponential back-off (about 100 s)
-    before it says anything; one short connection attempt here turns that into one clear error.
-    SQLite files and non-SQL URIs are not probed.
+
+def check_reachable(uri: str) -> None:
+    """Connect once to a database tracking store (PostgreSQL, MySQL) before MLflow does.
+
+    MLflow retries an unreachable database for minutes and then fails with the driver's
+    traceback; this is one WorkbenchError naming host and port, without user or password.
+    Checked once per URI and process; a missing driver is left to MLflow's own message.
+    (SQLAlchemy is a dependency of mlflow itself, so the notebook image has it.)
     """
-    if not is_sql_uri(uri) or uri.startswith("sqlite"):
+    if uri in _REACHED or not is_sql_uri(uri) or uri.startswith("sqlite"):
         return
-    uri = with_installed_driver(uri)
-    backend = sa.engine.make_url(uri).get_backend_name()
-    connect_args: dict[str, Any] = (
-        {"connect_timeout": timeout_s}
-        if backend
-        in (
-            "postgresql",
-            "mysql",
+    from sqlalchemy.pool import NullPool
+
+    try:
+        engine = sa.create_engine(
+            with_installed_driver(uri), poolclass=NullPool, connect_args={"connect_timeout": 10}
         )
-        else {}
-    )
-    engine = sa.create_engine(uri, connect_args=connect_args, poolclass=sa.pool.NullPool)
+    except (ImportError, sa.exc.ArgumentError, sa.exc.NoSuchModuleError):
+        return
     try:
         with engine.connect():
             pass
     except sa.exc.OperationalError as exc:
         raise unreachable(uri, exc) from None
-    except ImportError:  # a missing driver: MLflow's own message names it
+    except (ImportError, sa.exc.NoSuchModuleError):
         return
     finally:
         engine.dispose()
+    _REACHED.add(uri)

@@ -43,28 +43,17 @@ def configure(experiment: str | None = None) -> str | None:
     """
     import mlflow
 
+    from workbench.core.mlflow_schema import check_reachable
+
     cfg = settings()
+    check_reachable(cfg.tracking_uri)
     mlflow.set_tracking_uri(cfg.tracking_uri)
     mlflow.set_registry_uri(cfg.registry_uri)
     if experiment is None:
         return None
-    _check_database(cfg.tracking_uri)
     experiment_id = get_or_create_experiment(mlflow.MlflowClient(), experiment, cfg)
     mlflow.set_experiment(experiment_id=experiment_id)
     return str(experiment_id)
-
-
-_PROBED: set[str] = set()
-
-
-def _check_database(uri: str) -> None:
-    """One quick connection to a database store before MLflow's slow retry loop (once per URI)."""
-    if uri in _PROBED:
-        return
-    from workbench.core.mlflow_schema import check_reachable
-
-    check_reachable(uri)
-    _PROBED.add(uri)
 
 
 def tracking_client() -> MlflowClient:
