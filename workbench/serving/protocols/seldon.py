@@ -32,7 +32,7 @@ def answer_predict(served: Served, body: bytes, call: Call) -> Answer:
     batch, form = seldon.decode(doc, served.predictor.signature)
     meta = seldon.response_meta(doc, call.request_id, served.name, served.version, served.alias)
     pred = served.predictor.predict(batch)
-    return 200, dumps(seldon.encode(pred, form, meta)), batch.matrix.shape[0]
+    return Answer(200, dumps(seldon.encode(pred, form, meta)), batch.matrix.shape[0])
 
 
 register_answer("seldon_predict", answer_predict, seldon.error)
@@ -55,7 +55,7 @@ def answer_feedback(served: Served, body: bytes, call: Call) -> Answer:
         "yes" if truth is not None else "no",
     )
     meta = seldon.response_meta({}, call.request_id, served.name, served.version, served.alias)
-    return 200, dumps({"meta": meta}), 0
+    return Answer(200, dumps({"meta": meta}), 0)
 
 
 register_answer("seldon_feedback", answer_feedback, seldon.error)
