@@ -419,7 +419,61 @@ def main() -> None:
         )
     if args.plain_only:
         return
+    v2_binary_vs_json(reg, args.quick, wb, root, env)
     in_process_and_forest(made, args.quick, wb, root, env)
+
+
+def v2_requests(n_rows: int) -> tuple[bytes, bytes]:
+    """The same rows as a V2 JSON request and as a binary one (tritonclient's default form:
+    binary FP64 input, all outputs asked in binary)."""
+    from serving_helpers import rows
+
+    x = np.asarray((rows(569) * 2)[:n_rows], dtype="<f8")
+    path = f"/v2/models/{NAME}/infer"
+    spec = {"name": "input", "shape": list(x.shape), "datatype": "FP64"}
+    as_json = http_request(path, orjson.dumps({"inputs": [{**spec, "data": x.reshape(-1)}]},
+                                              option=orjson.OPT_SERIALIZE_NUMPY))  # fmt: skip
+    head = orjson.dumps(
+        {
+            "inputs": [{**spec, "parameters": {"binary_data_size": x.nbytes}}],
+            "parameters": {"binary_data_output": True},
+        }
+    )
+    body = head + x.tobytes()
+    as_binary = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\n"
+        f"Inference-Header-Content-Length: {len(head)}\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    return as_json, as_binary
+
+
+def v2_binary_vs_json(
+    reg: Any, quick: bool, wb: list[str], root: Path, env: dict[str, str]
+) -> None:
+    """1,000 rows over V2 as JSON and as binary tensor data, on one workbench server,
+    alternating in small rounds (same machine load), end to end at 1 connection."""
+    print("\nOpen Inference V2, 1,000 rows, JSON vs binary tensor data (workbench, 1 conn):")
+    port = free_port()
+    server = start("workbench v2", [*wb, str(reg.store_folder), "--port", str(port)],
+                   port, "/v2/health/ready", root, env)  # fmt: skip
+    as_json, as_binary = v2_requests(1000)
+    results = {"JSON": Result(), "binary": Result()}
+    try:
+        for request in (as_json, as_binary):
+            drive(port, request, 20, 1, 10)  # warm-up
+        for _ in range(3 if quick else 8):
+            for label, request in (("JSON", as_json), ("binary", as_binary)):
+                res = drive(port, request, 10, 1, 10)
+                results[label].latencies += res.latencies
+                results[label].errors += res.errors
+                results[label].seconds += res.seconds
+    finally:
+        server.stop()
+    for label, res in results.items():
+        print(f"  {label:7} p50 {res.pct(50):8.3f} ms, p99 {res.pct(99):8.3f} ms, "
+              f"{res.rps:6.1f} req/s, errors {res.errors}")  # fmt: skip
+    ratio = results["JSON"].pct(50) / results["binary"].pct(50)
+    print(f"  binary is {ratio:.2f}x faster than JSON at p50 (target: >= 2x)")
 
 
 PLAIN_MLFLOW = "mlflow models serve, plain MLflow model"

@@ -62,7 +62,7 @@ def test_seldon_tensor_flat_and_json_data_forms() -> None:
         ({"data": {"names": ["a", "b", "zz"], "ndarray": ROWS}}, "data.names: missing column(s) n"),
         ({"data": {"tensor": {"shape": [2, 3], "values": [1.0]}}}, "data.tensor.values: shape"),
         ({"data": {"tensor": {"shape": "x", "values": []}}}, "data.tensor.shape"),
-        ({"data": {}}, "data: expected 'ndarray' or 'tensor'"),
+        ({"data": {}}, "data: expected 'ndarray', 'tensor' or 'tftensor'"),
         ({"strData": "hello"}, "strData"),
         ([1, 2], "body: expected a SeldonMessage"),
         ({"jsonData": [{"a": 1.0, "b": 2.0}]}, "jsonData[0]: missing n"),

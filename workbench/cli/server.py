@@ -83,7 +83,7 @@ def check_backend(uri: str) -> None:
     except (ImportError, sa.exc.NoSuchModuleError) as exc:
         raise WorkbenchError(
             f"--backend-store-uri: no driver for {uri.split('://', 1)[0]} ({exc}); "
-            "install workbench's team extra: pip install 'workbench[team]'"
+            "install workbench's team extra: pip install 'notebook-workbench[team]'"
         ) from None
     finally:
         engine.dispose()

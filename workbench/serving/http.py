@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -57,9 +57,21 @@ class Call:
     request_id: str
     params: dict[str, str]
     content_type: str = ""
+    headers: dict[str, str] = field(default_factory=dict)  # those the route asked for
 
 
-Answer = tuple[int, bytes, int]  # status, JSON body, rows predicted
+class Answer(NamedTuple):
+    """A prediction route's reply: status, body (JSON unless `headers` say otherwise), rows
+    predicted, and extra response headers (e.g. a binary V2 body's header length)."""
+
+    status: int
+    body: bytes
+    rows: int
+    headers: dict[str, str] | None = None
+
+
+# A look at the start of a body before the rest is read: (how many bytes, check them)
+Peek = tuple[int, Callable[[bytes], None]]
 AnswerFn = Callable[[Served, bytes, Call], Answer]
 ErrorFn = Callable[[int, str], Any]
 _ANSWERS: dict[str, tuple[AnswerFn, ErrorFn]] = {}
@@ -92,9 +104,15 @@ def parse_json(body: bytes) -> Any:
         raise ProtocolError(f"body: malformed JSON: {exc}") from None
 
 
-async def read_body(request: Request, limit: int, seconds: float) -> bytes:
+async def read_body(
+    request: Request, limit: int, seconds: float, peek: Peek | None = None
+) -> bytes:
     """The body; 413 past `limit` (declared or streamed), 408 when it takes over `seconds`
-    (a slow client cannot hold a connection and a buffer open: uvicorn has no body timeout)."""
+    (a slow client cannot hold a connection and a buffer open: uvicorn has no body timeout).
+
+    `peek` (n, check) runs `check` on the first n bytes as soon as they have arrived, before
+    the rest is read: a binary V2 request's sizes are refused without waiting for its tensors.
+    """
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
@@ -106,11 +124,17 @@ async def read_body(request: Request, limit: int, seconds: float) -> bytes:
 
     async def receive() -> None:
         nonlocal size
+        pending = peek
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise ProtocolError(f"body: over the limit of {limit} bytes", 413)
             chunks.append(chunk)
+            if pending is not None and size >= pending[0]:
+                pending[1](b"".join(chunks)[: pending[0]])
+                pending = None
+        if pending is not None:
+            raise ProtocolError(f"body: {size} bytes, shorter than the {pending[0]} announced")
 
     try:
         await asyncio.wait_for(receive(), seconds)
@@ -151,24 +175,31 @@ def answer_safely(fn: AnswerFn, served: Served, body: bytes, call: Call, error: 
     try:
         return fn(served, body, call)
     except ProtocolError as exc:
-        return exc.status, dumps(error(exc.status, exc.message)), 0
+        return Answer(exc.status, dumps(error(exc.status, exc.message)), 0)
 
 
 def predict_endpoint(
-    key: str, served: Served, check: Callable[[Request], None] | None = None
+    key: str,
+    served: Served,
+    check: Callable[[Request], Peek | None] | None = None,
+    headers: tuple[str, ...] = (),
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The endpoint of the prediction route `key`: check, read, then answer where it fits."""
+    """The endpoint of the prediction route `key`: check, read, then answer where it fits.
+
+    `check` sees the request before its body is read (and may ask to peek at the body's
+    start); the request `headers` named are passed on to the answer function in its Call.
+    """
     fn, error = _ANSWERS[key]
 
     @guarded(key, error)
     async def endpoint(request: Request) -> Response:
-        if check is not None:
-            check(request)
-        body = await read_body(request, served.max_body_bytes, served.body_seconds)
+        peek = check(request) if check is not None else None
+        body = await read_body(request, served.max_body_bytes, served.body_seconds, peek)
         call = Call(
             str(request.scope.get("workbench.request_id", "")),
             dict(request.path_params),
             request.headers.get("content-type", ""),
+            {h: request.headers[h] for h in headers if h in request.headers},
         )
         answered: Answer | None = None
         if served.offload is not None and len(body) >= served.offload_bytes:
@@ -177,16 +208,19 @@ def predict_endpoint(
                 answered = await loop.run_in_executor(served.offload, offloaded, key, body, call)
             except BrokenExecutor:  # the child died (e.g. the OOM killer): answer here instead
                 log.warning("the offload process is gone; answering %s in a thread", key)
-        if answered is not None:
-            status, payload, rows = answered
-        elif len(body) >= THREAD_BYTES:
-            status, payload, rows = await run_in_threadpool(
-                answer_safely, fn, served, body, call, error
-            )
-        else:
-            status, payload, rows = answer_safely(fn, served, body, call, error)
-        request.scope["workbench.rows"] = rows
-        return Response(payload, status_code=status, media_type="application/json")
+        if answered is None:
+            if len(body) >= THREAD_BYTES:
+                answered = await run_in_threadpool(answer_safely, fn, served, body, call, error)
+            else:
+                answered = answer_safely(fn, served, body, call, error)
+        request.scope["workbench.rows"] = answered.rows
+        extra = answered.headers or {}
+        return Response(
+            answered.body,
+            status_code=answered.status,
+            media_type=extra.get("content-type", "application/json"),
+            headers={k: v for k, v in extra.items() if k != "content-type"},
+        )
 
     return endpoint
 

@@ -141,11 +141,11 @@ def rows_to_batch(rows: Any, field: str, sig: Signature) -> Batch:
         matrix[:] = rows
         return Batch(matrix)
     out = np.array(rows, dtype=np.float64)  # null -> NaN
-    _check_integral(out, field, sig)
+    check_integral(out, field, sig)
     return Batch(out)
 
 
-def _check_integral(matrix: np.ndarray, field: str, sig: Signature) -> None:
+def check_integral(matrix: np.ndarray, field: str, sig: Signature) -> None:
     for j in sig.integral:
         col = sig.inputs[j]
         values = matrix[:, j]

@@ -1,6 +1,7 @@
 """Seldon Core v1 protocol: SeldonMessage in, SeldonMessage out, Seldon's error status.
 
-Accepted: `data.ndarray` (rows), `data.tensor` ({shape: [n, k], values: flat}), either with
+Accepted: `data.ndarray` (rows), `data.tensor` ({shape: [n, k], values: flat}), `data.tftensor`
+(a TensorProto's JSON, decoded by `seldon_forms`; answered as a tensor), each with
 `data.names` (any column order), and `jsonData` (records, an object of columns, one record, or
 {names, ndarray}). `meta` passes through; the response's meta adds `puid` (the request id) and
 tags naming the model. The response keeps the request's form; its columns are `label` and, for
@@ -22,6 +23,7 @@ from workbench.serving.codecs.common import (
     named_rows_to_batch,
     records_to_batch,
 )
+from workbench.serving.codecs.seldon_forms import tftensor_rows
 from workbench.serving.signature import Signature
 
 REASONS = {400: "MICROSERVICE_BAD_DATA", 404: "NOT_FOUND", 413: "PAYLOAD_TOO_LARGE"}
@@ -45,13 +47,18 @@ def decode(body: Any, sig: Signature) -> tuple[Batch, str]:
         if "tensor" in data:
             return _tensor(data["tensor"], names, sig), "tensor"
         if "tftensor" in data:
-            raise ProtocolError("data.tftensor: not supported; send data.ndarray or data.tensor")
-        raise ProtocolError("data: expected 'ndarray' or 'tensor'")
+            rows = tftensor_rows(data["tftensor"])
+            return named_rows_to_batch(rows, names, "data.tftensor", "data.names", sig), "tensor"
+        raise ProtocolError("data: expected 'ndarray', 'tensor' or 'tftensor'")
     if "jsonData" in body:
         return _json_data(body["jsonData"], sig), "jsonData"
     for other in ("strData", "binData"):
         if other in body:
-            raise ProtocolError(f"{other}: not supported by a tabular model; send data.ndarray")
+            raise ProtocolError(
+                f"{other}: this model takes a table of {sig.width} columns, not "
+                f"{'text' if other == 'strData' else 'bytes'}; send data.ndarray, data.tensor "
+                "or jsonData"
+            )
     raise ProtocolError("body: expected 'data' or 'jsonData'")
 
 

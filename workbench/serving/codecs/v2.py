@@ -2,7 +2,7 @@
 
 Inputs are either one tensor per signature column (shape [n] or [n, 1], named by the column) or
 a single 2-D tensor of shape [n, columns] in signature order (any name). `data` may be flat
-(row-major) or nested. Outputs: `label` ([n]) and, for classifiers with probabilities, `proba`
+(row-major) or nested, or a numpy array decoded from binary tensor data (`v2_binary`). Outputs: `label` ([n]) and, for classifiers with probabilities, `proba`
 ([n, classes]); a request's `outputs` list picks among them.
 """
 
@@ -18,6 +18,7 @@ from workbench.serving.codecs.common import (
     Batch,
     Predictions,
     ProtocolError,
+    check_integral,
     columns_to_batch,
     flat_values,
     rows_to_batch,
@@ -70,7 +71,7 @@ def _shape(value: Any, field: str) -> list[int]:
     return value
 
 
-def _input(doc: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
+def _input(doc: Any, i: int) -> tuple[str, list[int], str, list[Any] | np.ndarray]:
     field = f"inputs[{i}]"
     if not isinstance(doc, Mapping):
         raise ProtocolError(f"{field}: expected an object with name, shape, datatype and data")
@@ -83,7 +84,14 @@ def _input(doc: Any, i: int) -> tuple[str, list[int], str, list[Any]]:
         raise ProtocolError(
             f"{field}.datatype: expected one of FP64, FP32, INT64, BOOL, BYTES, ..."
         )
+    if isinstance(data, np.ndarray):  # a binary tensor, already checked against its shape
+        return name, shape, datatype, data
     if not isinstance(data, list):
+        params = doc.get("parameters")
+        if data is None and isinstance(params, Mapping) and "binary_data_size" in params:
+            raise ProtocolError(
+                f"{field}: binary_data_size without an Inference-Header-Content-Length header"
+            )
         raise ProtocolError(f"{field}.data: expected a list")
     flat = flat_values(data, shape)
     if math.prod(shape) != len(flat):
@@ -113,6 +121,12 @@ def decode(body: Any, sig: Signature) -> tuple[Batch, list[str] | None]:
         if sig.numeric and datatype == "BYTES":
             raise ProtocolError(f"{field}.datatype: BYTES for numeric columns; send FP64")
         width = shape[1]
+        if isinstance(flat, np.ndarray):
+            if sig.numeric:  # binary numbers: one cast, no Python values at all
+                matrix = flat.reshape(shape[0], width).astype(np.float64)
+                check_integral(matrix, f"{field}.data", sig)
+                return Batch(matrix), wanted
+            flat = flat.tolist()
         rows = [flat[i : i + width] for i in range(0, len(flat), width)]
         return rows_to_batch(rows, f"{field}.data", sig), wanted
     columns: dict[str, list[Any]] = {}
@@ -131,7 +145,7 @@ def decode(body: Any, sig: Signature) -> tuple[Batch, list[str] | None]:
             )
         if name in columns:
             raise ProtocolError(f"{field}.name: given twice")
-        columns[name] = flat
+        columns[name] = flat.tolist() if isinstance(flat, np.ndarray) else flat
     return columns_to_batch(columns, "inputs", sig), wanted
 
 
@@ -142,6 +156,15 @@ def _outputs(value: Any) -> list[str] | None:
         isinstance(o, Mapping) and isinstance(o.get("name"), str) for o in value
     ):
         raise ProtocolError("outputs: expected a list of {name}")
+    for o in value:
+        params = o.get("parameters")
+        if params is not None and not isinstance(params, Mapping):
+            raise ProtocolError(f"outputs ('{o['name']}').parameters: expected an object")
+        if params and params.get("classification"):
+            raise ProtocolError(
+                f"outputs ('{o['name']}').parameters.classification: the classification "
+                "extension is not supported; ask for 'proba'"
+            )
     names = [o["name"] for o in value]
     unknown = [n for n in names if n not in ("label", "proba")]
     if unknown:

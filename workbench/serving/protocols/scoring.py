@@ -26,7 +26,7 @@ def answer_invocations(served: Served, body: bytes, call: Call) -> Answer:
     batch, method = scoring.decode(parse_json(body), served.predictor.signature)
     proba = method == "predict_proba"
     pred = served.predictor.predict(batch, proba=proba, labels=not proba)
-    return 200, dumps(scoring.encode(pred, method)), batch.matrix.shape[0]
+    return Answer(200, dumps(scoring.encode(pred, method)), batch.matrix.shape[0])
 
 
 register_answer("invocations", answer_invocations, scoring.error)

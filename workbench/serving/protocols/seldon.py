@@ -1,4 +1,6 @@
-"""Seldon Core v1 routes: predictions (`/api/v1.0/predictions`, `/predict`), metadata, health."""
+"""Seldon Core v1 routes: predictions (`/api/v1.0/predictions`, `/predict`), feedback
+(`/api/v1.0/feedback`, `/send-feedback`), metadata, health. Messages come as JSON or as the
+`json` field of a form (Seldon's own client)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from workbench.serving.codecs import Batch, ProtocolError, seldon
+from workbench.serving.codecs import Batch, ProtocolError, seldon, seldon_forms
 from workbench.serving.http import (
     Answer,
     Call,
@@ -17,6 +19,7 @@ from workbench.serving.http import (
     dumps,
     guarded,
     json_response,
+    log,
     parse_json,
     predict_endpoint,
     register_answer,
@@ -24,14 +27,38 @@ from workbench.serving.http import (
 
 
 def answer_predict(served: Served, body: bytes, call: Call) -> Answer:
-    doc = parse_json(body)
+    # JSON, or the `json` field of a form (what Seldon's own client sends)
+    doc = parse_json(seldon_forms.message_bytes(body, call.content_type))
     batch, form = seldon.decode(doc, served.predictor.signature)
     meta = seldon.response_meta(doc, call.request_id, served.name, served.version, served.alias)
     pred = served.predictor.predict(batch)
-    return 200, dumps(seldon.encode(pred, form, meta)), batch.matrix.shape[0]
+    return Answer(200, dumps(seldon.encode(pred, form, meta)), batch.matrix.shape[0])
 
 
 register_answer("seldon_predict", answer_predict, seldon.error)
+
+
+def answer_feedback(served: Served, body: bytes, call: Call) -> Answer:
+    """Seldon's Feedback message ({request, response, reward, truth}): accepted and logged, as
+    Seldon's wrapper does for a model without `send_feedback`; nothing is learned from it."""
+    doc = parse_json(seldon_forms.message_bytes(body, call.content_type))
+    if not isinstance(doc, dict):
+        raise ProtocolError("body: expected a Feedback object with request, response, reward")
+    reward = doc.get("reward", 0)
+    if not isinstance(reward, int | float) or isinstance(reward, bool):
+        raise ProtocolError("reward: expected a number")
+    truth = doc.get("truth")
+    log.info(
+        "seldon feedback request_id=%s reward=%s truth=%s",
+        call.request_id,
+        reward,
+        "yes" if truth is not None else "no",
+    )
+    meta = seldon.response_meta({}, call.request_id, served.name, served.version, served.alias)
+    return Answer(200, dumps({"meta": meta}), 0)
+
+
+register_answer("seldon_feedback", answer_feedback, seldon.error)
 
 
 def model_info(served: Served) -> dict[str, Any]:
@@ -72,7 +99,10 @@ def routes(served: Served) -> list[BaseRoute]:
         )
 
     predict = predict_endpoint("seldon_predict", served)
+    feedback = predict_endpoint("seldon_feedback", served)
     return [
+        Route("/api/v1.0/feedback", feedback, methods=["POST"]),
+        Route("/send-feedback", feedback, methods=["POST"]),
         Route("/api/v1.0/predictions", predict, methods=["POST"]),
         Route("/predict", predict, methods=["POST"]),
         Route("/api/v1.0/metadata", metadata, methods=["GET"]),

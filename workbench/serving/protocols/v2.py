@@ -1,4 +1,5 @@
-"""Open Inference (KServe V2) routes: server and model metadata, health, and inference."""
+"""Open Inference (KServe V2) routes: server and model metadata, health, and inference, with
+the binary tensor data extension (`codecs.v2_binary`) in requests and responses."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from workbench import __version__
-from workbench.serving.codecs import ProtocolError, v2
+from workbench.serving.codecs import ProtocolError, v2, v2_binary
 from workbench.serving.http import (
     Answer,
     Call,
+    Peek,
     Served,
     dumps,
     guarded,
@@ -30,12 +32,16 @@ def error(status: int, message: str) -> Any:
 
 
 def answer_infer(served: Served, body: bytes, call: Call) -> Answer:
-    doc = parse_json(body)
+    header = call.headers.get(v2_binary.HEADER)
+    doc = v2_binary.split(body, int(header)) if header else parse_json(body)
     batch, wanted = v2.decode(doc, served.predictor.signature)
-    pred = served.predictor.predict(batch)
+    binary, every = v2_binary.binary_outputs(doc)
     given = doc.get("id") if isinstance(doc, dict) else None
+    if given is not None and not isinstance(given, str):
+        raise ProtocolError("id: expected a string")
     if isinstance(given, str) and len(given) > MAX_ID:
         raise ProtocolError(f"id: longer than {MAX_ID} characters")
+    pred = served.predictor.predict(batch)
     out = v2.encode(
         pred,
         wanted,
@@ -43,7 +49,12 @@ def answer_infer(served: Served, body: bytes, call: Call) -> Answer:
         version=served.version,
         request_id=given if isinstance(given, str) else call.request_id,
     )
-    return 200, dumps(out), batch.matrix.shape[0]
+    tails = v2_binary.encode(out, binary, every)
+    if not tails:
+        return Answer(200, dumps(out), batch.matrix.shape[0])
+    head = dumps(out)
+    headers = {v2_binary.HEADER: str(len(head)), "content-type": "application/octet-stream"}
+    return Answer(200, head + b"".join(tails), batch.matrix.shape[0], headers)
 
 
 register_answer("v2_infer", answer_infer, error)
@@ -72,7 +83,9 @@ def routes(served: Served) -> list[BaseRoute]:
 
     @guarded("v2_metadata", error)
     async def server(request: Request) -> Response:
-        return json_response({"name": "workbench", "version": __version__, "extensions": []})
+        return json_response(
+            {"name": "workbench", "version": __version__, "extensions": ["binary_tensor_data"]}
+        )
 
     @guarded("v2_metadata", error)
     async def model(request: Request) -> Response:
@@ -91,7 +104,20 @@ def routes(served: Served) -> list[BaseRoute]:
         check_model(request)
         return json_response({"name": served.name, "ready": True})
 
-    infer = predict_endpoint("v2_infer", served, check_model)
+    def check_infer(request: Request) -> Peek | None:
+        """The model, and a binary request's sizes from its headers, then (peeking at the
+        JSON header) its declared tensor sizes against the body: all before the tensors are
+        read, so a lying or huge request is refused at once."""
+        check_model(request)
+        header = request.headers.get(v2_binary.HEADER)
+        if header is None:
+            return None
+        size, total = v2_binary.check_lengths(
+            header, request.headers.get("content-length"), served.max_body_bytes
+        )
+        return size, lambda head: v2_binary.check_sizes(head, total - size)
+
+    infer = predict_endpoint("v2_infer", served, check_infer, (v2_binary.HEADER,))
     return [
         Route("/v2/models/{name}/infer", infer, methods=["POST"]),
         Route("/v2/models/{name}/versions/{version}/infer", infer, methods=["POST"]),

@@ -1,0 +1,71 @@
+"""Throw-away virtualenvs holding a protocol's own client library, built once per requirement
+set and reused (by digest) from a cache folder.
+
+The real clients (tritonclient, seldon-core 1.x) conflict with the project's pins (seldon-core
+1.18 wants an old Flask, `setuptools<82`, its own protobuf), so they never enter the project's
+environment: `uv` builds a venv beside it and the tests run small driver scripts in it
+(tests/serving/clients/) as separate processes that talk HTTP to a real `workbench serve`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+CLIENTS = Path(__file__).parent / "clients"
+REQUIREMENTS = {
+    "triton": ["tritonclient[http]>=2.40", "numpy"],
+    # 1.18 imports pkg_resources, which setuptools 82 removed
+    "seldon": ["seldon-core>=1.18,<2", "setuptools<82"],
+}
+
+
+def cache_root() -> Path:
+    given = os.environ.get("WORKBENCH_TEST_CACHE")
+    base = Path(given) if given else Path.home() / ".cache" / "workbench-tests"
+    return base / "client-venvs"
+
+
+def client_python(kind: str) -> Path:
+    """The python of a venv holding REQUIREMENTS[kind], built now unless cached."""
+    reqs = REQUIREMENTS[kind]
+    key = json.dumps([kind, reqs, sys.version_info[:2]]).encode()
+    folder = cache_root() / f"{kind}-{hashlib.sha256(key).hexdigest()[:16]}"
+    python = folder / "bin" / "python"
+    if (folder / ".complete").exists():
+        return python
+    uv = shutil.which("uv")
+    if uv is None:
+        raise RuntimeError("the real-client tests need `uv` on PATH (make dev installs it)")
+    building = folder.with_name(f"{folder.name}.building-{os.getpid()}")
+    shutil.rmtree(building, ignore_errors=True)
+    building.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(building)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(building)}
+    subprocess.run([uv, "pip", "install", "-q", *reqs], check=True, env=env)
+    (building / ".complete").write_text("\n".join(reqs) + "\n")
+    try:
+        building.rename(folder)  # atomic: a concurrent build that finished first wins
+    except OSError:
+        shutil.rmtree(building, ignore_errors=True)
+    return python
+
+
+def run_client(python: Path, script: str, args: dict[str, Any]) -> dict[str, Any]:
+    """Run clients/SCRIPT in the client venv with `args` on stdin; its JSON stdout back."""
+    proc = subprocess.run(
+        [str(python), str(CLIENTS / script)],
+        input=json.dumps(args),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"{script} failed:\n{proc.stdout}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
