@@ -11,11 +11,19 @@ All but `plain` pass pip_requirements, which skips MLflow's (slow) requirement i
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
+import time
+import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from serving_helpers import free_port
 
 PLAIN, FOREST, PICKLED, CLOUDPICKLED, CUSTOM = (
     "wine",
@@ -110,3 +118,41 @@ def log_plain_models(root: Path) -> dict[str, Logged]:
         pip_requirements=["numpy"],
     )
     return out
+
+
+# --- the reference: `mlflow models serve` on the same registry -------------------------------
+def mlflow_serve(root: Path, uri: str) -> Iterator[str]:
+    """`mlflow models serve URI --env-manager local` on a free port; yields its URL, then stops it."""
+    port = free_port()
+    log = open(root / f"mlflow-serve-{port}.log", "wb")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
+         "-h", "127.0.0.1", "-p", str(port)],
+        cwd=root, stdout=log, stderr=subprocess.STDOUT,
+        env={
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db",
+            # mlflow execs `uvicorn` by name: the venv's bin first
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        },
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/ping", timeout=2).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError((root / f"mlflow-serve-{port}.log").read_text()) from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

@@ -3,20 +3,26 @@ integrity rule, one-line failures, and answers equal to `mlflow models serve` on
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
-from mlflow_models import CLOUDPICKLED, CUSTOM, FOREST, PICKLED, PLAIN, Logged, wine, wine_rows
-from serving_helpers import REPO, TestClient, free_port, start_server, stop_server
+from mlflow_models import (
+    CLOUDPICKLED,
+    CUSTOM,
+    FOREST,
+    PICKLED,
+    PLAIN,
+    Logged,
+    mlflow_serve,
+    wine,
+    wine_rows,
+)
+from serving_helpers import REPO, TestClient, start_server, stop_server
 
 from workbench.core.errors import IntegrityError
 from workbench.models.store import ARTIFACT_SHA256_TAG
@@ -227,42 +233,6 @@ def test_runs_uri_leaves_no_temporary_folder(plain_project: Project, tmp_path: P
 
 
 # --- the same answers as `mlflow models serve` ------------------------------------------------
-def mlflow_serve(root: Path, uri: str) -> Iterator[str]:
-    port = free_port()
-    log = open(root / f"mlflow-serve-{port}.log", "wb")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", uri, "--env-manager", "local",
-         "-h", "127.0.0.1", "-p", str(port)],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT,
-        env={
-            **os.environ,
-            "MLFLOW_TRACKING_URI": f"sqlite:///{root}/mlflow.db",
-            # mlflow execs `uvicorn` by name: the venv's bin first
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        },
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/ping", timeout=2).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((root / f"mlflow-serve-{port}.log").read_text()) from None
-                time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
 @pytest.mark.parametrize("name", [PLAIN, CUSTOM])
 def test_answers_equal_mlflow_models_serve(plain_project: Project, name: str) -> None:
     root, logged = plain_project

@@ -3,7 +3,8 @@
 tritonclient[http] (Open Inference: binary tensor data in and out) and seldon-core 1.x's
 SeldonClient (form-encoded SeldonMessages to /predict, ndarray and tensor) run in throw-away
 venvs (client_venvs.py) and must get the model's own predictions; a malformed request comes
-back in each protocol's error format. Also over a raw socket: a binary request whose declared
+back in each protocol's error format, and the labels must equal what `mlflow models serve` answers
+for the same registered model and rows. Also over a raw socket: a binary request whose declared
 sizes cannot be right is refused before its body is sent.
 """
 
@@ -14,9 +15,11 @@ import socket
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 from client_venvs import client_python, run_client
+from mlflow_models import mlflow_serve
 from serving_helpers import (
     NAME,
     Registered,
@@ -50,6 +53,18 @@ def server(registered_project: Registered) -> Iterator[ServerProcess]:
     stop_server(proc)
 
 
+@pytest.fixture(scope="module")
+def mlflow_labels(registered_project: Registered) -> list[int]:
+    """`mlflow models serve` on the same registered model: its /invocations labels for the rows
+    the clients send (the reference a user coming from MLflow compares with)."""
+    body = {"dataframe_split": {"columns": columns(), "data": rows(N, 100)}}
+    for url in mlflow_serve(registered_project.root, f"models:/{NAME}@champion"):
+        answer = httpx.post(f"{url}/invocations", json=body, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return [int(v) for v in answer.json()["predictions"]]
+    raise AssertionError("mlflow models serve yielded no URL")
+
+
 def expected() -> tuple[list[int], np.ndarray]:
     x, _ = training_frame()
     part = x.iloc[100 : 100 + N]
@@ -57,9 +72,10 @@ def expected() -> tuple[list[int], np.ndarray]:
 
 
 def test_tritonclient_defaults_binary_in_and_out(
-    server: ServerProcess, triton_python: Path
+    server: ServerProcess, triton_python: Path, mlflow_labels: list[int]
 ) -> None:
     labels, proba = expected()
+    assert labels == mlflow_labels
     seen = run_client(
         triton_python,
         "triton_driver.py",
@@ -83,9 +99,10 @@ def test_tritonclient_defaults_binary_in_and_out(
 
 
 def test_seldon_client_microservice_ndarray_and_tensor(
-    server: ServerProcess, seldon_python: Path
+    server: ServerProcess, seldon_python: Path, mlflow_labels: list[int]
 ) -> None:
     labels, proba = expected()
+    assert labels == mlflow_labels
     seen = run_client(
         seldon_python,
         "seldon_driver.py",
