@@ -85,6 +85,9 @@ def test_seldon_encode_keeps_form_and_meta() -> None:
     assert out["data"]["names"] == ["label", "proba_0", "proba_1"]
     assert out["data"]["ndarray"] == [[1, 0.2, 0.8], [0, 0.9, 0.1]]
     assert out["meta"]["puid"] == "rid" and out["meta"]["tags"]["x"] == 1
+    given = {"meta": {"puid": "abc-1", "routing": {"router": 0}}}
+    kept = seldon.response_meta(given, "rid", "m", "3", "champion")
+    assert kept["puid"] == "abc-1" and kept["routing"] == {"router": 0}  # as Seldon echoes them
     assert out["meta"]["tags"]["model_alias"] == "champion"
     tensor = seldon.encode(pred, "tensor", meta)["data"]["tensor"]
     assert tensor == {"shape": [2, 3], "values": [1, 0.2, 0.8, 0, 0.9, 0.1]}

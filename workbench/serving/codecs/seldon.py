@@ -146,7 +146,9 @@ def response_meta(
         "model_version": version,
         "model_alias": alias,
     }
-    meta["puid"] = request_id
+    # Seldon keeps a caller's puid (it ties a prediction to its later feedback); else the id
+    puid = meta.get("puid")
+    meta["puid"] = puid if isinstance(puid, str) and puid else request_id
     meta["requestPath"] = {name: version}
     return meta
 
