@@ -130,7 +130,7 @@ def get_workflow(name: str, *, namespace: str, server: ArgoServer) -> dict[str, 
     """The workflow as the API returns it (JSON), `status.nodes` included."""
     with _errors(server, f"cannot read workflow {name}"):
         found = _service(server, namespace).get_workflow(name, namespace=namespace)
-    return dict(found.dict(by_alias=True, exclude_none=True))
+    return dict(found.model_dump(by_alias=True, exclude_none=True))
 
 
 def pod_log(
