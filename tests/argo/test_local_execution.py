@@ -44,7 +44,10 @@ def test_manifest_commands_match_direct_calls(tmp_path: Path, overrides: dict[st
     wt = load_template(root / "manifests" / PIPELINE / "base" / "workflowtemplate.yaml")
     store = tmp_path / "store"
     env = {"PYTHONPATH": os.pathsep.join([str(root), str(REPO)])}
-    run = run_dag(wt, store=store, cwd=root, overrides=overrides, env=env)
+    # the template's data_path defaults to object storage (the image holds no project data):
+    # run it on the project's file, as `pipeline submit -p data_path=...` would
+    local = {"data_path": spec.parameter("data_path").text}
+    run = run_dag(wt, store=store, cwd=root, overrides={**local, **overrides}, env=env)
 
     texts = {p.name: overrides.get(p.name, p.text) for p in spec.parameters}
     params = {p.name: parse_param(p.name, texts[p.name], p.type) for p in spec.parameters}
