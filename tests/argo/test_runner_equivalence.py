@@ -40,7 +40,9 @@ def test_argo_manifest_and_local_runner_agree(
     assert local.ok, {n: r.error for n, r in local.steps.items()}
 
     wt = load_template(root / "manifests" / PIPELINE / "base" / "workflowtemplate.yaml")
-    argo = run_dag(wt, store=tmp_path / "argo-store", cwd=root)
+    # the template's data_path defaults to object storage: the local run read the project's file
+    local_data = {"data_path": spec.parameter("data_path").text}
+    argo = run_dag(wt, store=tmp_path / "argo-store", cwd=root, overrides=local_data)
 
     store = root / ".workbench" / "artifacts"
     for step in spec.steps:
