@@ -11,7 +11,14 @@ from workbench.emit import EMITTERS, TARGETS, owned_folders, selected
 
 
 def test_registry_names_folders_and_targets() -> None:
-    assert [e.name for e in EMITTERS] == ["python", "requirements", "docker", "tests", "argo"]
+    assert [e.name for e in EMITTERS] == [
+        "python",
+        "requirements",
+        "docker",
+        "tests",
+        "argo",
+        "serving",
+    ]
     assert TARGETS == ("argo",)
     assert owned_folders("p") == ("steps/p", "tests/steps/p", "manifests/p")
     assert [e.name for e in selected(None)] == [e.name for e in EMITTERS]
