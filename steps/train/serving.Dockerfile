@@ -2,7 +2,10 @@
 # edit the notebook, then run `workbench productionize notebooks/train.ipynb`.
 # Build from the project root (two targets: serving, deploy):
 #   docker build -f steps/train/serving.Dockerfile --target serving -t IMAGE .
-FROM python:3.11-slim AS serving
+# The same base as the steps' image, pinnable by digest:
+#   --build-arg BASE_IMAGE=python:3.11-slim@sha256:<digest>
+ARG BASE_IMAGE=python:3.11-slim
+FROM ${BASE_IMAGE} AS serving
 
 ARG GIT_COMMIT=unknown
 LABEL org.opencontainers.image.title="workbench model server (train)" \

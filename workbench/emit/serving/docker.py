@@ -71,7 +71,10 @@ def render_serving_dockerfile(spec: PipelineSpec, header: str) -> str:
     return (
         header + "# Build from the project root (two targets: serving, deploy):\n"
         f"#   docker build -f {base}/serving.Dockerfile --target serving -t IMAGE .\n"
-        f"FROM python:{spec.python}-slim AS serving\n"
+        "# The same base as the steps' image, pinnable by digest:\n"
+        f"#   --build-arg BASE_IMAGE=python:{spec.python}-slim@sha256:<digest>\n"
+        f"ARG BASE_IMAGE=python:{spec.python}-slim\n"
+        "FROM ${BASE_IMAGE} AS serving\n"
         "\n"
         "ARG GIT_COMMIT=unknown\n"
         f"LABEL org.opencontainers.image.title={title} \\\n"
