@@ -19,6 +19,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import logging
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -108,5 +109,8 @@ def promotion_lock(tracking_uri: str, model_name: str) -> Iterator[str]:
         "WORKBENCH_LOCK_URI to the tracking server's PostgreSQL to order concurrent gates",
         model_name,
     )
-    with file_lock(settings().root / ".workbench" / "promotion.lock"):
+    # the temporary folder, not the project: a pod's project folder is read-only, and a lock
+    # that only orders gates on this machine needs nothing more (one file per store)
+    store = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
+    with file_lock(Path(tempfile.gettempdir()) / f"workbench-promotion-{store}.lock"):
         yield "local file lock"

@@ -11,6 +11,7 @@ Any other instruction is refused by name.
 from __future__ import annotations
 
 import hashlib
+import json
 import shlex
 import shutil
 import subprocess
@@ -69,13 +70,31 @@ def read_dockerfile(path: Path) -> Image:
         elif word == "USER":
             image.user = rest.strip()
         elif word == "COPY":
-            *sources, dest = shlex.split(rest)
+            *sources, dest = _copy_arguments(rest, path)
             image.copies.append((sources, dest))
         elif word == "RUN":
             _read_run(image, shlex.split(rest), path)
         else:
             raise WorkbenchError(f"{path}: instruction {word} is not modelled by the rehearsal")
     return image
+
+
+def _copy_arguments(rest: str, path: Path) -> list[str]:
+    """COPY's sources and destination, in the shell form or the JSON (exec) form that paths with
+    spaces need (`COPY ["my notebook.ipynb", "/app/notebooks/"]`)."""
+    text = rest.strip()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise WorkbenchError(f"{path}: COPY {text}: not a JSON array ({exc})") from None
+        if not (isinstance(items, list) and all(isinstance(i, str) for i in items)):
+            raise WorkbenchError(f"{path}: COPY {text}: expected a JSON array of strings")
+    else:
+        items = shlex.split(text)
+    if len(items) < 2:
+        raise WorkbenchError(f"{path}: COPY {text}: needs a source and a destination")
+    return list(items)
 
 
 def _read_run(image: Image, argv: list[str], path: Path) -> None:
