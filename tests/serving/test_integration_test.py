@@ -54,7 +54,8 @@ def impostor(registered_project: Registered) -> Iterator[ServerProcess]:
         DummyClassifier(strategy="most_frequent").fit(x, y),
         name="churn-gbm",
     )
-    server = start_server(str(folder), registered_project.root)
+    # a bare model-store folder with no registry record: served only when the operator vouches
+    server = start_server(str(folder), registered_project.root, "--trust-unverified")
     yield server
     stop_server(server)
 
