@@ -26,9 +26,7 @@ def experiment_artifact_location(name: str, cfg: Settings | None = None) -> str 
     (`mlflow-artifacts:/`, proxied): a laptop's folder would be invisible to everyone else.
     """
     cfg = cfg or settings()
-    if cfg.tracking_uri.startswith(("http://", "https://")):
-        return None
-    root = cfg.artifact_root
+    root = cfg.artifact_root  # "" through a tracking server unless one is set explicitly
     if not root:  # no artifact root set: the tracking server (or MLflow's default) decides
         return None
     if "://" in root:
