@@ -20,7 +20,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def _as_uri(location: str) -> str:
-    return location if "://" in location else Path(location).as_uri()
+    """A URL as is; a folder (relative ones against the working directory) as a file URI."""
+    return location if "://" in location else Path(location).resolve().as_uri()
 
 
 def ui_command(cfg: Settings, host: str, port: int) -> list[str]:

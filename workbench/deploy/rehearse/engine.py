@@ -55,6 +55,10 @@ class Cluster:
     pvcs: Path  # the claims' folders, shared by every workflow on these services
 
 
+# templates the rehearsal names and leaves out (see run_workflow)
+NOT_REHEARSED = frozenset({"deploy"})
+
+
 def run_workflow(
     template: Mapping[str, Any], parameters: Mapping[str, str], cluster: Cluster
 ) -> list[PodResult]:
@@ -70,6 +74,11 @@ def run_workflow(
     outputs: dict[str, dict[str, str]] = {}  # task -> {"parameters.X": v, "artifacts.X": key}
     results: list[PodResult] = []
     for task in dag.order(entry["dag"]["tasks"]):
+        if task.get("template") in NOT_REHEARSED:
+            # the GitOps rollout pushes to a git repository and reads the serving overlay's
+            # ConfigMap: `workbench deploy` is tested against a bare repository instead; it is
+            # the DAG's last task, so nothing downstream misses its outputs
+            continue
         scope = Scope(flat, outputs)
         with_param = task.get("withParam")
         if with_param is not None:
