@@ -24,7 +24,9 @@ OUT_PARAM: list[Cell] = [
 ]
 
 # A time series whose smoothing window is process state (an environment variable) set by one
-# step and read by the next: separate step processes do not share it.
+# step, through a function the step defines and calls (so the compiler's replay of top-level
+# library-state statements does not see it), and read by the next: separate step processes do
+# not share it.
 ENV_STATE: list[Cell] = [
     (["parameters"], "days = 60"),
     (["imports"], "import os\nimport numpy as np\nimport pandas as pd"),
@@ -32,7 +34,9 @@ ENV_STATE: list[Cell] = [
         ["step:load"],
         'idx = pd.DatetimeIndex(pd.date_range("2024-01-01", periods=days, freq="D"), freq=None)\n'
         'sales = pd.Series(np.arange(days) % 7 * 10.0 + 100.0, index=idx, name="sales")\n'
-        'os.environ["WB_TEST_SMOOTHING"] = "7"',
+        "def configure():\n"
+        '    os.environ["WB_TEST_SMOOTHING"] = "7"\n'
+        "configure()",
     ),
     (
         ["step:smooth"],
