@@ -137,7 +137,12 @@ def start_server(
     """`python -m workbench serve MODEL` on a free 127.0.0.1 port; waits for /v2/health/ready."""
     port = free_port()
     log_path = cwd / f"server-{port}.log"
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    # the server finds its store from `cwd` (or `env`), never from a tracking variable another
+    # test left in this process's environment
+    from tests.project_helpers import ISOLATED_ENV
+
+    inherited = {k: v for k, v in os.environ.items() if k not in ISOLATED_ENV}
+    full_env = {**inherited, "PYTHONPATH": str(REPO), **(env or {})}
     with open(log_path, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "workbench", "serve", model, "--port", str(port), *extra],
