@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.project_helpers import terminate
 from tests.s3_helpers import free_port
 
 ROLE = "workbench"
@@ -126,12 +127,7 @@ def postgres_server() -> Iterator[PgServer]:
         _wait_ready(server, proc)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, 20)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -25,6 +25,8 @@ from typing import Any
 
 from serving_helpers import free_port
 
+from tests.project_helpers import terminate
+
 PLAIN, FOREST, PICKLED, CLOUDPICKLED, CUSTOM = (
     "wine",
     "wine-forest",
@@ -149,10 +151,5 @@ def mlflow_serve(root: Path, uri: str) -> Iterator[str]:
                 time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        terminate(proc, 30)
         log.close()
