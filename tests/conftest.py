@@ -10,10 +10,47 @@ from pathlib import Path
 import pytest
 
 from tests.pg_helpers import PgServer, postgres_server
-from tests.project_helpers import isolate, make_project, reset_mlflow_globals
+from tests.project_helpers import ISOLATED_ENV, isolate, make_project, reset_mlflow_globals
 from tests.s3_helpers import moto_server
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_repository_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test reads or writes the repository's own tracking store.
+
+    `make verify` (run before pytest) and the developer's own runs fill `<repo>/mlflow.db`, the
+    embedded default for a process whose working directory is the repository; a test that does
+    not choose a store (one that serves a model-store folder asks the registry to vouch for it)
+    would otherwise meet those runs and versions. Such tests see an empty store of their own;
+    the `project` fixture and every test that sets a tracking URI still choose theirs.
+    """
+    uri = f"sqlite:///{tmp_path_factory.mktemp('session-store') / 'mlflow.db'}"
+    saved = {var: os.environ.get(var) for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    os.environ.pop("MLFLOW_REGISTRY_URI", None)
+    yield
+    for var, value in saved.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_variables() -> Iterator[None]:
+    """A tracking or workbench variable a test sets without monkeypatch (MLflow's own
+    set_tracking_uri writes os.environ) is undone after it, so no later test, or module fixture,
+    meets another test's store: that leak once made the serving tests refuse their model-store
+    folders because a registry full of someone else's `breast-cancer` versions vouched otherwise."""
+    saved = {var: os.environ.get(var) for var in ISOLATED_ENV}
+    yield
+    for var, value in saved.items():
+        if value is None:
+            os.environ.pop(var, None)
+        elif os.environ.get(var) != value:
+            os.environ[var] = value
 
 
 @pytest.fixture
