@@ -71,6 +71,9 @@ def test_example_steps_reproduce_the_notebook(
 ) -> None:
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.delenv("MLFLOW_RUN_ID", raising=False)
+    # the train step's tracking set-up writes MLFLOW_REGISTRY_URI (MLflow's set_registry_uri
+    # sets os.environ); recorded here so monkeypatch removes it again
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     monkeypatch.setenv("WORKBENCH_PROJECT", str(example))
     spec = spec_of(example, "train")
     try:
