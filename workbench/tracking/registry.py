@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import sha256_file
 from workbench.core.settings import settings
+from workbench.core.step_report import report
 from workbench.models.store import (
     ARTIFACT_SHA256_TAG,
     MODEL_FILE,
@@ -183,6 +184,7 @@ def log_sklearn_model(
         from workbench.tracking.model_reuse import link_run
 
         print(link_run(run_id, twin, digest))
+        report("model", name=register, version=int(twin.version), reused=True, run_id=run_id)
         return LoggedModelInfo(
             model_uri=info.model_uri,
             run_id=run_id,
@@ -196,6 +198,7 @@ def log_sklearn_model(
     path, sha = store_model_version(
         model, register, version, run_id, _signature_dict(info), _artifact_sha256(info)
     )
+    report("model", name=register, version=version, reused=False, run_id=run_id)
     return LoggedModelInfo(
         model_uri=info.model_uri,
         run_id=run_id,
