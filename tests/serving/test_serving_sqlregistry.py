@@ -14,7 +14,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from serving_helpers import NAME, REPO, Registered, example_model, register_model
+from serving_helpers import (
+    NAME,
+    REPO,
+    Registered,
+    example_model,
+    register_model,
+    training_frame,
+)
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.settings import settings
@@ -33,8 +40,11 @@ from workbench.serving.sqlregistry import (
 def three_versions(registered_project: Registered) -> Iterator[Registered]:
     import mlflow
 
-    register_model(registered_project.root, example_model(), alias="challenger")
-    third = register_model(registered_project.root, example_model(), alias="")
+    # other models than the champion: one identical to it would reuse version 1 (model_reuse.py)
+    x, y = training_frame()
+    for C, alias in ((0.5, "challenger"), (0.25, "")):
+        other = example_model().set_params(classifier__C=C).fit(x, y)
+        third = register_model(registered_project.root, other, alias=alias)
     mlflow.MlflowClient().delete_model_version(NAME, third.version)
     yield registered_project
 

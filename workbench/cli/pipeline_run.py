@@ -45,6 +45,11 @@ import click
     show_default=True,
     help="MLflow lineage: recorded by a background process, waited for, or not at all.",
 )
+@click.option(
+    "--refuse-stale",
+    is_flag=True,
+    help="Exit 2 instead of warning when the notebook changed after productionize.",
+)
 def command(
     name: str,
     params: tuple[str, ...],
@@ -53,10 +58,12 @@ def command(
     only_step: str | None,
     jobs: int | None,
     lineage: str,
+    refuse_stale: bool,
 ) -> None:
     """Run steps/NAME/pipeline.json locally with the step cache."""
     from rich.console import Console
 
+    from workbench.cli.stale import warn_if_stale
     from workbench.core.settings import settings
     from workbench.runner import RunOptions, run_pipeline
     from workbench.runner.display import Progress, print_summary
@@ -64,6 +71,7 @@ def command(
 
     spec = load_spec(settings().steps_dir / name / "pipeline.json")
     console = Console(stderr=True)
+    warn_if_stale(name, refuse=refuse_stale, steps_only=True)
     progress = Progress([s.name for s in spec.steps], console)
     options = RunOptions(
         overrides=params,

@@ -26,6 +26,11 @@ TEMPLATES = ("steps", "notebook", "sweep")
 )
 @click.option("--namespace", default=None, help="Default: the overlay's namespace.")
 @click.option("--wait", is_flag=True, help="Follow the workflow; exit 1 if it fails.")
+@click.option(
+    "--refuse-stale",
+    is_flag=True,
+    help="Exit 2 instead of warning when the notebook changed after productionize.",
+)
 def command(
     name: str,
     overlay: str,
@@ -34,14 +39,18 @@ def command(
     params: tuple[str, ...],
     namespace: str | None,
     wait: bool,
+    refuse_stale: bool,
 ) -> None:
     """Submit the pipeline's Argo workflow to ARGO_SERVER (token from ARGO_TOKEN)."""
+    from workbench.cli.stale import warn_if_stale
     from workbench.core.settings import settings
     from workbench.deploy import argo_client as argo
     from workbench.deploy.params import template_parameters
     from workbench.deploy.rehearse.workflow import Built
     from workbench.emit.argo.options import Names
 
+    # the manifests come from the same compile: compare every generated file, not just steps/
+    warn_if_stale(name, refuse=refuse_stale, steps_only=False)
     folder = argo.overlay_dir(settings().manifests_dir, name, overlay)
     text, note = argo.render_overlay(folder)
     if dry_run:

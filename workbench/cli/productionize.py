@@ -38,32 +38,27 @@ def productionize(
     `verify` (implied by `record`) also prove the pipeline against the notebook's execution."""
     from dataclasses import replace
 
-    from workbench.compiler import compile_notebook
-    from workbench.compiler.environment import notebook_runtime_packages
     from workbench.core.errors import WorkbenchError
     from workbench.core.settings import find_project_root
-    from workbench.emit import EmitContext, build_files, selected
-    from workbench.emit.write import diff_outputs, write_outputs
-    from workbench.verify.mutation import apply_runtime_outputs
-    from workbench.verify.verdict import previous_verification, staleness
+    from workbench.emit import build_files, selected
+    from workbench.emit.write import write_outputs
+    from workbench.verify.staleness import drift, prepare
+    from workbench.verify.verdict import staleness
 
     if (record or verify) and check:
         raise WorkbenchError(
             "--record/--verify and --check exclude each other: --check writes nothing"
         )
     root = root or find_project_root()
-    spec, notes = compile_notebook(notebook, root=root, name=name)
-    for note in notes:
+    prepared = prepare(notebook, root, name)
+    for note in prepared.notes:
         click.echo(note.render(), err=True)
     # the last verdict travels with every compile: its runtime outputs stay re-emitted
-    previous = previous_verification(root, spec.name)
-    spec = apply_runtime_outputs(spec, list(previous.get("runtime_outputs", [])))
-    spec = replace(spec, verification=previous)
-    ctx = EmitContext(spec.notebook, spec.name, tuple(notebook_runtime_packages().items()))
+    spec, ctx, previous = prepared.spec, prepared.ctx, prepared.previous
     emitters = selected(targets)
     if check:
-        spec, files = build_files(spec, ctx, emitters)
-        diff = diff_outputs(root, files, spec.name)
+        # the same comparison `pipeline run` / `submit` and the extension make (verify.staleness)
+        spec, files, diff = drift(prepared, root, emitters)
         stale = staleness(previous, notebook, spec.notebook)
         messages = (stale,) if stale else ()
         return Outcome(1 if diff or (stale and previous) else 0, files, diff, messages)

@@ -35,13 +35,23 @@ def model_uri(store: str, name: str, version: str | int) -> str:
     return f"{store.rstrip('/')}/{name}/{version}"
 
 
+def serialize_model(model: Any) -> bytes:
+    """The bytes of a model file: their sha256 is the `workbench.sha256` tag of its version."""
+    import cloudpickle
+
+    return bytes(cloudpickle.dumps(model))
+
+
+def model_digest(model: Any) -> str:
+    """The sha256 the model's store file would have: equal digests, identical models."""
+    return hashlib.sha256(serialize_model(model)).hexdigest()
+
+
 def write_model_file(
     model: Any, store: str, name: str, version: str | int, extra: dict[str, Any] | None = None
 ) -> tuple[str, str]:
     """Serialize `model` into the store; return (path of model.pkl, sha256 of its bytes)."""
-    import cloudpickle
-
-    data = cloudpickle.dumps(model)
+    data = serialize_model(model)
     digest = hashlib.sha256(data).hexdigest()
     folder = model_uri(store, name, version)
     fs, path = _fs(folder)

@@ -7,6 +7,7 @@ background thread, so step processes are forked from a single-threaded runner.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from pathlib import Path
@@ -26,6 +27,8 @@ STYLES = {
     BLOCKED: "magenta",
 }
 TAIL_LINES = 20
+# the last line of a failed step's log: "step NAME failed at notebooks/x.ipynb, cell N ..."
+FAILED_AT = re.compile(r"^step \S+ failed at ")
 
 
 def log_tail(path: Path, lines: int = TAIL_LINES) -> list[str]:
@@ -110,10 +113,38 @@ def print_summary(result: RunResult, console: Console) -> None:
         console.print(f"[bold red]step {run.name} failed[/] ({run.error})", highlight=False)
         if run.log is not None:
             console.print(f"last {TAIL_LINES} lines of {run.log}:", highlight=False, soft_wrap=True)
-            for line in log_tail(run.log):
+            tail = log_tail(run.log)
+            for line in tail:
                 console.print("  " + line, markup=False, highlight=False, soft_wrap=True)
             console.print(f"full log: {run.log}", highlight=False, soft_wrap=True)
+            # the step's last words name the notebook cell and line (workbench.runtime.tracebacks)
+            where = next((ln for ln in reversed(tail) if FAILED_AT.match(ln)), None)
+            if where is not None:
+                console.print(
+                    where, style="bold red", markup=False, highlight=False, soft_wrap=True
+                )
     if result.lineage_error:
         console.print(f"[yellow]warning:[/] {result.lineage_error}", highlight=False)
-    if result.parent_run_id:
-        console.print(f"MLflow run: {result.parent_run_id}", highlight=False)
+    for line in _outcome(result):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _outcome(result: RunResult) -> list[str]:
+    """Metrics, models and promotion decisions the executed steps reported, with MLflow links."""
+    import os
+
+    from workbench.core.settings import settings
+    from workbench.core.step_report import read_report
+    from workbench.runner.outcome import outcome_lines, ui_base
+
+    steps = [(r.name, read_report(r.report)) for r in result.steps.values() if r.report]
+    lines = outcome_lines(
+        steps,
+        base=ui_base(settings().tracking_uri, os.environ),
+        parent_run_id=result.parent_run_id,
+        experiment_id=result.experiment_id,
+    )
+    cached = [r.name for r in result.steps.values() if r.status == CACHED]
+    if cached and not any(events for _, events in steps):
+        lines.insert(0, f"cached steps ({', '.join(cached)}) logged nothing new this time")
+    return lines

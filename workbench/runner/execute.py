@@ -26,6 +26,7 @@ from workbench.core.git import head_commit
 from workbench.core.hashing import cache_key, sha256_text
 from workbench.core.redact import param_secrets, redact_param, scrub
 from workbench.core.settings import Settings, settings
+from workbench.core.step_report import REPORT_ENV
 from workbench.runner.keys import CodeDigests, data_file_digest
 from workbench.runner.plan import Plan, RunOptions, plan_run, step_param_texts
 from workbench.runner.store import ArtifactStore, EntryRejected
@@ -61,6 +62,7 @@ class StepRun:
     exit_code: int | None = None
     note: str = ""  # e.g. why a cache entry was not trusted
     log: Path | None = None
+    report: Path | None = None  # what the step logged (workbench.core.step_report)
     error: str = ""
     proc: subprocess.Popen[bytes] | None = None
     log_handle: IO[bytes] | None = None
@@ -78,6 +80,8 @@ class RunResult:
     log_dir: Path
     parent_run_id: str | None = None
     lineage_error: str = ""
+    experiment_id: str = ""  # of the parent run, when the recorder answered in time
+    notebook: str = ""
 
     @property
     def ok(self) -> bool:
@@ -238,7 +242,8 @@ class Scheduler:
             run_id = self.lineage.child_run(step.name, run.start_ms)
             if run_id:
                 env = {**env, "MLFLOW_RUN_ID": run_id}
-        env = {**env, "WORKBENCH_STEP": step.name}
+        run.report = self.log_dir / f"{step.name}.report.jsonl"
+        env = {**env, "WORKBENCH_STEP": step.name, REPORT_ENV: str(run.report)}
         cmd = [sys.executable, "-m", step.module]
         for name in step.inputs:
             source = step.input_sources[name]
@@ -413,4 +418,13 @@ def run_pipeline(
             "steps_failed": float(sum(r.status == FAILED for r in runs)),
         }
         parent = lineage.finish(status, metrics)
-    return RunResult(spec.name, scheduler.runs, status, log_dir, parent, lineage.error)
+    return RunResult(
+        spec.name,
+        scheduler.runs,
+        status,
+        log_dir,
+        parent,
+        lineage.error,
+        experiment_id=lineage.experiment_id,
+        notebook=spec.notebook,
+    )

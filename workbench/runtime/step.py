@@ -79,6 +79,13 @@ def run_step(
             _end_runs_killed()
             print(f"step {func.__name__}: {exc or 'interrupted'}", file=sys.stderr)
             return exit_code(exc)
+        except Exception as exc:
+            from workbench.runtime.tracebacks import format_failure
+
+            # Python's own traceback, plus the notebook cell and line of each step-module frame
+            sys.stderr.write(format_failure(exc, func))
+            sys.stderr.flush()
+            return 1
     return 0
 
 

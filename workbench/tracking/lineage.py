@@ -9,7 +9,8 @@ MLFLOW_RUN_ID set to it); the child runs of the other steps are created when the
 real start and end times.
 
 Protocol (runner -> recorder on stdin; replies on stdout, one JSON object a line):
-    {"op": "start", "experiment", "run_name", "params", "tags", "start_ms"} -> {"run_id"}
+    {"op": "start", "experiment", "run_name", "params", "tags", "start_ms"}
+                                                        -> {"run_id", "experiment_id"}
     {"op": "child", "step", "start_ms"}                                     -> {"run_id"}
     {"op": "step", "step", "status", "cached", "start_ms", "end_ms", "tags", "log"}
     {"op": "end", "status", "end_ms", "metrics"}                            -> {"run_id"}
@@ -41,6 +42,7 @@ class Lineage:
     """No lineage (`--lineage off`), and the interface the recorder client implements."""
 
     parent_run_id: str | None = None
+    experiment_id: str = ""  # of the parent run, once the recorder has answered
     error: str = ""
 
     def child_run(self, step: str, start_ms: int) -> str | None:
@@ -117,6 +119,7 @@ class RecorderLineage(Lineage):
             self._started = True
             reply = self._reply()
             self.parent_run_id = reply.get("run_id") if reply else None
+            self.experiment_id = str(reply.get("experiment_id") or "") if reply else ""
 
     def child_run(self, step: str, start_ms: int) -> str | None:
         self._ensure_parent()
@@ -216,7 +219,7 @@ class _Recorder:
             )
             self.parent = run.info.run_id
             log_params_batched(self.client, self.parent, msg["params"])
-            self.reply({"run_id": self.parent})
+            self.reply({"run_id": self.parent, "experiment_id": self.experiment_id})
         elif op == "child":
             self.reply({"run_id": self.child(msg["step"], msg["start_ms"])})
         elif op == "step":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.step_report import report
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -163,6 +164,33 @@ def promote(
     (workbench.tracking.promotion_lock), the champion is read again, scored, the decision made
     and recorded: a compare-and-set, so two gates at once cannot leave the worse model champion.
     """
+    decision = _promote(
+        model_name,
+        version,
+        metric=metric,
+        X=X,
+        y=y,
+        greater_is_better=greater_is_better,
+        min_delta=min_delta,
+        force_direction=force_direction,
+    )
+    # for `pipeline run`'s summary (nothing happens outside the local runner)
+    report("promotion", model=model_name, version=decision.candidate_version,
+           promoted=decision.promoted, text=str(decision))  # fmt: skip
+    return decision
+
+
+def _promote(
+    model_name: str,
+    version: int | str | None,
+    *,
+    metric: str,
+    X: Any,
+    y: Any,
+    greater_is_better: bool | None,
+    min_delta: float,
+    force_direction: bool,
+) -> PromotionDecision:
     from workbench.tracking.config import tracking_client
     from workbench.tracking.promotion_lock import promotion_lock
     from workbench.tracking.registry import get_alias, get_version, load_version_model

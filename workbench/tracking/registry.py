@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlparse
 from workbench.core.errors import WorkbenchError
 from workbench.core.hashing import sha256_file
 from workbench.core.settings import settings
+from workbench.core.step_report import report
 from workbench.models.store import (
     ARTIFACT_SHA256_TAG,
     MODEL_FILE,
@@ -64,6 +65,7 @@ class LoggedModelInfo:
     version: int | None = None
     sha256: str | None = None
     store_path: str | None = None
+    reused: bool = False  # the champion's identical version, not a new one (model_reuse.py)
 
 
 def _signature(model: Any, input_example: Any) -> Any:
@@ -146,6 +148,13 @@ def log_sklearn_model(
         )
     if signature is None and input_example is not None:
         signature = _signature(model, input_example)
+    twin = None
+    if register is not None:
+        from workbench.models.store import model_digest
+        from workbench.tracking.model_reuse import champion_twin
+
+        digest = model_digest(model)
+        twin = champion_twin(register, digest)
     try:
         # cloudpickle, not MLflow 3's default skops: skops refuses forests, trees and pipelines
         # unless every type is listed in skops_trusted_types. Loading a pickle runs code, but
@@ -161,7 +170,7 @@ def log_sklearn_model(
                 signature=signature,
                 input_example=input_example,
                 serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-                registered_model_name=register,
+                registered_model_name=None if twin is not None else register,
                 pip_requirements=model_requirements(model),
             )
     except MlflowException as exc:
@@ -171,10 +180,25 @@ def log_sklearn_model(
         ) from exc
     if register is None:
         return LoggedModelInfo(model_uri=info.model_uri, run_id=run_id)
+    if twin is not None:
+        from workbench.tracking.model_reuse import link_run
+
+        print(link_run(run_id, twin, digest))
+        report("model", name=register, version=int(twin.version), reused=True, run_id=run_id)
+        return LoggedModelInfo(
+            model_uri=info.model_uri,
+            run_id=run_id,
+            name=register,
+            version=int(twin.version),
+            sha256=digest,
+            store_path=dict(twin.tags or {}).get(STORE_URI_TAG),
+            reused=True,
+        )
     version = int(info.registered_model_version)
     path, sha = store_model_version(
         model, register, version, run_id, _signature_dict(info), _artifact_sha256(info)
     )
+    report("model", name=register, version=version, reused=False, run_id=run_id)
     return LoggedModelInfo(
         model_uri=info.model_uri,
         run_id=run_id,

@@ -116,6 +116,7 @@ class TrackedRun:
         self._buffer: LogBuffer | None = None
         self._owner = False  # we end the run on exit
         self._pushed = False  # we put it on MLflow's fluent run stack
+        self._reported: dict[str, float] = {}  # metrics logged since the last flush
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> TrackedRun:
@@ -242,10 +243,12 @@ class TrackedRun:
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         self._buf.add_metric(key, value, step)
+        self._reported[key] = value
         self._maybe_flush()
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         self._buf.add_metrics(metrics, step)
+        self._reported.update(metrics)
         self._maybe_flush()
 
     def set_tag(self, key: str, value: Any) -> None:
@@ -259,7 +262,22 @@ class TrackedRun:
 
     def flush(self) -> int:
         """Send buffered params, metrics and tags now; return the number of log_batch calls."""
-        return self._buf.flush(self.client)
+        calls = self._buf.flush(self.client)
+        if self._reported:  # the last value of each metric, for `pipeline run`'s summary
+            from workbench.core.step_report import report
+
+            report("metrics", run_id=self.run_id, experiment_id=self._experiment_id(),
+                   metrics={k: float(v) for k, v in sorted(self._reported.items())})  # fmt: skip
+            self._reported.clear()
+        return calls
+
+    def _experiment_id(self) -> str:
+        import mlflow
+
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == self.run_id:
+            return str(active.info.experiment_id)
+        return str(self.client.get_run(self.run_id).info.experiment_id)
 
     # -- artifacts, datasets, models (sent immediately) ------------------------------------
     def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> None:

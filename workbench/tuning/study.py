@@ -18,6 +18,13 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.redact import redact
 from workbench.core.settings import settings
 from workbench.core.sqlstore import with_installed_driver
+from workbench.tuning.identity import (
+    SPACE_ATTR,
+    check_resume,
+    check_resume_flag,
+    default_study_name,
+    signature,
+)
 from workbench.tuning.recorder import ERROR_ATTR, TrialRecorder
 from workbench.tuning.space import suggest, validate_space
 
@@ -110,7 +117,8 @@ def _open_study(
     if study.direction != wanted:
         raise WorkbenchError(
             f"direction {direction!r}: study {name!r} already exists with direction "
-            f"{study.direction.name.lower()}"
+            f"{study.direction.name.lower()}; an Optuna study's direction cannot change "
+            "(not even with resume='force'): pick another study_name"
         )
     return study, False
 
@@ -144,6 +152,7 @@ def tune(
     study_name: str | None = None,
     metric: str = "value",
     batch_size: int = 50,
+    resume: bool | str = True,
 ) -> Any:
     """Optimise `objective` and track the study in MLflow; return the `optuna.Study`.
 
@@ -154,6 +163,11 @@ def tune(
     storage: Optuna RDB URL, an Optuna storage, "memory", or None for `<project>/optuna.db`.
     metric: the MLflow metric name of each trial's value (e.g. "roc_auc", so trials line up
         with ordinary training runs in `workbench.compare`).
+    study_name: default `<experiment or objective name>-<digest of space and direction>`, so
+        another search space is another study (workbench.tuning.identity).
+    resume: True continues an existing study of that name only if its search space and
+        direction are the same; False refuses any existing study; "force" resumes even with
+        another space (the direction of an Optuna study can never change).
     A trial that raises is recorded as failed (with the error as a tag) and the study goes on.
     """
 
@@ -171,13 +185,22 @@ def tune(
         raise WorkbenchError(f"n_trials {n_trials}: must be >= 0")
     if not callable(objective):
         raise WorkbenchError("objective: expected a callable")
+    check_resume_flag(resume)
     wrapped = _objective(objective, space)
+    parsed = validate_space(space) if space is not None else None
     configure()  # this project's store, whatever an earlier call pointed MLflow at
-    name = str(study_name or getattr(objective, "__name__", None) or "study")
+    base = str(experiment or getattr(objective, "__name__", None) or "study")
+    name = study_name or default_study_name(base, parsed, direction, objective)
+    # the experiment stays the same across search spaces: the studies sit side by side in it
+    experiment = experiment or study_name or base
     if storage is None:
         storage = default_storage()
     rdb = _storage(storage)
     study, created = _open_study(name, rdb, direction, sampler, pruner)
+    if created:
+        study.set_user_attr(SPACE_ATTR, signature(parsed, direction))
+    else:
+        check_resume(study, parsed, direction, resume)
     call = {
         "workbench.n_trials": str(n_trials),
         "workbench.timeout": str(timeout),
