@@ -127,11 +127,6 @@ fuzz_bodies = st.one_of(
 ROUTES = ["/api/v1.0/predictions", f"/v2/models/{NAME}/infer", "/invocations"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, open in issue 12: one run's generated bodies took the server and its offload "
-    "process to 789 MB against 2x idle = 768 MB (2.05x); no 5xx was seen",
-)
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(route=st.sampled_from(ROUTES), body=fuzz_bodies)
 def test_fuzz_depth_size_types_amplification_no_5xx(
