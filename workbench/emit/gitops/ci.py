@@ -7,7 +7,11 @@
 Every step runs a script of the project's ci/scripts/ from the `PROJECT-ci-scripts` ConfigMap
 (Argo CD syncs it from the main branch, so a pull request cannot change what runs with the
 credentials). Credentials are Secret references only: git (`PROJECT-ci-git`), the registry
-(`PROJECT-ci-registry`, a dockerconfigjson) and Argo CD (`PROJECT-ci-argocd`).
+(`PROJECT-ci-registry`, a dockerconfigjson), Argo CD (`PROJECT-ci-argocd`) and GitHub
+(`PROJECT-ci-github`, a token allowed to write commit statuses).
+
+The commit under test gets a GitHub commit status: `pending` when the run starts, and the
+workflow's result from its exit handler (which runs whatever failed), linking the run.
 """
 
 from __future__ import annotations
@@ -176,6 +180,28 @@ def _wait(spec: PlatformSpec, env_name: str) -> Container:
     )
 
 
+def _status(spec: PlatformSpec, name: str, status: str) -> Container:
+    """status.sh: a GitHub commit status on the revision under test (see the module doc)."""
+    return _script(
+        name,
+        spec,
+        "status.sh",
+        [
+            HeraEnv(name="GITHUB_REPOSITORY", value=f"{spec.github_owner}/{spec.github_repo}"),
+            HeraEnv(name="REVISION", value="{{workflow.parameters.revision}}"),
+            HeraEnv(name="STATUS", value=status),
+            HeraEnv(
+                name="TARGET_URL",
+                value=f"{spec.argo_ui}/workflows/{spec.ci_namespace}/{{{{workflow.name}}}}",
+            ),
+            HeraEnv(name="CONTEXT", value=f"{spec.project}/ci"),
+            SecretEnv(
+                name="GITHUB_TOKEN", secret_name=f"{spec.project}-ci-github", secret_key="token"
+            ),
+        ],
+    )
+
+
 def _volumes(spec: PlatformSpec) -> list[Volume]:
     return [
         Volume(
@@ -253,7 +279,10 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     revision = "{{{{tasks.{}.outputs.parameters.revision}}}}"
     # `depends: a` is satisfied by a skipped `a` too: `.Succeeded` stops a pull request's run
     # after its tests and builds, where the `when` of set-image-staging skips the rest
+    pending = _status(spec, "status-pending", "pending")
+    final = _status(spec, "status-final", "{{workflow.status}}")
     tasks: list[Task | DAGTask] = [
+        task(pending),
         task(clone),
         task(test, "clone.Succeeded"),
         task(build_steps, "test.Succeeded"),
@@ -270,7 +299,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         ),
     ]
     templates: list[Container | Suspend] = [
-        clone, test, build_steps, build_serving, staging, wait_staging, integration, approve,
+        pending, final, clone, test, build_steps, build_serving, staging, wait_staging, integration, approve,
         production, wait_production,
     ]  # fmt: skip
     return WorkflowTemplate(
@@ -278,6 +307,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         namespace=spec.ci_namespace,
         labels={"app.kubernetes.io/part-of": spec.project},
         entrypoint="ci",
+        on_exit=final.name,
         arguments=[Parameter(name=n, value="") for n in CI_PARAMETERS]
         + [Parameter(name="model", value=pipeline.name)],
         service_account_name=f"{spec.project}-ci",
