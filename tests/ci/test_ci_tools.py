@@ -213,3 +213,39 @@ def test_wait_argocd_with_a_wrong_token_never_passes(tmp_path: Path, argocd: str
            "ARGOCD_AUTH_TOKEN": "wrong", "TIMEOUT_SECONDS": "0"}  # fmt: skip
     out = run("wait-argocd.sh", tmp_path, env)
     assert out.returncode == 1 and "a: unreachable" in out.stdout
+
+
+def test_the_ci_image_is_built_from_the_projects_recipe_as_the_yaml_says(tmp_path: Path) -> None:
+    """build-ci, from the generated WorkflowTemplate: the same build.sh with BuildKit on the
+    project's ci/Dockerfile, whose sources exist and whose user is not root."""
+    import yaml
+
+    from tests.ci.test_ci_template import spec
+    from workbench.emit import build_platform
+
+    repo = SCRIPTS.parents[1]
+    text = build_platform(spec())["manifests/platform/ci/workflowtemplate.yaml"]
+    (doc,) = [d for d in yaml.safe_load_all(text) if d]
+    template = next(t for t in doc["spec"]["templates"] if t["name"] == "build-ci")
+    container = template["container"]
+    assert container["image"].endswith("-rootless") and container["command"][1].endswith("build.sh")
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert (
+        env["DOCKERFILE"] == "ci/Dockerfile"
+        and env["IMAGE"] == "registry.example.com/ml/workbench-ci"
+    )
+    recipe = (repo / env["DOCKERFILE"]).read_text()
+    for line in recipe.splitlines():
+        if line.startswith("COPY "):
+            for source in line.split()[1:-1]:
+                assert (repo / source).exists(), source
+    users = [line.split()[1] for line in recipe.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    assert "system-deps:" in (repo / "Makefile").read_text()  # what the recipe runs
+    shim(tmp_path / "bin", "buildctl-daemonless.sh", BUILDCTL)
+    env.update(SRC=str(repo), TAG=SHA, DIGEST_FILE=str(tmp_path / "digest"), DIGEST=DIGEST)
+    out = run("build.sh", tmp_path, env)
+    assert out.returncode == 0, out.stderr
+    (argv,) = calls(tmp_path / "log", "buildctl-daemonless.sh")
+    assert f"dockerfile={repo}/ci" in flag_values(argv, "--local")
+    assert "filename=Dockerfile" in flag_values(argv, "--opt")

@@ -1,6 +1,6 @@
 """The CI WorkflowTemplate (hera) the Sensor submits, and the ConfigMap of its scripts.
 
-    clone -> test -> build steps image | build serving image -> set-image staging (pipeline and
+    clone -> test -> build steps image | serving image | CI image -> set-image staging (pipeline and
     serving overlays, by digest) -> wait for Argo CD (synced to that commit, healthy) ->
     integration test -> approval (suspend) -> set-image production (the same digests) -> wait
 
@@ -202,6 +202,13 @@ def _status(spec: PlatformSpec, name: str, status: str) -> Container:
     )
 
 
+def _repository(image: str) -> str:
+    """`registry:5000/ml/ci:tag` or `...@sha256:...` -> `registry:5000/ml/ci`."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
 def _volumes(spec: PlatformSpec) -> list[Volume]:
     return [
         Volume(
@@ -248,6 +255,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         f"{spec.registry}/{pipeline.base}-serving",
         "serving",
     )
+    # the image these steps run in, from the project's ci/Dockerfile (checked on every run)
+    build_ci = _build(spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image), "")
     staging, production = _set_image(spec, "staging"), _set_image(spec, "production")
     wait_staging, wait_production = _wait(spec, "staging"), _wait(spec, "production")
     integration = _script(
@@ -287,7 +296,13 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         task(test, "clone.Succeeded"),
         task(build_steps, "test.Succeeded"),
         task(build_serving, "test.Succeeded"),
-        task(staging, "build-steps.Succeeded && build-serving.Succeeded", on_main, **digests),
+        task(build_ci, "test.Succeeded"),
+        task(
+            staging,
+            "build-steps.Succeeded && build-serving.Succeeded && build-ci.Succeeded",
+            on_main,
+            **digests,
+        ),
         task(wait_staging, "set-image-staging.Succeeded", revision=revision.format(staging.name)),
         task(integration, "wait-staging.Succeeded"),
         task(approve, "integration-test.Succeeded"),
@@ -299,7 +314,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         ),
     ]
     templates: list[Container | Suspend] = [
-        pending, final, clone, test, build_steps, build_serving, staging, wait_staging, integration, approve,
+        pending, final, clone, test, build_steps, build_serving, build_ci, staging, wait_staging,
+        integration, approve,
         production, wait_production,
     ]  # fmt: skip
     return WorkflowTemplate(
