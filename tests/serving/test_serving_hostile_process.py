@@ -164,12 +164,9 @@ def test_health_ping_answers_within_100ms_during_a_50mb_request(
     out, _ = sender.communicate()
     assert out == b"200"
     assert len(latencies) > 10  # the big request took a while: the pings were really during it
-    # Before the offload, one 62 MB body stalled every ping for 14 s. On this shared 2-core
-    # machine (load average 20 and more while other suites run) the scheduler alone delays an
-    # odd ping past 100 ms, so: 95% under 100 ms, and none near the old stall.
-    ordered = sorted(latencies)
-    assert ordered[int(len(ordered) * 0.95)] < 0.1, ordered[-10:]
-    assert ordered[-1] < 1.0, ordered[-10:]
+    # Before the offload, one 62 MB body stalled every ping for 14 s. The bound, for
+    # every ping sent while the big request was in flight:
+    assert max(latencies) < 0.1, sorted(latencies)[-10:]
 
 
 def test_slow_clients_cannot_hold_connections(server: ServerProcess) -> None:

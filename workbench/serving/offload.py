@@ -46,6 +46,10 @@ def _child_signals() -> None:
     # process group) must not kill a request half-way, and the parent's handlers are not ours.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # Bulk work yields the CPU to the event loop: a liveness probe must not wait behind the
+    # parse of a 50 MB body when both share a core.
+    with contextlib.suppress(OSError):
+        os.nice(10)
 
 
 class Offload:
