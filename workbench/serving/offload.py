@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
-import ctypes.util
 import logging
 import mmap
 import multiprocessing
@@ -142,12 +141,12 @@ def answer_spooled(key: str, path: str, call: http.Call) -> http.Answer:
 
 
 def _libc() -> Any:
-    name = ctypes.util.find_library("c")
+    """The C library this process already runs on (no `find_library`: that spawns ldconfig)."""
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(None)
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 _LIBC = _libc()
