@@ -145,3 +145,26 @@ def test_kustomize_build_sees_the_edit(manifests: Path, arg: str, image: str) ->
             if "container" in t:
                 found.add(t["container"]["image"])
     assert found == {image}
+
+
+def test_production_overlays_take_digests_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    overlays = tmp_path / "manifests" / "train" / "overlays"
+    (overlays / "production").mkdir(parents=True)
+    (overlays / "staging").mkdir()
+    prod = _write(overlays / "production")  # .../overlays/production/ov
+    with pytest.raises(SystemExit) as refused:
+        main(["set-image", str(prod), "busybox=reg.io/busybox:1.37"])
+    assert refused.value.code == 1 and "pinned by digest" in capsys.readouterr().err
+    assert (prod / "kustomization.yaml").read_text() == ORIGINAL
+    with pytest.raises(SystemExit) as ok:
+        main(["set-image", str(prod), f"busybox=reg.io/busybox@{DIGEST}"])
+    assert ok.value.code == 0 and _images(prod)["busybox"]["digest"] == DIGEST
+    with pytest.raises(SystemExit) as forced:
+        main(["set-image", "--allow-tag", str(prod), "busybox:1.37"])
+    assert forced.value.code == 0 and _images(prod)["busybox"]["newTag"] == "1.37"
+    staging = _write(overlays / "staging")
+    with pytest.raises(SystemExit) as tagged:
+        main(["set-image", str(staging), "busybox:1.37"])
+    assert tagged.value.code == 0  # staging may use tags

@@ -176,3 +176,20 @@ def test_committed_overlays_build_with_their_image(overlay: Path) -> None:
     images = {i for d in docs for i in _images(d)}
     assert images == expected
     assert {d["metadata"]["namespace"] for d in docs} == {kustomization["namespace"]}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("overlay", _committed_overlays(), ids=lambda p: f"{p.parts[-3]}-{p.name}")
+def test_production_artifacts_go_over_tls(overlay: Path) -> None:
+    """The built production overlay talks to its artifact store over TLS (Argo's artifact
+    repository `insecure: false`, the steps' S3 endpoint https://); staging may keep the base's
+    in-cluster plain HTTP."""
+    docs = _kustomize(overlay)
+    maps = {d["metadata"]["name"]: d["data"] for d in docs if d["kind"] == "ConfigMap"}
+    repo = next(data for data in maps.values() if "s3" in data)
+    s3 = yaml.safe_load(repo["s3"])["s3"]
+    endpoint = next(data["s3-endpoint-url"] for data in maps.values() if "s3-endpoint-url" in data)
+    if overlay.name == "production":
+        assert s3["insecure"] is False and endpoint.startswith("https://"), (s3, endpoint)
+    else:
+        assert s3["insecure"] is True and endpoint.startswith("http://")

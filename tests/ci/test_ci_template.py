@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.ci.fake_github import FakeGitHub
 from tests.ci.test_ci_scripts import DIGEST, DIGEST2, bare_repo, git
 from workbench.emit import build_platform
 from workbench.emit.gitops import PipelineRef, PlatformSpec
@@ -86,7 +87,8 @@ def test_the_dag_builds_once_and_promotes_the_same_digests(ci: dict[str, Any]) -
 
 
 def rehearse(template: dict[str, Any], tmp: Path, values: dict[str, str], scripts: Path,
-             remote: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+             remote: Path | None = None,
+             extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
     """Run a template's container here: its command and env, {{...}} filled from `values`,
     Secret keys given test values, container paths mapped under `tmp`."""
     container = template["container"]
@@ -102,6 +104,7 @@ def rehearse(template: dict[str, Any], tmp: Path, values: dict[str, str], script
     for item in container.get("env", []):
         secret = item.get("valueFrom", {}).get("secretKeyRef")
         env[item["name"]] = TOKEN if secret else local(item["value"])
+    env.update(extra or {})
     command = [c.replace("/ci/scripts", str(scripts)) for c in container["command"]]
     (tmp / "tmp").mkdir(exist_ok=True)
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
@@ -144,3 +147,39 @@ def test_clone_and_set_image_run_as_the_yaml_says(ci: dict[str, Any], tmp_path: 
     serving = git("show", f"main:{rels[1]}", cwd=gitops)
     assert "registry.example.com/ml/train-serving" in serving and DIGEST2 in serving
     assert TOKEN not in out.stdout + out.stderr
+
+
+def test_the_run_reports_a_github_commit_status_start_and_end(
+    ci: dict[str, Any], tmp_path: Path, github: str
+) -> None:
+    """status-pending (a DAG task with no dependency) and status-final (the exit handler, run
+    whatever failed) from the YAML, against the fake GitHub of test_ci_status."""
+    FakeGitHub.token = TOKEN
+    wt = ci["WorkflowTemplate"]["spec"]
+    assert wt["onExit"] == "status-final"
+    tasks = {t["name"]: t for t in templates(ci)["ci"]["dag"]["tasks"]}
+    assert "depends" not in tasks["status-pending"]
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for name, text in ci["ConfigMap"]["data"].items():
+        (scripts / name).write_text(text)
+    sha = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+    values = {
+        "workflow.parameters.revision": sha,
+        "workflow.name": "churn-ci-x7k2p",
+        "workflow.status": "Failed",
+    }
+    for name in ("status-pending", "status-final"):
+        template = templates(ci)[name]
+        secret = next(e for e in template["container"]["env"] if e["name"] == "GITHUB_TOKEN")
+        assert secret["valueFrom"]["secretKeyRef"] == {"name": "churn-ci-github", "key": "token"}
+        out = rehearse(template, tmp_path, values, scripts, extra={"GITHUB_API": github})
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert TOKEN not in out.stdout + out.stderr
+    pending, final = FakeGitHub.seen
+    for seen in (pending, final):
+        assert seen["path"] == f"/repos/acme-ml/churn-models/statuses/{sha}"
+        assert seen["headers"]["Authorization"] == f"Bearer {TOKEN}"
+        assert seen["body"]["context"] == "churn/ci"
+        assert seen["body"]["target_url"].endswith("/workflows/churn-ci/churn-ci-x7k2p")
+    assert (pending["body"]["state"], final["body"]["state"]) == ("pending", "failure")

@@ -127,11 +127,6 @@ fuzz_bodies = st.one_of(
 ROUTES = ["/api/v1.0/predictions", f"/v2/models/{NAME}/infer", "/invocations"]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, open in issue 12: one run's generated bodies took the server and its offload "
-    "process to 789 MB against 2x idle = 768 MB (2.05x); no 5xx was seen",
-)
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(route=st.sampled_from(ROUTES), body=fuzz_bodies)
 def test_fuzz_depth_size_types_amplification_no_5xx(
@@ -169,12 +164,9 @@ def test_health_ping_answers_within_100ms_during_a_50mb_request(
     out, _ = sender.communicate()
     assert out == b"200"
     assert len(latencies) > 10  # the big request took a while: the pings were really during it
-    # Before the offload, one 62 MB body stalled every ping for 14 s. On this shared 2-core
-    # machine (load average 20 and more while other suites run) the scheduler alone delays an
-    # odd ping past 100 ms, so: 95% under 100 ms, and none near the old stall.
-    ordered = sorted(latencies)
-    assert ordered[int(len(ordered) * 0.95)] < 0.1, ordered[-10:]
-    assert ordered[-1] < 1.0, ordered[-10:]
+    # Before the offload, one 62 MB body stalled every ping for 14 s. The issue's bound, for
+    # every ping sent while the big request was in flight:
+    assert max(latencies) < 0.1, sorted(latencies)[-10:]
 
 
 def test_slow_clients_cannot_hold_connections(server: ServerProcess) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -36,7 +35,7 @@ log = logging.getLogger("workbench.serving")
 class Served:
     """The one model this server answers for, and the request-path limits.
 
-    `offload` is a `concurrent.futures.Executor` (a process pool holding the same model) for
+    `offload` is a `workbench.serving.offload.Offload` (a process holding the same model) for
     bodies of at least `offload_bytes`; None keeps everything in this process.
     """
 
@@ -72,7 +71,9 @@ class Answer(NamedTuple):
 
 # A look at the start of a body before the rest is read: (how many bytes, check them)
 Peek = tuple[int, Callable[[bytes], None]]
-AnswerFn = Callable[[Served, bytes, Call], Answer]
+# a body as received, or a read-only view of the offload's spooled copy
+Body = bytes | memoryview
+AnswerFn = Callable[[Served, Body, Call], Answer]
 ErrorFn = Callable[[int, str], Any]
 _ANSWERS: dict[str, tuple[AnswerFn, ErrorFn]] = {}
 
@@ -97,42 +98,55 @@ def json_response(content: Any, status: int = 200) -> Response:
     return Response(dumps(content), status_code=status, media_type="application/json")
 
 
-def parse_json(body: bytes) -> Any:
+def parse_json(body: Body) -> Any:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ProtocolError(f"body: malformed JSON: {exc}") from None
 
 
-async def read_body(
-    request: Request, limit: int, seconds: float, peek: Peek | None = None
-) -> bytes:
-    """The body; 413 past `limit` (declared or streamed), 408 when it takes over `seconds`
-    (a slow client cannot hold a connection and a buffer open: uvicorn has no body timeout).
+def declared_length(request: Request, limit: int) -> int | None:
+    """The body's Content-Length, checked (None when chunked); 413 when over `limit`."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    if not declared.isdigit():
+        raise ProtocolError("Content-Length: not a number")
+    if int(declared) > limit:
+        raise ProtocolError(f"body: {declared} bytes is over the limit of {limit}", 413)
+    return int(declared)
+
+
+async def receive_body(
+    request: Request,
+    limit: int,
+    seconds: float,
+    put: Callable[[bytes, int], object],
+    peek: Peek | None = None,
+) -> int:
+    """Stream the body into `put(chunk, offset)`; its size. 413 past `limit`, 408 when it takes
+    over `seconds` (a slow client cannot hold a connection and a buffer open: uvicorn has no
+    body timeout).
 
     `peek` (n, check) runs `check` on the first n bytes as soon as they have arrived, before
     the rest is read: a binary V2 request's sizes are refused without waiting for its tensors.
     """
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise ProtocolError("Content-Length: not a number")
-        if int(declared) > limit:
-            raise ProtocolError(f"body: {declared} bytes is over the limit of {limit}", 413)
-    chunks: list[bytes] = []
     size = 0
+    head = b""
 
     async def receive() -> None:
-        nonlocal size
+        nonlocal size, head
         pending = peek
         async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
+            if size + len(chunk) > limit:
                 raise ProtocolError(f"body: over the limit of {limit} bytes", 413)
-            chunks.append(chunk)
-            if pending is not None and size >= pending[0]:
-                pending[1](b"".join(chunks)[: pending[0]])
-                pending = None
+            put(chunk, size)
+            size += len(chunk)
+            if pending is not None:
+                head += chunk[: pending[0] - len(head)]
+                if len(head) >= pending[0]:
+                    pending[1](head)
+                    pending = None
         if pending is not None:
             raise ProtocolError(f"body: {size} bytes, shorter than the {pending[0]} announced")
 
@@ -143,6 +157,16 @@ async def read_body(
     except ClientDisconnect:
         # the client left mid-body: its doing, so a 4xx in the metrics, not a server error
         raise ProtocolError("body: the client disconnected before sending all of it") from None
+    return size
+
+
+async def read_body(
+    request: Request, limit: int, seconds: float, peek: Peek | None = None
+) -> bytes:
+    """The whole body as bytes (see `receive_body` for the limits)."""
+    declared_length(request, limit)
+    chunks: list[bytes] = []
+    await receive_body(request, limit, seconds, lambda chunk, _: chunks.append(chunk), peek)
     return b"".join(chunks)
 
 
@@ -170,7 +194,7 @@ def guarded(
     return wrap
 
 
-def answer_safely(fn: AnswerFn, served: Served, body: bytes, call: Call, error: ErrorFn) -> Answer:
+def answer_safely(fn: AnswerFn, served: Served, body: Body, call: Call, error: ErrorFn) -> Answer:
     """`fn`, with a client's mistake rendered in the protocol's error format."""
     try:
         return fn(served, body, call)
@@ -194,22 +218,23 @@ def predict_endpoint(
     @guarded(key, error)
     async def endpoint(request: Request) -> Response:
         peek = check(request) if check is not None else None
-        body = await read_body(request, served.max_body_bytes, served.body_seconds, peek)
         call = Call(
             str(request.scope.get("workbench.request_id", "")),
             dict(request.path_params),
             request.headers.get("content-type", ""),
             {h: request.headers[h] for h in headers if h in request.headers},
         )
-        answered: Answer | None = None
-        if served.offload is not None and len(body) >= served.offload_bytes:
-            loop = asyncio.get_running_loop()
-            try:
-                answered = await loop.run_in_executor(served.offload, offloaded, key, body, call)
-            except BrokenExecutor:  # the child died (e.g. the OOM killer): answer here instead
-                log.warning("the offload process is gone; answering %s in a thread", key)
-        if answered is None:
-            if len(body) >= THREAD_BYTES:
+        declared = declared_length(request, served.max_body_bytes)
+        offload = served.offload
+        answered: Answer
+        if offload is not None and declared is not None and declared >= served.offload_bytes:
+            # never held here: streamed to the offload's spool file as it arrives
+            answered = await offload.answer(key, served, request, None, peek, call)
+        else:
+            body = await read_body(request, served.max_body_bytes, served.body_seconds, peek)
+            if offload is not None and len(body) >= served.offload_bytes:  # chunked, large
+                answered = await offload.answer(key, served, request, body, None, call)
+            elif len(body) >= THREAD_BYTES:
                 answered = await run_in_threadpool(answer_safely, fn, served, body, call, error)
             else:
                 answered = answer_safely(fn, served, body, call, error)
@@ -229,7 +254,6 @@ def predict_endpoint(
 _WORKER: dict[str, Served] = {}
 
 
-def offloaded(key: str, body: bytes, call: Call) -> Answer:
-    """Runs in the offload process: the route's answer function on its copy of the model."""
-    fn, error = _ANSWERS[key]
-    return answer_safely(fn, _WORKER["served"], body, call, error)
+def answer_fn(key: str) -> tuple[AnswerFn, ErrorFn]:
+    """The answer and error functions registered for the prediction route `key`."""
+    return _ANSWERS[key]

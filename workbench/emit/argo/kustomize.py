@@ -10,13 +10,15 @@ data location (cron.py). They are written once, then edited in place (workbench.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from workbench.emit.argo.cachekey import data_parameters
 from workbench.emit.argo.cron import DATA_PREFIX, data_uri
 from workbench.emit.argo.deploy import deploy_images
+from workbench.emit.argo.k8s import artifact_repository, config_map
 from workbench.emit.argo.options import ArgoOptions, Names, Resources, image_name
+from workbench.emit.argo.pods import S3_ENDPOINT_KEY
 from workbench.emit.argo.render import dump_dict
 from workbench.spec.model import PipelineSpec
 
@@ -59,6 +61,8 @@ class Overlay:
     schedules: tuple[str, ...]
     resources: Resources
     data_prefix: str = DATA_PREFIX  # where the scheduled runs read data files (cron.data_uri)
+    # the artifact repository (and the steps' S3 endpoint) over TLS, whatever the base says
+    artifact_tls: bool = False
 
 
 def default_overlays(pipeline: str) -> tuple[Overlay, ...]:
@@ -77,6 +81,7 @@ def default_overlays(pipeline: str) -> tuple[Overlay, ...]:
             image_tag="production",
             schedules=("0 3 * * *",),
             resources=Resources("500m", "1Gi", "2", "4Gi"),
+            artifact_tls=True,
         ),
     )
 
@@ -106,11 +111,33 @@ def _resources_value(r: Resources) -> dict[str, Any]:
     }
 
 
-def _json_patch(kind: str, name: str, ops: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "target": {"group": "argoproj.io", "kind": kind, "name": name},
-        "patch": dump_dict(ops),
+def _json_patch(
+    kind: str, name: str, ops: list[dict[str, Any]], group: str = "argoproj.io"
+) -> dict[str, Any]:
+    target = {"group": group, "kind": kind, "name": name} if group else {"kind": kind, "name": name}
+    return {"target": target, "patch": dump_dict(ops)}
+
+
+def _tls_patches(names: Names, options: ArgoOptions) -> list[dict[str, Any]]:
+    """The artifact repository with `insecure: false` and the steps' endpoint as https://: the
+    base's in-cluster default may go without TLS, an environment that sets this may not."""
+    tls = replace(options, artifact_insecure=False)
+    ops = {
+        names.artifact_repository: artifact_repository(names, tls)["data"],
+        names.config_map: {S3_ENDPOINT_KEY: config_map(names, tls)["data"][S3_ENDPOINT_KEY]},
     }
+    return [
+        _json_patch(
+            "ConfigMap",
+            name,
+            [
+                {"op": "replace", "path": f"/data/{key}", "value": value}
+                for key, value in data.items()
+            ],
+            group="",
+        )
+        for name, data in ops.items()
+    ]
 
 
 def overlay_kustomization(
@@ -154,5 +181,6 @@ def overlay_kustomization(
             _json_patch("WorkflowTemplate", names.workflow_template, step_ops),
             _json_patch("WorkflowTemplate", names.notebook_template, papermill_op),
             _json_patch("WorkflowTemplate", names.sweep_template, papermill_op + best_run_op),
+            *(_tls_patches(names, options) if overlay.artifact_tls else []),
         ],
     }

@@ -1,13 +1,17 @@
 """The CI WorkflowTemplate (hera) the Sensor submits, and the ConfigMap of its scripts.
 
-    clone -> test -> build steps image | build serving image -> set-image staging (pipeline and
+    clone -> test -> build steps image | serving image | CI image -> set-image staging (pipeline and
     serving overlays, by digest) -> wait for Argo CD (synced to that commit, healthy) ->
     integration test -> approval (suspend) -> set-image production (the same digests) -> wait
 
 Every step runs a script of the project's ci/scripts/ from the `PROJECT-ci-scripts` ConfigMap
 (Argo CD syncs it from the main branch, so a pull request cannot change what runs with the
 credentials). Credentials are Secret references only: git (`PROJECT-ci-git`), the registry
-(`PROJECT-ci-registry`, a dockerconfigjson) and Argo CD (`PROJECT-ci-argocd`).
+(`PROJECT-ci-registry`, a dockerconfigjson), Argo CD (`PROJECT-ci-argocd`) and GitHub
+(`PROJECT-ci-github`, a token allowed to write commit statuses).
+
+The commit under test gets a GitHub commit status: `pending` when the run starts, and the
+workflow's result from its exit handler (which runs whatever failed), linking the run.
 """
 
 from __future__ import annotations
@@ -176,6 +180,35 @@ def _wait(spec: PlatformSpec, env_name: str) -> Container:
     )
 
 
+def _status(spec: PlatformSpec, name: str, status: str) -> Container:
+    """status.sh: a GitHub commit status on the revision under test (see the module doc)."""
+    return _script(
+        name,
+        spec,
+        "status.sh",
+        [
+            HeraEnv(name="GITHUB_REPOSITORY", value=f"{spec.github_owner}/{spec.github_repo}"),
+            HeraEnv(name="REVISION", value="{{workflow.parameters.revision}}"),
+            HeraEnv(name="STATUS", value=status),
+            HeraEnv(
+                name="TARGET_URL",
+                value=f"{spec.argo_ui}/workflows/{spec.ci_namespace}/{{{{workflow.name}}}}",
+            ),
+            HeraEnv(name="CONTEXT", value=f"{spec.project}/ci"),
+            SecretEnv(
+                name="GITHUB_TOKEN", secret_name=f"{spec.project}-ci-github", secret_key="token"
+            ),
+        ],
+    )
+
+
+def _repository(image: str) -> str:
+    """`registry:5000/ml/ci:tag` or `...@sha256:...` -> `registry:5000/ml/ci`."""
+    name = image.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
 def _volumes(spec: PlatformSpec) -> list[Volume]:
     return [
         Volume(
@@ -222,6 +255,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         f"{spec.registry}/{pipeline.base}-serving",
         "serving",
     )
+    # the image these steps run in, from the project's ci/Dockerfile (checked on every run)
+    build_ci = _build(spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image), "")
     staging, production = _set_image(spec, "staging"), _set_image(spec, "production")
     wait_staging, wait_production = _wait(spec, "staging"), _wait(spec, "production")
     integration = _script(
@@ -253,12 +288,21 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     revision = "{{{{tasks.{}.outputs.parameters.revision}}}}"
     # `depends: a` is satisfied by a skipped `a` too: `.Succeeded` stops a pull request's run
     # after its tests and builds, where the `when` of set-image-staging skips the rest
+    pending = _status(spec, "status-pending", "pending")
+    final = _status(spec, "status-final", "{{workflow.status}}")
     tasks: list[Task | DAGTask] = [
+        task(pending),
         task(clone),
         task(test, "clone.Succeeded"),
         task(build_steps, "test.Succeeded"),
         task(build_serving, "test.Succeeded"),
-        task(staging, "build-steps.Succeeded && build-serving.Succeeded", on_main, **digests),
+        task(build_ci, "test.Succeeded"),
+        task(
+            staging,
+            "build-steps.Succeeded && build-serving.Succeeded && build-ci.Succeeded",
+            on_main,
+            **digests,
+        ),
         task(wait_staging, "set-image-staging.Succeeded", revision=revision.format(staging.name)),
         task(integration, "wait-staging.Succeeded"),
         task(approve, "integration-test.Succeeded"),
@@ -270,7 +314,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         ),
     ]
     templates: list[Container | Suspend] = [
-        clone, test, build_steps, build_serving, staging, wait_staging, integration, approve,
+        pending, final, clone, test, build_steps, build_serving, build_ci, staging, wait_staging,
+        integration, approve,
         production, wait_production,
     ]  # fmt: skip
     return WorkflowTemplate(
@@ -278,6 +323,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         namespace=spec.ci_namespace,
         labels={"app.kubernetes.io/part-of": spec.project},
         entrypoint="ci",
+        on_exit=final.name,
         arguments=[Parameter(name=n, value="") for n in CI_PARAMETERS]
         + [Parameter(name="model", value=pipeline.name)],
         service_account_name=f"{spec.project}-ci",

@@ -46,6 +46,7 @@ class PlatformSpec:
     registry: str = "registry.example.com/ml"  # where CI pushes images (placeholder)
     ci_image: str = "registry.example.com/ml/workbench-ci:latest"  # git, make, python, workbench
     argocd_server: str = "https://argocd-server.argocd.svc"
+    argo_ui: str = "https://argo-server.argo.svc:2746"  # commit statuses link the workflow here
     staging_endpoint: str = "http://placeholder.staging.svc:9000"
     extra: dict[str, Any] = field(default_factory=dict)
 

@@ -36,7 +36,7 @@ _TF_DTYPES: dict[str, tuple[str, str]] = {
 }
 
 
-def message_bytes(body: bytes, content_type: str) -> bytes:
+def message_bytes(body: bytes | memoryview, content_type: str) -> bytes | memoryview:
     """The SeldonMessage JSON of a request: the body itself, or its form's `json` field."""
     media = content_type.split(";", 1)[0].strip().lower()
     if media in ("", "application/json"):
@@ -48,7 +48,7 @@ def message_bytes(body: bytes, content_type: str) -> bytes:
             415,
         )
     try:
-        fields = parse_qs(body, max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
+        fields = parse_qs(bytes(body), max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
     except ValueError:
         raise ProtocolError(f"form: more than {MAX_FORM_FIELDS} fields") from None
     given = fields.get(b"json")

@@ -54,7 +54,7 @@ def check_lengths(header: str, content_length: str | None, limit: int) -> tuple[
     return size, total
 
 
-def parse_header(head: bytes) -> dict[str, Any]:
+def parse_header(head: bytes | memoryview) -> dict[str, Any]:
     try:
         doc = orjson.loads(head)
     except orjson.JSONDecodeError as exc:
@@ -136,7 +136,7 @@ def tensor(raw: memoryview, datatype: str, shape: list[int], field: str) -> np.n
     return arr
 
 
-def split(body: bytes, header_length: int) -> dict[str, Any]:
+def split(body: bytes | memoryview, header_length: int) -> dict[str, Any]:
     """A binary request -> its JSON document, each binary input's `data` a flat numpy array."""
     doc = parse_header(body[:header_length])
     sizes = binary_sizes(doc)

@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute, Route
 from workbench.serving.codecs import ProtocolError, scoring
 from workbench.serving.http import (
     Answer,
+    Body,
     Call,
     Served,
     dumps,
@@ -19,7 +20,7 @@ from workbench.serving.http import (
 )
 
 
-def answer_invocations(served: Served, body: bytes, call: Call) -> Answer:
+def answer_invocations(served: Served, body: Body, call: Call) -> Answer:
     ctype = call.content_type
     if ctype and not ctype.startswith("application/json"):
         raise ProtocolError(f"Content-Type: {ctype} is not supported; send application/json", 415)

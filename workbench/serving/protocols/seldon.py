@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 from workbench.serving.codecs import Batch, ProtocolError, seldon, seldon_forms
 from workbench.serving.http import (
     Answer,
+    Body,
     Call,
     Served,
     dumps,
@@ -26,7 +27,7 @@ from workbench.serving.http import (
 )
 
 
-def answer_predict(served: Served, body: bytes, call: Call) -> Answer:
+def answer_predict(served: Served, body: Body, call: Call) -> Answer:
     # JSON, or the `json` field of a form (what Seldon's own client sends)
     doc = parse_json(seldon_forms.message_bytes(body, call.content_type))
     batch, form = seldon.decode(doc, served.predictor.signature)
@@ -38,7 +39,7 @@ def answer_predict(served: Served, body: bytes, call: Call) -> Answer:
 register_answer("seldon_predict", answer_predict, seldon.error)
 
 
-def answer_feedback(served: Served, body: bytes, call: Call) -> Answer:
+def answer_feedback(served: Served, body: Body, call: Call) -> Answer:
     """Seldon's Feedback message ({request, response, reward, truth}): accepted and logged, as
     Seldon's wrapper does for a model without `send_feedback`; nothing is learned from it."""
     doc = parse_json(seldon_forms.message_bytes(body, call.content_type))

@@ -13,6 +13,7 @@ from workbench import __version__
 from workbench.serving.codecs import ProtocolError, v2, v2_binary
 from workbench.serving.http import (
     Answer,
+    Body,
     Call,
     Peek,
     Served,
@@ -31,7 +32,7 @@ def error(status: int, message: str) -> Any:
     return v2.error(message)
 
 
-def answer_infer(served: Served, body: bytes, call: Call) -> Answer:
+def answer_infer(served: Served, body: Body, call: Call) -> Answer:
     header = call.headers.get(v2_binary.HEADER)
     doc = v2_binary.split(body, int(header)) if header else parse_json(body)
     batch, wanted = v2.decode(doc, served.predictor.signature)
