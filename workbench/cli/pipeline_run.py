@@ -45,6 +45,11 @@ import click
     show_default=True,
     help="MLflow lineage: recorded by a background process, waited for, or not at all.",
 )
+@click.option(
+    "--isolate",
+    is_flag=True,
+    help="Start every step as a fresh interpreter instead of forking it from the preloaded server.",
+)
 def command(
     name: str,
     params: tuple[str, ...],
@@ -53,6 +58,7 @@ def command(
     only_step: str | None,
     jobs: int | None,
     lineage: str,
+    isolate: bool,
 ) -> None:
     """Run steps/NAME/pipeline.json locally with the step cache."""
     from rich.console import Console
@@ -72,6 +78,7 @@ def command(
         only_step=only_step,
         jobs=jobs or os.cpu_count(),
         lineage=lineage,
+        isolate=isolate,
     )
     try:
         result = run_pipeline(name, options, observer=progress)
