@@ -33,6 +33,8 @@ MAX_MESSAGE = 1 << 20
 RUNTIME = ("workbench.runtime.step", "workbench.runtime.artifacts", "workbench.runtime.workdir")
 DATA_CODECS = ("pyarrow", "pyarrow.parquet", "cloudpickle", "fsspec", "threadpoolctl")
 DATA_LIBRARIES = ("numpy", "pandas", "scipy", "sklearn")
+# workbench.tracking loads mlflow on first use: a step that tracks pays for it in every process
+TRACKING = ("mlflow", "workbench.tracking.runs")
 # the fork server's own environment: native pools at one thread, so none exists at fork time
 SERVER_LIMITS = {
     **{var: "1" for names in POOL_VARIABLES.values() for var in names},
@@ -81,6 +83,8 @@ def preload_modules(root: Path, spec: PipelineSpec) -> list[str]:
     wanted = [*RUNTIME, *(n for n in found if n.split(".")[0] not in local)]
     if any(n.split(".")[0] in DATA_LIBRARIES for n in wanted):
         wanted += DATA_CODECS
+    if any(n == "mlflow" or n.startswith(("mlflow.", "workbench.tracking")) for n in wanted):
+        wanted += TRACKING
     return list(dict.fromkeys(wanted))
 
 
