@@ -1,4 +1,4 @@
-"""Benchmark: the example pipeline run five ways, side by side in one run (issue 4).
+"""Benchmark: the example pipeline run five ways, and a light five-step notebook (issues 4, 18).
 
     python benchmarks/pipeline.py [--keep]
 
@@ -8,8 +8,14 @@ In a fresh temporary project (demo data, its own MLflow SQLite store):
   (c) `workbench pipeline run train`, cold (empty step cache)
   (d) the same command again: fully cached
   (e) the same command after changing a parameter only the train step uses
-Prints wall-clock seconds, each ratio to (a), which steps (e) ran, and the issue's targets:
-(c) <= 2x (a), (d) <= 1 s, (e) skips loading and preprocessing.
+Then the light notebook (`notebooks/light.ipynb`, written here: five small pandas/scikit-learn
+steps whose plain script is mostly imports):
+  (f) its plain script   (g) its pipeline cold   (h) cold with --isolate (a fresh interpreter
+  per step, the launcher before issue 18)
+Prints wall-clock seconds, each ratio to its plain script, which steps (e) ran, the per-step
+overhead ((cold pipeline - plain script) / steps: what the runner adds beyond the steps' own
+work), and the targets: (c) <= 2x (a) (issue 4) and <= 1.3x (issue 18), (d) <= 1 s, (e) skips
+loading and preprocessing, (g) <= 1.5x (f), per-step overhead <= 0.15 s.
 
 It needs the compiled example, `steps/train/` (from `workbench productionize
 notebooks/train.ipynb`): copied from this checkout when present, compiled into the temporary
@@ -33,6 +39,33 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/train.ipynb"
 PIPELINE = "train"
 LOADING_STEPS = ("load", "preprocess")
+LIGHT = "light"
+LIGHT_CELLS = [  # (tags, source): a light notebook in another domain (used-car prices)
+    (["parameters"], 'data_path = "data/raw/cars.csv"\nalpha = 1.0\nseed = 0'),
+    (
+        ["imports"],
+        "import numpy as np\nimport pandas as pd\nfrom sklearn.linear_model import Ridge\n"
+        "from sklearn.metrics import mean_absolute_error\n"
+        "from sklearn.model_selection import train_test_split\nimport workbench.data as wbdata",
+    ),
+    (["step:load"], "raw = wbdata.load(data_path)\nprint(raw.shape)"),
+    (["step:clean"], "cars = raw.dropna(subset=['price']).assign(age=2024 - raw['year'])"),
+    (
+        ["step:features"],
+        "X = pd.get_dummies(cars.drop(columns=['price', 'year']), columns=['fuel'], dtype=float)"
+        "\nX = X.fillna(X.median())\ny = np.log1p(cars['price'])",
+    ),
+    (
+        ["step:fit"],
+        "X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, "
+        "random_state=seed)\nmodel = Ridge(alpha=alpha).fit(X_train, y_train)",
+    ),
+    (
+        ["step:report"],
+        "mae = mean_absolute_error(np.expm1(y_test), np.expm1(model.predict(X_test)))\n"
+        "print(f'MAE {mae:.0f}')",
+    ),
+]
 
 
 def env_for(project: Path) -> dict[str, str]:
@@ -106,6 +139,47 @@ def prepare(project: Path) -> None:
         )
 
 
+def write_light(project: Path) -> None:
+    """The light notebook, its data (2,000 cars, a few missing values) and its script."""
+    import random
+
+    rng = random.Random(3)
+    lines = ["year,km,fuel,power,price"]
+    for i in range(2000):
+        year, km = rng.randint(2005, 2023), rng.randint(1000, 250000)
+        power = "" if i % 97 == 0 else str(rng.randint(60, 300))
+        price = max(500, int(30000 - (2024 - year) * 1500 - km * 0.05 + rng.gauss(0, 2000)))
+        lines.append(f"{year},{km},{rng.choice(['petrol', 'diesel', 'hybrid'])},{power},{price}")
+    (project / "data" / "raw" / "cars.csv").write_text("\n".join(lines) + "\n")
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": f"c{i}",
+            "metadata": {"tags": tags},
+            "outputs": [],
+            "source": source,
+        }
+        for i, (tags, source) in enumerate(LIGHT_CELLS)
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    path = project / "notebooks" / f"{LIGHT}.ipynb"
+    path.write_text(json.dumps(notebook, indent=1), encoding="utf-8")
+    (project / "light_script.py").write_text(notebook_script(path), encoding="utf-8")
+    _, proc = timed(
+        [sys.executable, "-m", "workbench", "productionize", f"notebooks/{LIGHT}.ipynb"], project
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"compiling notebooks/{LIGHT}.ipynb failed:\n{proc.stderr[-2000:]}")
+
+
 def train_only_override(project: Path) -> str:
     """A NAME=VALUE changing a parameter that only the train step uses."""
     sys.path.insert(0, str(REPO))
@@ -142,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     project = Path(tempfile.mkdtemp(prefix="wb-bench-"))
     try:
         prepare(project)
+        write_light(project)
         override = train_only_override(project)
         run = [sys.executable, "-m", "workbench", "pipeline", "run", PIPELINE]
         cases = [
@@ -153,6 +228,9 @@ def main(argv: list[str] | None = None) -> int:
             ("(c) workbench cold", run),
             ("(d) workbench cached", run),
             (f"(e) workbench -p {override}", [*run, "-p", override]),
+            ("(f) light: plain script", [sys.executable, "light_script.py"]),
+            ("(g) light: workbench cold", [*run[:-1], LIGHT]),
+            ("(h) light: cold --isolate", [*run[:-1], LIGHT, "--no-cache", "--isolate"]),
         ]
         results: list[tuple[str, float, subprocess.CompletedProcess[str]]] = []
         for label, cmd in cases:
@@ -160,11 +238,12 @@ def main(argv: list[str] | None = None) -> int:
             results.append((label, seconds, proc))
             print(f"{label:<34} {seconds:7.2f} s  exit {proc.returncode}", flush=True)
             wait_for_recorders(project)
-        base = results[0][1]
-        print(f"\n{'case':<34} {'seconds':>8} {'x (a)':>7}")
-        for label, seconds, proc in results:
+        base, light = results[0][1], results[5][1]
+        print(f"\n{'case':<34} {'seconds':>8} {'x script':>9}")
+        for i, (label, seconds, proc) in enumerate(results):
             flag = "" if proc.returncode == 0 else "  FAILED"
-            print(f"{label:<34} {seconds:8.2f} {seconds / base:7.2f}{flag}")
+            ref = base if i < 5 else light
+            print(f"{label:<34} {seconds:8.2f} {seconds / ref:9.2f}{flag}")
         failed = [(label, proc) for label, _, proc in results if proc.returncode != 0]
         for label, proc in failed:
             print(
@@ -175,8 +254,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"steps in (e): {step_seconds(results[4][2].stderr)}")
         states = step_states(results[4][2].stderr)
         skipped = all(states.get(s) == "cached" for s in LOADING_STEPS)
+        light_cold, light_fresh = results[6][1], results[7][1]
+        n_example = len(step_states(results[2][2].stderr)) or 5
+        n_light = len(step_states(results[6][2].stderr)) or 5
+        print(f"steps in (g): {step_seconds(results[6][2].stderr)}")
+        print(f"steps in (h): {step_seconds(results[7][2].stderr)}")
+        per_step = {
+            "example (c)": (cold - base) / n_example,
+            "light (g)": (light_cold - light) / n_light,
+            "light --isolate (h)": (light_fresh - light) / n_light,
+        }
+        print("\nper-step overhead, (cold pipeline - plain script) / steps:")
+        for label, seconds in per_step.items():
+            print(f"  {label:<22} {seconds:6.2f} s")
+
+        def verdict(ok: bool) -> str:
+            return "met" if ok else "NOT met"
+
         print("\ntargets:")
-        print(f"  (c) <= 2x (a):  {cold / base:.2f}x  {'met' if cold <= 2 * base else 'NOT met'}")
+        print(f"  (c) <= 2x (a):  {cold / base:.2f}x  {verdict(cold <= 2 * base)}")
+        print(f"  (c) <= 1.3x (a): {cold / base:.2f}x  {verdict(cold <= 1.3 * base)}")
+        print(f"  (g) <= 1.5x (f): {light_cold / light:.2f}x  {verdict(light_cold <= 1.5 * light)}")
+        for label in ("example (c)", "light (g)"):
+            print(
+                f"  per-step overhead {label} <= 0.15 s: {per_step[label]:.2f} s  "
+                f"{verdict(per_step[label] <= 0.15)}"
+            )
         print(f"  (d) <= 1 s:     {cached:.2f} s  {'met' if cached <= 1.0 else 'NOT met'}")
         ran = sorted(s for s, state in states.items() if state != "cached")
         print(

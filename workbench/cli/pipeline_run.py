@@ -50,6 +50,11 @@ import click
     is_flag=True,
     help="Exit 2 instead of warning when the notebook changed after productionize.",
 )
+@click.option(
+    "--isolate",
+    is_flag=True,
+    help="Start every step as a fresh interpreter instead of forking it from the preloaded server.",
+)
 def command(
     name: str,
     params: tuple[str, ...],
@@ -59,6 +64,7 @@ def command(
     jobs: int | None,
     lineage: str,
     refuse_stale: bool,
+    isolate: bool,
 ) -> None:
     """Run steps/NAME/pipeline.json locally with the step cache."""
     from rich.console import Console
@@ -80,6 +86,7 @@ def command(
         only_step=only_step,
         jobs=jobs or os.cpu_count(),
         lineage=lineage,
+        isolate=isolate,
     )
     try:
         result = run_pipeline(name, options, observer=progress)

@@ -102,7 +102,12 @@ LATEST_METRICS = _table("latest_metrics", ("run_uuid", _S), ("key", _S), *_NUMER
 _KEY = (("workspace", _S), ("name", _S))
 REGISTERED_MODELS = _table("registered_models", *_KEY)
 MODEL_VERSIONS = _table(
-    "model_versions", *_KEY, ("version", _I), ("current_stage", _S), ("storage_location", _S)
+    "model_versions",
+    *_KEY,
+    ("version", _I),
+    ("current_stage", _S),
+    ("storage_location", _S),
+    ("run_id", _S),
 )
 MODEL_VERSION_TAGS = _table(
     "model_version_tags", *_KEY, ("version", _I), ("key", _S), ("value", _S)

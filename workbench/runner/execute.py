@@ -1,8 +1,9 @@
-"""Run a pipeline spec locally: one subprocess per step, the container's exact command.
+"""Run a pipeline spec locally: one process per step, the container's exact command.
 
     python -m <step module> --input NAME=URI ... --output NAME=URI ... --param NAME=TEXT ...
 
-with cwd = the project root. A single-threaded scheduler starts every step whose upstream steps
+with cwd = the project root, started by a launcher strategy (`workbench.runner.launch`: forked
+from a preloading server by default, a fresh interpreter with `--isolate`). A single-threaded scheduler starts every step whose upstream steps
 are done (at most `jobs` at a time), and skips the process entirely on a cache hit. A failing step
 blocks only its dependants; independent branches finish and their outputs stay cached, so the next
 run resumes. Step processes get a parent-death signal: a runner killed with SIGKILL takes its
@@ -12,7 +13,6 @@ running steps with it, and no orphan keeps writing into the store.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -28,6 +28,13 @@ from workbench.core.redact import param_secrets, redact_param, scrub
 from workbench.core.settings import Settings, settings
 from workbench.core.step_report import REPORT_ENV
 from workbench.runner.keys import CodeDigests, data_file_digest
+from workbench.runner.launch import (
+    FreshLauncher,
+    Launcher,
+    StepProcess,
+    default_launcher,
+    make_launcher,
+)
 from workbench.runner.plan import Plan, RunOptions, plan_run, step_param_texts
 from workbench.runner.store import ArtifactStore, EntryRejected
 from workbench.spec.model import PipelineSpec, StepSpec, load_spec
@@ -64,7 +71,7 @@ class StepRun:
     log: Path | None = None
     report: Path | None = None  # what the step logged (workbench.core.step_report)
     error: str = ""
-    proc: subprocess.Popen[bytes] | None = None
+    proc: StepProcess | None = None
     log_handle: IO[bytes] | None = None
 
     @property
@@ -93,16 +100,6 @@ class RunResult:
 
 
 Observer = Callable[[StepRun], None]
-
-
-def _pdeathsig() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
 
 
 def step_env(cfg: Settings, spec: PipelineSpec) -> dict[str, str]:
@@ -138,8 +135,10 @@ class Scheduler:
         log_dir: Path,
         env: Mapping[str, str],
         observer: Observer | None = None,
+        launcher: Launcher | None = None,
     ) -> None:
         self.spec = spec
+        self.launcher = launcher or FreshLauncher()
         self.plan = plan
         self.cfg = cfg
         self.jobs = max(1, jobs)
@@ -258,15 +257,7 @@ class Scheduler:
         run.log = self.log_dir / f"{step.name}.log"
         run.log_handle = open(run.log, "wb")  # noqa: SIM115 - closed when the step ends
         run.started = time.monotonic()
-        run.proc = subprocess.Popen(
-            cmd,
-            cwd=self.cfg.root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=run.log_handle,
-            stderr=subprocess.STDOUT,
-            preexec_fn=_pdeathsig if sys.platform.startswith("linux") else None,
-        )
+        run.proc = self.launcher.start(cmd, cwd=self.cfg.root, env=env, stdout=run.log_handle)
         run.status = RUNNING
         self.observer(run)
 
@@ -395,6 +386,9 @@ def run_pipeline(
     log_dir.mkdir(parents=True, exist_ok=True)
     env = step_env(cfg, spec)
     lineage = _start_lineage(spec, plan, cfg, env, options.lineage, log_dir)
+    launcher = make_launcher(
+        "fresh" if options.isolate else default_launcher(), cfg.root, spec, env, log_dir
+    )
     scheduler = Scheduler(
         spec,
         plan,
@@ -404,6 +398,7 @@ def run_pipeline(
         log_dir=log_dir,
         env=env,
         observer=observer,
+        launcher=launcher,
     )
     status = "FAILED"
     try:
@@ -411,6 +406,7 @@ def run_pipeline(
         runs = scheduler.runs.values()
         status = "FAILED" if any(r.status in (FAILED, BLOCKED) for r in runs) else "FINISHED"
     finally:
+        launcher.close()
         runs = scheduler.runs.values()
         metrics = {
             "steps_cached": float(sum(r.status == CACHED for r in runs)),

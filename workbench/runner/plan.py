@@ -25,6 +25,7 @@ class RunOptions:
     only_step: str | None = None
     jobs: int | None = None
     lineage: str = "background"  # "wait", "background" or "off"
+    isolate: bool = False  # every step a fresh interpreter, never forked from the preloader
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,12 @@ table HTML and the FigureWidgets' data back.
 
 from __future__ import annotations
 
+import asyncio
 import html
 from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
-import plotly.graph_objects as go
 
 from workbench.core.errors import WorkbenchError
 from workbench.widgets.diff import MAX_RUNS, MIN_RUNS, diff_html, selection_hint
@@ -24,7 +24,10 @@ PromoteFn = Callable[..., Any]  # workbench.tracking.promotion.promote's signatu
 DetailsFn = Callable[[str], Any]
 
 
-def _set_figure(fig: go.FigureWidget, spec: dict[str, Any]) -> None:
+CHARTS = ("scatter", "parallel", "history")
+
+
+def _set_figure(fig: Any, spec: dict[str, Any]) -> None:
     """Show `spec` in a FigureWidget: restyle traces in place when their kinds are unchanged
     (one message, no re-validation of the template), else replace them."""
     data = spec["data"]
@@ -99,9 +102,11 @@ class CompareView(W.VBox):
         self.scatter_param = W.Dropdown(
             options=s.params, value=s.params[0] if s.params else None, description="Against"
         )
-        self.scatter_fig = go.FigureWidget()
-        self.parallel_fig = go.FigureWidget()
-        self.history_fig = go.FigureWidget()
+        # plotly (and, through it, nbformat and jsonschema) loads when a chart is first drawn,
+        # not for the first table: each chart tab holds an empty box until then
+        self._figures: dict[str, Any] = {}
+        self._slots = {name: W.Box() for name in CHARTS}
+        self._live = False  # shown or a tab clicked: charts may be drawn from now on
         self.diff = W.HTML("<p>Select 2 to 4 runs to compare them.</p>")
         self.model_name = W.Text(
             value=model_name, description="Model", placeholder="registered model name"
@@ -109,23 +114,25 @@ class CompareView(W.VBox):
         self.promote_button = W.Button(description="Register & promote", button_style="primary")
         self.action_output = W.HTML()
         tabs = [
-            ("Metric vs parameter", W.VBox([self.scatter_param, self.scatter_fig])),
-            ("Parallel coordinates", self.parallel_fig),
-            ("History", self.history_fig),
+            ("Metric vs parameter", W.VBox([self.scatter_param, self._slots["scatter"]])),
+            ("Parallel coordinates", self._slots["parallel"]),
+            ("History", self._slots["history"]),
             ("Diff", self.diff),
             (
                 "Register & promote",
                 W.VBox([self.model_name, self.promote_button, self.action_output]),
             ),
         ]
-        self.study_figs: tuple[go.FigureWidget, go.FigureWidget] | None = None
-        if s.study is not None:
+        self.study_figs: tuple[Any, Any] | None = None
+        if s.study is not None:  # the study's charts are its first tab: drawn at once
+            import plotly.graph_objects as go
+
             self.study_figs = (go.FigureWidget(), go.FigureWidget())
             tabs.insert(0, ("Study", W.HBox(list(self.study_figs))))
         self.tabs = W.Tab(children=[t[1] for t in tabs], titles=[t[0] for t in tabs])
         # charts are drawn when their tab is shown: thousands of points cost real time
         offset = 1 if s.study is not None else 0  # the study tab comes first
-        self._chart_tabs = {i + offset: n for i, n in enumerate(("scatter", "parallel", "history"))}
+        self._chart_tabs = {i + offset: n for i, n in enumerate(CHARTS)}
         self._stale: set[str] = set()
         super().__init__(
             [
@@ -203,7 +210,7 @@ class CompareView(W.VBox):
         on(self.diff_only_control, lambda v: setattr(s, "diff_only", v))
         self.selection.observe(lambda _: self._selection_changed(), "value")
         self.scatter_param.observe(lambda _: self._draw("scatter"), "value")
-        self.tabs.observe(lambda _: self._draw_visible(), "selected_index")
+        self.tabs.observe(lambda _: self._show_charts(), "selected_index")
         self.prev_button.on_click(lambda _: self._guard(lambda: setattr(s, "page", s.page - 1)))
         self.next_button.on_click(lambda _: self._guard(lambda: setattr(s, "page", s.page + 1)))
         self.refresh_button.on_click(lambda _: self._guard(lambda: self._refresh()))
@@ -249,21 +256,49 @@ class CompareView(W.VBox):
         self._stale = {"scatter", "parallel", "history"}
         self._draw_visible()
 
-    def _draw_visible(self) -> None:
+    # ---- charts: built when their tab is open and the view is on screen ---------------------
+    def _visible_chart(self) -> str | None:
         index = self.tabs.selected_index
-        name = self._chart_tabs.get(index) if index is not None else None
-        if name in self._stale:
+        return self._chart_tabs.get(index) if index is not None else None
+
+    def _draw_visible(self) -> None:
+        name = self._visible_chart()
+        if self._live and name in self._stale:
             self._draw(name)
+
+    def _show_charts(self) -> None:
+        self._live = True
+        self._draw_visible()
+
+    def _figure(self, name: str) -> Any:
+        """The chart's FigureWidget, created (and plotly imported) on first use."""
+        if name not in self._figures:
+            import plotly.graph_objects as go
+
+            self._figures[name] = go.FigureWidget()
+            self._slots[name].children = (self._figures[name],)
+        return self._figures[name]
+
+    def _chart(self, name: str) -> Any:
+        """A chart as a reader sees it: the open tab's chart is drawn first if stale."""
+        if name in self._stale and self._visible_chart() == name:
+            self._draw(name)
+        return self._figure(name)
+
+    scatter_fig = property(lambda self: self._chart("scatter"))
+    parallel_fig = property(lambda self: self._chart("parallel"))
+    history_fig = property(lambda self: self._chart("history"))
 
     def _draw(self, name: str) -> None:
         """Redraw one chart from the state now."""
         s = self.state
         if name == "scatter":
-            _set_figure(self.scatter_fig, s.scatter(self.scatter_param.value))
+            spec = s.scatter(self.scatter_param.value)
         elif name == "parallel":
-            _set_figure(self.parallel_fig, s.parallel())
+            spec = s.parallel()
         else:
-            _set_figure(self.history_fig, s.history(self.selection.value))
+            spec = s.history(self.selection.value)
+        _set_figure(self._figure(name), spec)
         self._stale.discard(name)
 
     def _selection_changed(self) -> None:
@@ -343,4 +378,9 @@ class CompareView(W.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/html"] = self.to_html()
+        # the open tab's chart follows the table: in a kernel, once this cell's output is out
+        try:
+            asyncio.get_running_loop().call_soon(self._show_charts)
+        except RuntimeError:  # no event loop (a script): draw now
+            self._show_charts()
         return bundle

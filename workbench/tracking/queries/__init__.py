@@ -59,20 +59,22 @@ def open_run_source(
     SQL tracking stores at a schema revision workbench knows get the narrow SQL reader
     (workbench.core.mlflow_schema); any other store the MlflowClient one.
     """
-    from workbench.tracking.config import configure
+    from workbench.core.mlflow_schema import check_reachable, sql_engine
+    from workbench.core.settings import settings
 
-    configure()
-    import mlflow
-
-    uri = tracking_uri or mlflow.get_tracking_uri()
-    from workbench.core.mlflow_schema import sql_engine
-
+    # the project's store, as `configure()` would set it, without importing mlflow (1 s or
+    # more) on the SQL path: the first table needs only SQLAlchemy
+    uri = tracking_uri or settings().tracking_uri
+    check_reachable(uri)
     engine = sql_engine(uri)
     if engine is not None:
         from workbench.tracking.queries.sql import SqlRunSource
 
         return SqlRunSource(engine, uri, experiments)
+    from workbench.tracking.config import configure
     from workbench.tracking.queries.client import ClientRunSource
+
+    configure()
 
     return ClientRunSource(uri, experiments)
 

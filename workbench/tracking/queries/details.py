@@ -13,7 +13,18 @@ CELL_SOURCE_TAGS = ("workbench.cell_source", "workbench.cell.source", "workbench
 
 
 def champion_runs(run_ids: Iterable[str], alias: str = "champion") -> dict[str, list[str]]:
-    """run id -> names of registered models whose `alias` version was logged by that run."""
+    """run id -> names of registered models whose `alias` version was logged by that run.
+
+    A SQL registry at a known schema is read directly (no mlflow import for the first table);
+    any other through MlflowClient."""
+    from workbench.core.mlflow_schema import sql_engine
+    from workbench.core.settings import settings
+
+    engine = sql_engine(settings().registry_uri)
+    if engine is not None:
+        from workbench.tracking.queries.sql import champion_runs_sql
+
+        return champion_runs_sql(engine, run_ids, alias)
     from mlflow.exceptions import MlflowException
 
     from workbench.tracking.config import tracking_client

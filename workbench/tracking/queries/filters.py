@@ -72,11 +72,11 @@ def parse_filter(filter_string: str) -> list[dict[str, Any]]:
 
 def check_terms(filter_string: str) -> list[Term]:
     """The parsed terms, each validated for its key type the way MLflow's SQL store does."""
+    if not filter_string.strip():  # before importing mlflow: the first table needs none
+        return []
     from mlflow.exceptions import MlflowException
     from mlflow.utils.search_utils import SearchUtils as S
 
-    if not filter_string.strip():
-        return []
     terms: list[Term] = []
     for raw in parse_filter(filter_string):
         kind, value = raw.get("type"), raw.get("value")

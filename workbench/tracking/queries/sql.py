@@ -284,3 +284,38 @@ def _apply_order(query: Any, order: SortKey | None) -> Any:
             missing = sa.or_(missing, sub.c.is_nan == sa.true())
     direction = column.asc() if order.ascending else column.desc()
     return query.order_by(missing, direction, *natural)
+
+
+def champion_runs_sql(
+    engine: sa.Engine, run_ids: Iterable[str], alias: str = "champion"
+) -> dict[str, list[str]]:
+    """run id -> registered models whose `alias` version that run logged, from the registry's
+    own tables (what MlflowClient's alias lookups return, without importing mlflow)."""
+    from workbench.core import mlflow_schema as schema
+
+    aliases, versions = schema.REGISTERED_MODEL_ALIASES, schema.MODEL_VERSIONS
+    joined = aliases.join(
+        versions,
+        sa.and_(
+            versions.c.workspace == aliases.c.workspace,
+            versions.c.name == aliases.c.name,
+            versions.c.version == aliases.c.version,
+        ),
+    )
+    marks: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for chunk in chunks(sorted(set(run_ids))):
+            query = (
+                sa.select(versions.c.run_id, aliases.c.name)
+                .select_from(joined)
+                .where(
+                    aliases.c.alias == alias,
+                    aliases.c.workspace == schema.DEFAULT_WORKSPACE,
+                    versions.c.current_stage != schema.DELETED_STAGE,
+                    versions.c.run_id.in_(list(chunk)),
+                )
+                .order_by(aliases.c.name)
+            )
+            for run_id, name in conn.execute(query):
+                marks.setdefault(run_id, []).append(name)
+    return marks
