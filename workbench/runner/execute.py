@@ -373,6 +373,22 @@ def _start_lineage(
     )
 
 
+def _new_log_dir(parent: Path) -> Path:
+    """A log folder of this run's own, named by time and process: two runs started in the same
+    second by one process (a notebook re-running a cell) get `-2`, `-3`... rather than sharing
+    one folder and overwriting each other's step logs."""
+    parent.mkdir(parents=True, exist_ok=True)
+    base = f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    for n in range(1, 1000):
+        folder = parent / (base if n == 1 else f"{base}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise WorkbenchError(f"{parent}: no free log folder for {base}")
+
+
 def run_pipeline(
     name: str, options: RunOptions | None = None, *, observer: Observer | None = None
 ) -> RunResult:
@@ -381,9 +397,7 @@ def run_pipeline(
     cfg = settings()
     spec = load_spec(cfg.steps_dir / name / "pipeline.json")
     plan = plan_run(spec, options)
-    log_dir = cfg.cache_dir / "logs" / spec.name / time.strftime("%Y%m%d-%H%M%S")
-    log_dir = log_dir.with_name(f"{log_dir.name}-{os.getpid()}")
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = _new_log_dir(cfg.cache_dir / "logs" / spec.name)
     env = step_env(cfg, spec)
     lineage = _start_lineage(spec, plan, cfg, env, options.lineage, log_dir)
     launcher = make_launcher(
