@@ -74,18 +74,19 @@ export class BadgeDecorator {
     }
   }
 
-  private host(cell: Cell): HTMLElement | null {
+  private host(cell: Cell): HTMLElement {
     let host = cell.node.querySelector<HTMLElement>(`:scope > .${HOST_CLASS}`);
     if (!host) {
       host = document.createElement('div');
       host.className = HOST_CLASS;
-      // above the input, below the (empty) cell header
-      const header = cell.node.querySelector(':scope > .jp-CellHeader');
-      if (header && header.nextSibling) {
-        cell.node.insertBefore(host, header.nextSibling);
-      } else {
-        cell.node.prepend(host);
-      }
+    }
+    // right above the cell's input; checked on every draw because a cell builds (and a
+    // windowed notebook rebuilds) its DOM after it was first decorated
+    const input = cell.node.querySelector(':scope > .jp-Cell-inputWrapper');
+    if (input && input.previousElementSibling !== host) {
+      cell.node.insertBefore(host, input);
+    } else if (!input && host.parentElement !== cell.node) {
+      cell.node.prepend(host);
     }
     return host;
   }
@@ -95,9 +96,6 @@ export class BadgeDecorator {
       return;
     }
     const host = this.host(cell);
-    if (!host) {
-      return;
-    }
     host.replaceChildren();
     const pipeline = this.store.get(panel.context.path);
     const index = cellIndex(panel, cell);

@@ -141,15 +141,18 @@ export class PipelinePanel extends Widget {
     log.scrollTop = log.scrollHeight;
     if (job.links.urls.length || job.links.runs.length) {
       const links = el('div', 'wb-job-links');
-      for (const url of job.links.urls) {
-        const a = el('a', '', url);
+      const link = (url: string, text: string, className = '') => {
+        const a = el('a', className, text);
         a.href = url;
         a.target = '_blank';
         a.rel = 'noopener';
         links.appendChild(a);
-      }
+      };
       for (const run of job.links.runs) {
-        links.appendChild(el('span', 'wb-run-id', `MLflow run ${run}`));
+        link(run.url, `MLflow run ${run.id}`, 'wb-run-link');
+      }
+      for (const url of job.links.urls) {
+        link(url, url);
       }
       area.appendChild(links);
     }

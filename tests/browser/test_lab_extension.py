@@ -64,6 +64,11 @@ def test_badges_panel_tag_edit_and_productionize(lab: tuple[int, Path], tmp_path
             for tag in ("parameters", "imports", "functions", "step:load"):
                 expect(badges.filter(has_text=re.compile(f"^{tag}$")).first).to_be_visible()
             expect(page.locator(".wb-badge-step", has_text="step:load")).to_have_count(1)
+            load = page.locator(".jp-Cell", has=page.locator(".wb-badge", has_text="step:load"))
+            badge_box = load.locator(".wb-cell-badges").bounding_box()
+            input_box = load.locator(".jp-Cell-inputWrapper").bounding_box()
+            assert badge_box and input_box  # the badges sit right above the cell's input
+            assert badge_box["y"] + badge_box["height"] <= input_box["y"] + 1
 
             # the panel: every step of the compiler's spec, in its order
             page.locator('.lm-TabBar-tab[data-id="workbench-pipeline"]').click()
@@ -76,12 +81,22 @@ def test_badges_panel_tag_edit_and_productionize(lab: tuple[int, Path], tmp_path
             expect(panel.locator(".wb-params")).to_contain_text("test_size")
             expect(panel.locator(".wb-stale")).to_contain_text("not generated yet")
 
-            # a badge click edits the cell's tags; after a save the panel follows
+            # a badge click edits the cell's tags; after a save the compiler's diagnostic shows
+            # on that cell and in the panel; a fixed tag clears it and the panel follows
             promote = page.locator(
                 ".jp-Cell", has=page.locator(".wb-badge", has_text="step:promote")
             )
-            promote.locator(".wb-badge", has_text="step:promote").click()
             dialog = page.locator(".jp-Dialog")
+            promote.locator(".wb-badge", has_text="step:promote").click()
+            dialog.locator(".wb-tag-input").fill("step:class")
+            dialog.locator("button", has_text="Set tags").click()
+            bad = page.locator(".jp-Cell", has=page.locator(".wb-badge", has_text="step:class"))
+            page.keyboard.press("Control+s")
+            expect(bad.locator(".wb-diagnostic-error")).to_contain_text("cannot name a step")
+            expect(panel.locator(".wb-diagnostics .wb-diagnostic-error")).to_contain_text(
+                "'class' cannot name a step"
+            )
+            bad.locator(".wb-badge", has_text="step:class").click()
             dialog.locator(".wb-tag-input").fill("step:promote, after:evaluate")
             dialog.locator("button", has_text="Set tags").click()
             expect(promote.locator(".wb-badge-after")).to_have_text("after:evaluate")
@@ -89,6 +104,7 @@ def test_badges_panel_tag_edit_and_productionize(lab: tuple[int, Path], tmp_path
             expect(panel.locator('.wb-step[data-step="promote"]')).to_contain_text(
                 "after: evaluate"
             )
+            expect(page.locator(".wb-diagnostic-error")).to_have_count(0)
 
             # Productionize from the panel: live status, then steps/ is up to date
             panel.locator('button[data-action="productionize"]').click()

@@ -212,11 +212,24 @@ def test_productionize_then_run_then_stale(server: Server) -> None:
     assert body["stale"]["generated"] and not body["stale"]["stale"], body["stale"]
 
     status, job = server.call("POST", "/workbench/jobs", {"action": "run", "path": path})
-    assert status == 201
+    assert status == 201 and job["command"] == "workbench pipeline run inventory --lineage wait"
     job, lines = server.wait_job(job)
     assert job["state"] == "succeeded" and job["returncode"] == 0, lines
     text = "\n".join(lines)
     assert "stock" in text and "reorder" in text
+    # the pipeline's MLflow run, linked through the MLflow UI's direct run page
+    [run] = job["links"]["runs"]
+    assert run["url"] == f"http://127.0.0.1:5000/#/runs/{run['id']}"
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{server.root / 'mlflow.db'}")
+    assert client.get_run(run["id"]).info.run_id == run["id"]
+
+    status, job = server.call("POST", "/workbench/jobs", {"action": "verify", "path": path})
+    assert status == 201 and job["command"] == f"workbench productionize {path} --verify"
+    job, lines = server.wait_job(job)
+    assert job["state"] == "succeeded", lines
+    assert any("verified" in line for line in lines), lines
 
     nb_path = server.root / path
     nb = json.loads(nb_path.read_text())

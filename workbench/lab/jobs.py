@@ -21,6 +21,13 @@ MAX_LINES = 2000  # the tail kept per job: a long pipeline log is in its step lo
 URL_RE = re.compile(r"https?://[^\s'\"<>]+")
 RUN_RE = re.compile(r"MLflow run: ([0-9a-f]{8,})")
 _ids = itertools.count(1)
+# where the run links point: the MLflow UI `workbench ui` serves (as workbench.widgets.compare)
+UI_URL_ENV = "WORKBENCH_UI_URL"
+DEFAULT_UI_URL = "http://127.0.0.1:5000"
+
+
+def ui_url() -> str:
+    return (os.environ.get(UI_URL_ENV) or DEFAULT_UI_URL).rstrip("/")
 
 
 def job_argv(action: str, notebook: str, pipeline: str) -> list[str]:
@@ -28,7 +35,8 @@ def job_argv(action: str, notebook: str, pipeline: str) -> list[str]:
     commands = {
         "productionize": ["productionize", notebook],
         "verify": ["productionize", notebook, "--verify"],
-        "run": ["pipeline", "run", pipeline],
+        # lineage waited for, so the pipeline's MLflow run exists and is named when it ends
+        "run": ["pipeline", "run", pipeline, "--lineage", "wait"],
     }
     return [sys.executable, "-m", "workbench", *commands[action]]
 
@@ -50,11 +58,17 @@ class Job:
             del self.lines[0]
             self.dropped += 1
 
-    def links(self) -> dict[str, list[str]]:
-        """URLs and MLflow run ids the command printed: the panel links to them."""
+    def links(self) -> dict[str, list[Any]]:
+        """URLs and MLflow runs the command printed: the panel links to them (a run through
+        the MLflow UI's direct run page, `#/runs/ID`)."""
         text = "\n".join(self.lines)
         urls = sorted(dict.fromkeys(u.rstrip(".,);") for u in URL_RE.findall(text)))
-        return {"urls": urls, "runs": list(dict.fromkeys(RUN_RE.findall(text)))}
+        base = ui_url()
+        runs = [
+            {"id": run, "url": f"{base}/#/runs/{run}"}
+            for run in dict.fromkeys(RUN_RE.findall(text))
+        ]
+        return {"urls": urls, "runs": runs}
 
     def as_json(self, since: int = 0) -> dict[str, Any]:
         start = max(0, since - self.dropped)
