@@ -18,6 +18,7 @@ from typing import Any
 
 ACTIONS = ("productionize", "verify", "run")
 MAX_LINES = 2000  # the tail kept per job: a long pipeline log is in its step log files anyway
+MAX_JOBS = 50  # finished jobs kept for the panel to read; older ones are forgotten
 URL_RE = re.compile(r"https?://[^\s'\"<>]+")
 RUN_RE = re.compile(r"MLflow run: ([0-9a-f]{8,})")
 _ids = itertools.count(1)
@@ -112,6 +113,9 @@ class JobRegistry:
             stderr=asyncio.subprocess.STDOUT,
         )
         self.jobs[job.id] = job
+        finished = [k for k, j in self.jobs.items() if j.state != "running"]
+        for key in finished[: max(0, len(self.jobs) - MAX_JOBS)]:
+            del self.jobs[key]
         task = asyncio.create_task(self._follow(job, proc))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

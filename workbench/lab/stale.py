@@ -7,8 +7,6 @@ One small function, so a shared staleness check can replace it without touching 
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +29,9 @@ def steps_staleness(notebook: Path, root: Path, name: str) -> dict[str, Any]:
             "verification": "",
         }
     try:
-        # productionize echoes the compiler's notes; the panel shows them as diagnostics
-        with contextlib.redirect_stderr(io.StringIO()):
-            outcome = productionize(notebook, check=True, root=root)
+        # its echo of the compiler's notes goes to the server log (redirecting stderr here
+        # would swallow other threads' output too); the panel has them as diagnostics
+        outcome = productionize(notebook, check=True, root=root)
     except (CompileError, WorkbenchError) as exc:
         return {
             "generated": True,
