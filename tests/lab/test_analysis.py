@@ -22,6 +22,7 @@ from workbench.lab.analysis import analyse_notebook, tag_vocabulary
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # the first staleness check imports every emitter (~9 s)
 def test_example_notebook_matches_the_generated_pipeline() -> None:
     answer = analyse_notebook(REPO / "notebooks" / "train.ipynb", REPO)
     recorded = json.loads((REPO / "steps" / "train" / "pipeline.json").read_text())
