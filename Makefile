@@ -11,7 +11,7 @@ SHARED ?= ../shared
 NOTEBOOK := notebooks/train.ipynb
 PIPELINE := train
 
-.PHONY: demo test install tools system-deps lint typecheck drift verify manifests checkov pytest clean
+.PHONY: demo test install labextension tools system-deps lint typecheck drift verify manifests checkov pytest clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,12 +19,45 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-install: $(STAMP)
+# The JupyterLab extension (labextension/, TypeScript): built by the JupyterLab extension toolchain
+# from the npm registry (npm ci on the committed lock file, tsc, @jupyterlab/builder's webpack)
+# into workbench/lab/labextension, only when its sources' digest changes; then installed into
+# the environment's share/jupyter/labextensions with the server extension's config, so that
+# `jupyter labextension list` shows workbench-lab enabled.
+LABEXT_SOURCES := $(sort $(wildcard labextension/package.json labextension/package-lock.json \
+	labextension/tsconfig.json labextension/src/*.ts labextension/style/*))
+LABEXT_DIGEST := $(shell cat $(LABEXT_SOURCES) | sha256sum | cut -c1-16)
+LABEXT_OUT := workbench/lab/labextension
+LABEXT_BUILT := $(LABEXT_OUT)/.built-$(LABEXT_DIGEST)
+LABEXT_DEST := $(VENV)/share/jupyter/labextensions/workbench-lab
+LABEXT_INSTALLED := $(LABEXT_DEST)/.built-$(LABEXT_DIGEST)
+
+$(LABEXT_BUILT): | $(STAMP) system-deps
+	cd labextension && npm ci --no-audit --no-fund --loglevel=error
+	cd labextension && npx tsc
+	rm -rf $(LABEXT_OUT)
+	node labextension/node_modules/@jupyterlab/builder/lib/build-labextension.js \
+	  --core-path "$$($(PY) -c 'import jupyterlab, os; print(os.path.join(os.path.dirname(jupyterlab.__file__), "staging"))')" \
+	  labextension
+	touch $@
+
+$(LABEXT_INSTALLED): $(LABEXT_BUILT)
+	rm -rf $(LABEXT_DEST)
+	mkdir -p $(dir $(LABEXT_DEST)) $(VENV)/etc/jupyter/jupyter_server_config.d
+	cp -r $(LABEXT_OUT) $(LABEXT_DEST)
+	cp workbench/lab/jupyter-config/workbench-lab.json $(VENV)/etc/jupyter/jupyter_server_config.d/
+	touch $@
+
+labextension: $(LABEXT_INSTALLED)
+
+install: $(STAMP) $(LABEXT_INSTALLED)
 
 # Debian packages the tests need (never a downloaded binary): Chromium for the real-browser test,
 # PostgreSQL for the team-store tests (run as the package's `postgres` user when root), git for
-# the GitOps deploy tests, shellcheck for the CI scripts.
+# the GitOps deploy tests, shellcheck for the CI scripts, Node.js and npm to build the JupyterLab
+# extension.
 SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium) \
+	$(if $(shell command -v npm),,nodejs npm) \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
 	$(if $(shell command -v git),,git) \
 	$(if $(shell command -v shellcheck),,shellcheck)
