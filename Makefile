@@ -11,7 +11,7 @@ SHARED ?= ../shared
 NOTEBOOK := notebooks/train.ipynb
 PIPELINE := train
 
-.PHONY: demo test install labextension tools system-deps lint typecheck drift verify manifests checkov pytest clean
+.PHONY: demo test test-quick install labextension tools system-deps lint typecheck drift verify manifests checkov pytest clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -111,8 +111,19 @@ verify: install
 	test -f data/raw/breast_cancer.csv || $(WB) demo-data
 	$(WB) productionize $(NOTEBOOK) --verify
 
+# pytest-xdist, one worker per core (`PYTEST_WORKERS=0` runs in one process); `--dist
+# loadfile` keeps each test file on one worker, so a module fixture (a served model, a migrated
+# store, a started server) is still made once. Session fixtures (PostgreSQL, moto) start per
+# worker on free ports; venvs are cached by digest under a lock (tests/cache_helpers.py).
+PYTEST_WORKERS ?= auto
+PYTEST := WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+
 pytest: install system-deps $(TOOLS)/bin/checkov
-	WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest
+	$(PYTEST) --durations=25
+
+# The edit-test loop: everything but the slow and the real-browser tests (under 90 s).
+test-quick: install system-deps $(TOOLS)/bin/checkov
+	$(PYTEST) -q -m "not slow and not browser"
 
 test: lint typecheck drift verify manifests checkov pytest
 

@@ -43,6 +43,7 @@ def test_emitter_changes_show_up_in_check(
     assert "steps/train/" not in drift.diff  # only the manifests changed
 
 
+@pytest.mark.slow
 def test_overlays_edited_by_gitops_are_kept_and_not_drift(train_project: Path) -> None:
     """CI retags an overlay with set-image: --check stays clean and productionize keeps the tag;
     a deleted overlay file is drift, and productionize writes it again."""

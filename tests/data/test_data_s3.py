@@ -29,6 +29,7 @@ def _bucket(server: object) -> str:
     return name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
 def test_same_frame_back_through_the_endpoint_variables(
     s3_env: object, frame: pd.DataFrame, suffix: str

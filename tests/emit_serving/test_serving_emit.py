@@ -94,6 +94,7 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_every_variant_passes_the_shared_validator(trees: dict[str, Path]) -> None:
     out = subprocess.run(
         [sys.executable, str(VALIDATOR), "-q", "--kustomize", *map(str, trees.values())],

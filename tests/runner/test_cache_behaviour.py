@@ -52,6 +52,7 @@ def test_second_identical_run_is_all_hits_and_starts_no_process(
     assert {n: s.key for n, s in second.steps.items()} == {n: s.key for n, s in first.steps.items()}
 
 
+@pytest.mark.slow
 def test_parameter_change_reruns_exactly_its_users_and_their_dependants(
     demo: PipelineSpec, project: Path
 ) -> None:
@@ -68,6 +69,7 @@ def test_parameter_change_reruns_exactly_its_users_and_their_dependants(
     assert run().executed == []
 
 
+@pytest.mark.slow
 def test_helper_edit_reruns_exactly_the_steps_whose_code_uses_it(
     demo: PipelineSpec, project: Path
 ) -> None:
@@ -88,6 +90,7 @@ def test_helper_edit_reruns_exactly_the_steps_whose_code_uses_it(
     assert run().executed == ["clean"]
 
 
+@pytest.mark.slow
 def test_one_byte_of_data_reruns_everything_downstream_of_loading(
     demo: PipelineSpec, project: Path
 ) -> None:
@@ -108,6 +111,7 @@ def test_bad_parameters_name_the_parameter(demo: PipelineSpec) -> None:
         run("scale")
 
 
+@pytest.mark.slow
 def test_from_ignores_the_cache_downstream_and_only_runs_one_step(
     demo: PipelineSpec, project: Path
 ) -> None:
@@ -170,6 +174,7 @@ def _flip_one_byte(result: Any, step: str) -> None:
         data.write_bytes(bytes(raw))
 
 
+@pytest.mark.slow
 def test_a_flipped_byte_in_a_cached_artifact_reruns_that_step_with_a_note(
     demo: PipelineSpec, project: Path
 ) -> None:

@@ -23,6 +23,7 @@ def invoke(*args: str) -> str:
     return result.output
 
 
+@pytest.mark.slow
 def test_ls_and_clear_older_than(demo: PipelineSpec, project: Path) -> None:
     assert "no cache entries" in invoke("ls")
     result = run_pipeline("demo", RunOptions(lineage="off"))

@@ -70,6 +70,7 @@ def test_cli_bad_parameter_is_a_clear_error(demo: PipelineSpec) -> None:
     assert not (Path.cwd() / ".workbench" / "artifacts").exists()  # nothing half-written
 
 
+@pytest.mark.slow
 def test_entry_with_changed_output_is_not_trusted(demo: PipelineSpec, project: Path) -> None:
     first = run_pipeline("demo", RunOptions(lineage="off"))
     ran(project)

@@ -225,6 +225,7 @@ def test_nested_plain_values_keep_types_and_order(value: Any) -> None:
     assert compare(back, value) is None
 
 
+@pytest.mark.slow
 @settings(deadline=None, max_examples=40)
 @given(
     frame=hpd.data_frames(

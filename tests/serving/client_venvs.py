@@ -9,7 +9,6 @@ environment: `uv` builds a venv beside it and the tests run small driver scripts
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from tests.cache_helpers import built_once, cache_root, digest
 
 CLIENTS = Path(__file__).parent / "clients"
 REQUIREMENTS = {
@@ -26,35 +27,21 @@ REQUIREMENTS = {
 }
 
 
-def cache_root() -> Path:
-    given = os.environ.get("WORKBENCH_TEST_CACHE")
-    base = Path(given) if given else Path.home() / ".cache" / "workbench-tests"
-    return base / "client-venvs"
-
-
 def client_python(kind: str) -> Path:
-    """The python of a venv holding REQUIREMENTS[kind], built now unless cached."""
+    """The python of a venv holding REQUIREMENTS[kind], built now unless cached (one build at a
+    time per requirement set, across pytest-xdist workers: tests/cache_helpers.py)."""
     reqs = REQUIREMENTS[kind]
-    key = json.dumps([kind, reqs, sys.version_info[:2]]).encode()
-    folder = cache_root() / f"{kind}-{hashlib.sha256(key).hexdigest()[:16]}"
-    python = folder / "bin" / "python"
-    if (folder / ".complete").exists():
-        return python
+    folder = cache_root() / "client-venvs" / f"{kind}-{digest(kind, reqs, sys.version_info[:2])}"
+    return built_once(folder, lambda side: _build(side, reqs)) / "bin" / "python"
+
+
+def _build(folder: Path, reqs: list[str]) -> None:
     uv = shutil.which("uv")
     if uv is None:
         raise RuntimeError("the real-client tests need `uv` on PATH (make dev installs it)")
-    building = folder.with_name(f"{folder.name}.building-{os.getpid()}")
-    shutil.rmtree(building, ignore_errors=True)
-    building.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(building)], check=True)
-    env = {**os.environ, "VIRTUAL_ENV": str(building)}
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(folder)], check=True)
+    env = {**os.environ, "VIRTUAL_ENV": str(folder)}
     subprocess.run([uv, "pip", "install", "-q", *reqs], check=True, env=env)
-    (building / ".complete").write_text("\n".join(reqs) + "\n")
-    try:
-        building.rename(folder)  # atomic: a concurrent build that finished first wins
-    except OSError:
-        shutil.rmtree(building, ignore_errors=True)
-    return python
 
 
 def run_client(python: Path, script: str, args: dict[str, Any]) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def test_missing_path_is_a_clear_error(tmp_path: Path) -> None:
         resolve_source("http://example.invalid/model")
 
 
+@pytest.mark.slow
 def test_serving_from_the_store_never_imports_mlflow(store_folder: Path) -> None:
     code = (
         "import sys\n"

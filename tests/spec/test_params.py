@@ -89,6 +89,7 @@ def test_text_parses_back_to_the_same_value(kind: str, data: st.DataObject) -> N
     assert param_text(kind, back) == text  # canonical: one text per value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["list", "tuple", "dict", "none"])
 @settings(deadline=None)  # the first example imports papermill
 @given(data=st.data())

@@ -2,44 +2,26 @@
 
 from __future__ import annotations
 
-import shutil
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
-
-@pytest.fixture(scope="session")
-def _store_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty MLflow SQLite store with its schema migrated, made once per session.
-
-    Creating a store runs MLflow's ~50 alembic migrations (1-7 s on this machine); copying the
-    migrated file into each test's project gives every test its own real, empty store for the
-    price of a file copy.
-    """
-    import mlflow
-
-    folder = tmp_path_factory.mktemp("mlflow-template")
-    mlflow.MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()
-    return folder / "mlflow.db"
+from tests.cache_helpers import copy_mlflow_store
 
 
 @pytest.fixture(autouse=True)
 def _migrated_store(request: pytest.FixtureRequest) -> None:
-    """Tests using `project` start from a copy of the migrated empty store."""
+    """Tests using `project` start from a copy of the migrated empty store.
+
+    Creating a store runs MLflow's ~50 alembic migrations (1-7 s on this machine); copying a
+    migrated file, made once per MLflow version (tests/cache_helpers.py), gives every test its
+    own real, empty store for the price of a file copy.
+    """
     if "project" not in request.fixturenames:
         return
     project: Path = request.getfixturevalue("project")
-    target = project / "mlflow.db"
-    shutil.copyfile(request.getfixturevalue("_store_template"), target)
-    # the default experiment's artifact folder, as MLflow would have chosen it in this project
-    with closing(sqlite3.connect(target)) as db, db:
-        db.execute(
-            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
-            (str(project / "mlruns" / "0"),),
-        )
+    copy_mlflow_store(project / "mlflow.db", project / "mlruns" / "0")
 
 
 @pytest.fixture(autouse=True)

@@ -71,6 +71,7 @@ def version_tags(version: int, name: str = "clf") -> dict[str, str]:
     return dict(mlflow.MlflowClient().get_model_version(name, str(version)).tags)
 
 
+@pytest.mark.slow
 def test_first_worse_better(project: Path, data: dict[str, Any]) -> None:
     from sklearn.metrics import roc_auc_score
 

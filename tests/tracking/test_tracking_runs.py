@@ -282,6 +282,7 @@ def test_unknown_run_id_is_a_clear_error(project: Path) -> None:
         pass
 
 
+@pytest.mark.slow
 def test_log_model_registers_and_writes_the_model_store(
     project: Path, iris: tuple[Any, Any]
 ) -> None:

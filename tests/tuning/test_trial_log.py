@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import mlflow
+import pytest
 from mlflow import MlflowClient
 
 from workbench.tracking.config import configure
@@ -58,6 +59,7 @@ def _snapshot(client: MlflowClient, run_id: str) -> dict:
     }
 
 
+@pytest.mark.slow
 def test_sql_writer_matches_the_client_writer(project: Path) -> None:
     experiment_id = configure("trials")
     client = MlflowClient()

@@ -76,6 +76,7 @@ def test_tracks_parent_and_nested_trial_runs(tproject: Path) -> None:
     assert parent.data.metrics["trials_fail"] == len(failed)
 
 
+@pytest.mark.slow
 def test_resumes_the_same_study_and_parent_run(tproject: Path) -> None:
     first = workbench.tune(objective, SPACE, n_trials=5, study_name="again")
     parent = first.user_attrs["workbench.mlflow_run_id"]

@@ -7,12 +7,14 @@ import os
 import pytest
 from widgets_store import Store, populate
 
+from tests.cache_helpers import copy_mlflow_store
 from tests.project_helpers import isolate, make_project
 
 
 @pytest.fixture(scope="session")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     root = make_project(tmp_path_factory.mktemp("wbstore") / "proj")
+    copy_mlflow_store(root / "mlflow.db", root / "mlruns" / "0")  # migrated once, not per worker
     with pytest.MonkeyPatch.context() as mp:  # only while building: no cwd leaks to other tests
         isolate(mp, root)
         return populate(root)
