@@ -15,8 +15,9 @@ PIPELINE := train
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	# uv (from PyPI) resolves and installs the same requirements as pip, in a fraction of the time
+	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip install -q --python $(PY) -e '.[test]' \
+	  || $(PY) -m pip install -q -e '.[test]'
 	touch $@
 
 # The JupyterLab extension (labextension/, TypeScript): built by the JupyterLab extension toolchain
@@ -88,7 +89,8 @@ typecheck: install
 CHECKOV_VERSION := 3.3.30
 $(TOOLS)/bin/checkov:
 	test -x $(TOOLS)/bin/python || python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install -q 'checkov==$(CHECKOV_VERSION)'
+	$(TOOLS)/bin/pip install -q uv && $(TOOLS)/bin/uv pip install -q --python $(TOOLS)/bin/python \
+	  'checkov==$(CHECKOV_VERSION)' || $(TOOLS)/bin/pip install -q 'checkov==$(CHECKOV_VERSION)'
 
 tools: $(TOOLS)/bin/checkov
 
