@@ -29,7 +29,7 @@ def moto_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 180  # moto imports boto: slow on a loaded machine
     while True:
         try:
             urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()
