@@ -68,7 +68,7 @@ def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
     assert result.registered == {"breast-cancer": ["1"]}
     assert (result.model_store / "workbench-model-store/breast-cancer/1/model.pkl").is_file()
     # the pods ran as the manifests' uid: every file they wrote is owned by it
-    outputs = result.workdir / "pods" / "02-step-train" / "volumes" / "scratch" / "outputs"
+    outputs = result.workdir / "pods" / "03-step-train" / "volumes" / "scratch" / "outputs"
     assert {p.stat().st_uid for p in outputs.rglob("*")} == {10001}
     assert result.runs >= 1
 
