@@ -29,8 +29,9 @@ def moto_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    # 30 s was seen running out with two pytest-xdist workers on a loaded 2-core machine
-    deadline = time.monotonic() + 120
+    # moto imports boto: 30 s was seen running out with two pytest-xdist workers on a loaded
+    # 2-core machine
+    deadline = time.monotonic() + 180
     while True:
         try:
             urllib.request.urlopen(f"{url}/moto-api/", timeout=1).close()

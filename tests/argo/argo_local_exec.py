@@ -168,7 +168,10 @@ def run_dag(
             assert m, a
             given[a["name"]] = run.outputs[m.group(1)][m.group(2)]
         tmpl = templates[task["template"]]
-        _run_template(tmpl, task["name"], params, given, store, cwd, env, run, check, container_env)
+        _run_template(tmpl, task["name"], params, given, store, cwd, env, run, check, container_env,
+                      tags)  # fmt: skip
+        produced = run.parameters.get(task["name"], {})
+        tags |= {f"tasks.{task['name']}.outputs.parameters.{k}": v for k, v in produced.items()}
     return run
 
 
@@ -183,10 +186,12 @@ def _run_template(
     run: Run,
     check: bool,
     container_env: tuple[str, ...] = (),
+    workflow: dict[str, str] | None = None,
 ) -> None:
     declared = [p["name"] for p in tmpl.get("inputs", {}).get("parameters", [])]
     assert sorted(declared) == sorted(params), (task, declared, params)
-    values = {f"inputs.parameters.{k}": v for k, v in params.items()}
+    values = dict(workflow or {})  # {{workflow.parameters.X}} is global in Argo
+    values |= {f"inputs.parameters.{k}": v for k, v in params.items()}
     values |= {"workflow.uid": "local-uid", "workflow.name": "local", "pod.name": "local-pod"}
     paths: dict[str, Path] = {}
     for a in tmpl.get("inputs", {}).get("artifacts", []):
@@ -196,6 +201,11 @@ def _run_template(
         local = store / substitute(a["s3"]["key"], values)
         paths[a["path"]] = local
         outputs[a["name"]] = local
+    for p in tmpl.get("outputs", {}).get("parameters", []):  # a file of its own (not on /tmp)
+        inside = p["valueFrom"]["path"]
+        if _map_path(inside, paths) == inside:
+            paths[inside] = store / "params" / task / p["name"]
+            paths[inside].parent.mkdir(parents=True, exist_ok=True)
     if "memoize" in tmpl:
         run.cache_keys[task] = substitute(tmpl["memoize"]["key"], values)
     container = tmpl["container"]
@@ -203,6 +213,10 @@ def _run_template(
     argv = [_map_path(x, paths) for x in argv]
     if argv[0] == "python":
         argv[0] = sys.executable
+    if (
+        "--" in argv and argv[argv.index("--") + 1] == "python"
+    ):  # the step under the lineage wrapper
+        argv[argv.index("--") + 1] = sys.executable
     elif argv[0] == "workbench":  # the console script of the image: the same CLI
         argv[:1] = [sys.executable, "-m", "workbench"]
     applied = {

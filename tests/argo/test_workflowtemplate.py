@@ -33,11 +33,15 @@ def test_dag_mirrors_spec(manifests: Path, spec: PipelineSpec) -> None:
     (wt,) = _docs(manifests / "base" / "workflowtemplate.yaml")
     templates = {t["name"]: t for t in wt["spec"]["templates"]}
     tasks = {t["name"]: t for t in templates[wt["spec"]["entrypoint"]]["dag"]["tasks"]}
-    assert sorted(tasks) == sorted(s.name.replace("_", "-") for s in spec.steps)
+    # a first task creates the workflow's parent MLflow run; the first steps wait for it
+    assert sorted(tasks) == sorted(["lineage", *(s.name.replace("_", "-") for s in spec.steps)])
+    assert wt["spec"]["onExit"] == "lineage-end"
     for step in spec.steps:
         task = tasks[step.name.replace("_", "-")]
         depends = set(task.get("depends", "").split(" && ")) - {""}
-        assert depends == {d.replace("_", "-") for d in step.depends_on}
+        assert depends == ({d.replace("_", "-") for d in step.depends_on} or {"lineage"})
+        given = {p["name"]: p["value"] for p in task["arguments"]["parameters"]}
+        assert given["parent-run-id"] == "{{tasks.lineage.outputs.parameters.parent-run-id}}"
         froms = {a["name"]: a["from"] for a in task["arguments"].get("artifacts", [])}
         assert froms == {
             i: f"{{{{tasks.{step.input_sources[i].replace('_', '-')}.outputs.artifacts.{i}}}}}"
@@ -45,6 +49,11 @@ def test_dag_mirrors_spec(manifests: Path, spec: PipelineSpec) -> None:
         }
         container = templates[task["template"]]["container"]
         argv = container["command"] + container["args"]
+        # the local runner's exact command, run as the step's child run by the lineage wrapper
+        wrapper = argv[: argv.index("--") + 1]
+        assert wrapper[:4] == ["python", "-m", "workbench.tracking.pod_lineage", "step"]
+        assert wrapper[wrapper.index("--step") + 1] == step.name
+        argv = argv[len(wrapper) :]
         expected = ["python", "-m", step.module]
         for i in step.inputs:
             expected += ["--input", f"{i}=/tmp/inputs/{i}"]
@@ -82,6 +91,9 @@ def test_step_templates_carry_runtime_settings(manifests: Path) -> None:
             assert "cache-key" not in [p["name"] for p in t["inputs"]["parameters"]]
             key = t["outputs"]["artifacts"][0]["s3"]["key"]
             assert key == "workbench/tiny/load/run-{{workflow.uid}}/raw"
+            continue
+        if t["name"].startswith("lineage-"):  # MLflow runs: never memoized, no artifacts
+            assert "memoize" not in t and not t.get("outputs", {}).get("artifacts")
             continue
         memoized.append(t["name"])
         assert t["memoize"]["key"] == "{{inputs.parameters.cache-key}}"
@@ -126,7 +138,8 @@ def test_every_pod_is_hardened(manifests: Path) -> None:
             assert volumes["scratch"] == {"name": "scratch", "emptyDir": {"sizeLimit": "2Gi"}}
             assert volumes["model-store"]["persistentVolumeClaim"]["claimName"]
     containers = _containers(manifests)
-    assert len(containers) == 4 + 1 + 2  # steps, papermill, papermill + best-run
+    # steps, lineage start and end, papermill, papermill + best-run
+    assert len(containers) == 4 + 2 + 1 + 2
     for name, t in containers:
         c = t["container"]
         sc = c["securityContext"]

@@ -51,17 +51,35 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
     result = rehearse(example, "train", "staging", template="steps", running=running)
-    assert [p.task for p in result.pods] == ["load", "preprocess", "train", "evaluate", "promote"]
+    steps = ["load", "preprocess", "train", "evaluate", "promote"]
+    assert [p.task for p in result.pods] == ["lineage", *steps, "onExit"]
     found = result.comparison
     assert found is not None and found.key_mismatches == []  # the manifest's keys = local rule
+    # the runs land as locally: one parent run of the workflow, each step a child run of it
+    # (the train step's own logging and model went into its child run through MLFLOW_RUN_ID)
+    tree = result.lineage
+    assert tree is not None and tree.experiment == "pipeline-train"
+    assert tree.parent_status == "FINISHED"
+    assert tree.children == dict.fromkeys(steps, "FINISHED")
+    assert found.lineage_mismatches == []
+    assert _model_run_parent(result.tracking_uri, "breast-cancer") == tree.parent_id
     # every output as locally, except the MLflow run id (new on every run, locally too)
     assert found.output_mismatches == ["train.run_id"]
     assert result.registered == {"breast-cancer": ["1"]}
     assert (result.model_store / "workbench-model-store/breast-cancer/1/model.pkl").is_file()
     # the pods ran as the manifests' uid: every file they wrote is owned by it
-    outputs = result.workdir / "pods" / "02-step-train" / "volumes" / "scratch" / "outputs"
+    outputs = result.workdir / "pods" / "03-step-train" / "volumes" / "scratch" / "outputs"
     assert {p.stat().st_uid for p in outputs.rglob("*")} == {10001}
     assert result.runs >= 1
+
+
+def _model_run_parent(uri: str, model: str) -> str:
+    """The parent run of the run that registered `model` version 1."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run_id = client.get_model_version(model, "1").run_id
+    return str(client.get_run(run_id).data.tags.get("mlflow.parentRunId"))
 
 
 def test_notebook_and_sweep_templates(example: Path, running: Services) -> None:
@@ -135,9 +153,36 @@ def test_an_unseen_notebook_rehearses_like_its_local_run(tmp_path: Path, running
         check=True,
         capture_output=True,
     )
-    result = rehearse(proj, "diabetes", "staging", running=running)
-    assert [p.task for p in result.pods] == ["ingest", "features", "fit", "score"]
+    # the schedule's template (`--template cron`: the CronWorkflow's arguments on the pipeline's
+    # WorkflowTemplate), with the Secrets from a local file as `--secrets` gives them
+    secrets = tmp_path / "secrets.yaml"
+    secrets.write_text(
+        "workbench-s3-credentials:\n  access-key-id: AKIAPLANTEDKEY000042\n"
+        f"  secret-access-key: {PLANTED}\n"
+        f"workbench-mlflow-credentials:\n  username: ci\n  password: {PLANTED}-mlflow\n"
+    )
+    result = rehearse(proj, "diabetes", "staging", template="cron", running=running,
+                      secrets_file=secrets)  # fmt: skip
+    assert [p.task for p in result.pods] == [
+        "lineage", "ingest", "features", "fit", "score", "onExit"
+    ]  # fmt: skip
+    assert result.lineage is not None and set(result.lineage.children) == {
+        "ingest", "features", "fit", "score"
+    }  # fmt: skip
+    assert result.comparison.lineage_mismatches == []
     assert result.comparison is not None and result.comparison.key_mismatches == []
     assert result.comparison.output_mismatches == ["fit.fit_run"]  # an MLflow run id
     assert result.registered["diabetes-ridge"] == ["1"]
     assert (result.model_store / "workbench-model-store/diabetes-ridge/1/model.pkl").is_file()
+    # Secret references only: no value in the built manifests, the pods' logs or the tracking
+    from workbench.deploy.argo_client import overlay_dir, render_overlay
+
+    built = render_overlay(overlay_dir(proj / "manifests", "diabetes", "staging"))[0]
+    assert "secretKeyRef" in built and PLANTED not in built
+    for log in (result.workdir / "logs").iterdir():
+        assert PLANTED not in log.read_text(errors="replace"), log
+    for path in (proj / "manifests").rglob("*.yaml"):
+        assert PLANTED not in path.read_text(), path
+
+
+PLANTED = "planted-s3-secret-9f3c2a"

@@ -1,5 +1,5 @@
-"""SIGTERM (how Kubernetes stops a pod) to `workbench run` and to a step: the MLflow run ends
-KILLED, and `workbench run` keeps the executed notebook, as on Ctrl-C."""
+"""SIGTERM (how Kubernetes stops a pod) and SIGHUP (a closed terminal) to `workbench run` and to
+a step: the MLflow run ends KILLED, and `workbench run` keeps the executed notebook, as on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -43,7 +43,11 @@ def _only_run(root: Path):  # type: ignore[no-untyped-def]
     return client, runs[0]
 
 
-def test_sigterm_to_workbench_run_ends_killed_with_the_executed_notebook(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_to_workbench_run_ends_killed_with_the_executed_notebook(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """SIGTERM: Kubernetes stopping the pod; SIGHUP: the terminal closed."""
     root = make_project(tmp_path / "proj")
     marker = root / "cell-two-started"
     nb = nbformat.v4.new_notebook()
@@ -68,9 +72,9 @@ def test_sigterm_to_workbench_run_ends_killed_with_the_executed_notebook(tmp_pat
         stderr=subprocess.STDOUT,
     )
     _wait_for(marker, proc)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(stop)
     out = proc.communicate(timeout=120)[0].decode(errors="replace")
-    assert proc.returncode == 128 + signal.SIGTERM, out
+    assert proc.returncode == 128 + stop, out
     client, run = _only_run(root)
     assert run.info.status == "KILLED"
     kept = [a.path for a in client.list_artifacts(run.info.run_id, "notebook")]

@@ -78,3 +78,78 @@ def test_server_restart_in_the_middle_loses_nothing(team_server: TrackingServer)
     # every run logged and finished (a request cut by the kill may have been retried, so a
     # run created twice is possible; what must not happen is a run missing)
     assert set(_names(team_server.backend, experiment_id)) == {f"r-{i:04d}" for i in range(40)}
+
+
+FIT = """\
+import os, pathlib, time
+from typing import NamedTuple
+
+import mlflow
+
+from workbench.runtime import run_step
+
+
+class Outputs(NamedTuple):
+    score: object
+
+
+def fit(raw, C: float) -> Outputs:
+    for step in range(20):  # requests before, during and after the server's restart
+        mlflow.log_metric("loss", 1.0 / (step + 1), step=step)
+        pathlib.Path(os.environ["FIT_MARKER"]).touch()
+        time.sleep(0.3)
+    return Outputs(score=len(raw) * C)
+
+
+if __name__ == "__main__":
+    raise SystemExit(run_step(fit, inputs=("raw",), outputs=("score",), params={"C": "float"}))
+"""
+
+
+def test_pipeline_run_survives_a_server_restart(
+    team_server: TrackingServer, tmp_path: Path
+) -> None:
+    """`workbench pipeline run` tracking through the server, which is SIGKILLed and restarted
+    while a step logs: the pipeline completes, and its parent run, step runs and every metric
+    value are on the server."""
+    from mlflow import MlflowClient
+
+    from tests.project_helpers import ISOLATED_ENV, make_project
+    from tests.runner.conftest import write_pipeline
+    from workbench.spec.model import ParamSpec
+
+    root = make_project(tmp_path / "proj")
+    (root / "data").mkdir()
+    (root / "data" / "numbers.txt").write_text("1\n2\n3\n")
+    params = (ParamSpec("data_path", "str", "data/numbers.txt"), ParamSpec("C", "float", 0.5))
+    write_pipeline(root, "tracked", ("load", "fit"), params)
+    (root / "steps/tracked/fit.py").write_text(FIT)
+    marker = root / "fit-started"
+    env = {k: v for k, v in os.environ.items() if k not in ISOLATED_ENV}
+    env.update(RETRY_ENV, MLFLOW_TRACKING_URI=team_server.url, WORKBENCH_PROJECT=str(root),
+               FIT_MARKER=str(marker))  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workbench", "pipeline", "run", "tracked", "--lineage", "wait"],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 600
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.2)
+    team_server.stop(signal.SIGKILL)
+    time.sleep(2)
+    team_server.start()
+    out = proc.communicate(timeout=900)[0].decode(errors="replace")
+    assert proc.returncode == 0, out[-3000:]
+    client = MlflowClient(team_server.url)
+    experiment = client.get_experiment_by_name("pipeline-tracked")
+    runs = client.search_runs([experiment.experiment_id])
+    [parent] = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    children = {r.info.run_name: r for r in runs if r is not parent}
+    assert parent.info.status == "FINISHED"
+    assert {n: r.info.status for n, r in children.items()} == {
+        "load": "FINISHED",
+        "fit": "FINISHED",
+    }
+    history = client.get_metric_history(children["fit"].info.run_id, "loss")
+    assert sorted({m.step for m in history}) == list(range(20))  # nothing lost

@@ -21,7 +21,8 @@ import yaml
 from workbench.core.errors import WorkbenchError
 from workbench.deploy.rehearse import image as image_mod
 from workbench.deploy.rehearse.compare import Comparison
-from workbench.deploy.rehearse.engine import Cluster, PodResult, run_workflow
+from workbench.deploy.rehearse.engine import Cluster, PodResult, run_workflow, workflow_name
+from workbench.deploy.rehearse.lineage import RunTree, differences, read_tree
 from workbench.deploy.rehearse.services import (
     ACCESS_KEY,
     SECRET_KEY,
@@ -46,6 +47,7 @@ class Rehearsal:
     registered: Mapping[str, list[str]]  # model name -> versions on the tracking server
     runs: int  # runs on the tracking server
     comparison: Comparison | None = None  # against `workbench pipeline run`; None: not run
+    lineage: RunTree | None = None  # the workflow's parent run and its step runs (steps, cron)
 
 
 def _template_name(built: Built, base: str, kind: str) -> tuple[str, dict[str, str]]:
@@ -151,8 +153,11 @@ def _rehearse(
     img = image_mod.read_dockerfile(project / "steps" / pipeline / "Dockerfile")
     staging = workdir / "image"
     image_mod.stage_files(img, project, staging)
-    layers = 1 if template in ("steps", "cron") else len(img.installs)
-    venv = image_mod.build_venv(img, staging, state / "venvs", layers)
+    # the step pods get requirements.txt alone (it must suffice: it is the steps' lock digest),
+    # the others (lineage, notebook, sweep) every layer of the image
+    venv = image_mod.build_venv(img, staging, state / "venvs", 1)
+    image_venv = image_mod.build_venv(img, staging, state / "venvs", len(img.installs))
+    image_mod.drop_sources(img, staging)
     repo = yaml.safe_load(built.config_maps()[names.artifact_repository]["s3"])["s3"]
     spec = json.loads((project / "steps" / pipeline / "pipeline.json").read_text(encoding="utf-8"))
     buckets = [repo["bucket"]] + [
@@ -168,25 +173,30 @@ def _rehearse(
     }
     cluster = Cluster(
         workdir=workdir, image_env=img.env, image_user=img.user,
-        app=staging / img.workdir.lstrip("/"), venv=venv, workdir_default=img.workdir,
+        app=staging / img.workdir.lstrip("/"), venv=venv, image_venv=image_venv,
+        workdir_default=img.workdir,
         config_maps=built.config_maps(), secrets=_secrets(secrets_file),
         endpoints=endpoints, bucket=repo["bucket"], s3=fs, pipeline=pipeline,
         pvcs=svc.volumes,
     )  # fmt: skip
     _readonly(staging)
-    pods = run_workflow(workflow, args, cluster)
+    name = workflow_name(workflow)
+    pods = run_workflow(workflow, args, cluster, name)
     registered, runs = _tracking_state(svc.tracking_uri)
-    found = None
-    if compare and template in ("steps", "cron"):
+    found, tree = None, None
+    if template in ("steps", "cron"):
+        tree = read_tree(svc.tracking_uri, pipeline, name)
+    if compare and tree is not None:
         from workbench.deploy.rehearse.compare import compare as compare_runs
         from workbench.deploy.rehearse.compare import run_local
 
         given = [f"{k}={v}" for k, v in (parameters or {}).items() if not v.startswith("s3://")]
         store = run_local(project, pipeline, workdir / "local", given)
         found = compare_runs(pods, store, spec, args)
-    return Rehearsal(
-        template, args, pods, svc.tracking_uri, svc.volumes, workdir, registered, runs, found
-    )
+        local_uri = f"sqlite:///{workdir / 'local' / 'mlflow.db'}"
+        found.lineage_mismatches = differences(tree, read_tree(local_uri, pipeline))
+    return Rehearsal(template, args, pods, svc.tracking_uri, svc.volumes, workdir, registered,
+                     runs, found, tree)  # fmt: skip
 
 
 def _readonly(folder: Path) -> None:

@@ -34,6 +34,7 @@ _ISOLATE = ("MLFLOW_", "WORKBENCH_", "AWS_")
 class Comparison:
     key_mismatches: list[str] = field(default_factory=list)  # must be empty
     output_mismatches: list[str] = field(default_factory=list)  # "step.output", e.g. run ids
+    lineage_mismatches: list[str] = field(default_factory=list)  # run structure; must be empty
 
 
 def run_local(project: Path, pipeline: str, folder: Path, params: Sequence[str]) -> Path:
@@ -47,6 +48,7 @@ def run_local(project: Path, pipeline: str, folder: Path, params: Sequence[str])
         MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
     )
     argv = [sys.executable, "-m", "workbench.cli.main", "pipeline", "run", pipeline, "--no-cache"]
+    argv += ["--lineage", "wait"]  # its run structure is compared with the rehearsal's
     argv += [a for p in params for a in ("-p", p)]
     out = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True, check=False)
     if out.returncode != 0:

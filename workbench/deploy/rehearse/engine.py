@@ -44,7 +44,8 @@ class Cluster:
     image_env: Mapping[str, str]
     image_user: str
     app: Path  # host folder bound read-only at the image's /app
-    venv: Path
+    venv: Path  # the step templates' packages: requirements.txt only (stricter than the image)
+    image_venv: Path  # every other template's: all the image's layers
     workdir_default: str
     config_maps: Mapping[str, Mapping[str, str]]
     secrets: Mapping[str, Mapping[str, str]]
@@ -55,24 +56,58 @@ class Cluster:
     pvcs: Path  # the claims' folders, shared by every workflow on these services
 
 
+STEP_PREFIX = "step-"  # Names.step_template
 # templates the rehearsal names and leaves out (see run_workflow)
 NOT_REHEARSED = frozenset({"deploy"})
 
 
+def workflow_name(template: Mapping[str, Any]) -> str:
+    """A submitted workflow's name: `generateName` (the template's) plus 5 characters."""
+    return f"{template['metadata']['name']}-{uuid.uuid4().hex[:5]}"
+
+
 def run_workflow(
-    template: Mapping[str, Any], parameters: Mapping[str, str], cluster: Cluster
+    template: Mapping[str, Any],
+    parameters: Mapping[str, str],
+    cluster: Cluster,
+    name: str | None = None,
 ) -> list[PodResult]:
     spec = template["spec"]
     templates = templates_by_name(template)
     volumes = {v["name"]: v for v in spec.get("volumes", [])}
-    name = f"{template['metadata']['name']}-{uuid.uuid4().hex[:5]}"
+    name = name or workflow_name(template)
     flat = {f"workflow.parameters.{k}": v for k, v in parameters.items()}
     flat.update({"workflow.name": name, "workflow.uid": str(uuid.uuid4())})
     entry = templates[spec["entrypoint"]]
     if "dag" not in entry:
         raise WorkbenchError(f"entrypoint {spec['entrypoint']}: only a DAG entrypoint is modelled")
-    outputs: dict[str, dict[str, str]] = {}  # task -> {"parameters.X": v, "artifacts.X": key}
     results: list[PodResult] = []
+    try:
+        _run_dag(entry, templates, flat, spec, volumes, cluster, results)
+    except WorkbenchError as exc:
+        # the exit handler runs whatever the DAG did (it ends the pipeline's MLflow run); the
+        # failing step stays the error reported
+        try:
+            _on_exit(spec, templates, flat, "Failed", volumes, cluster, results)
+        except WorkbenchError as also:
+            exc.add_note(f"and the onExit handler failed too: {also}")
+        raise
+    _on_exit(spec, templates, flat, "Succeeded", volumes, cluster, results)
+    return results
+
+
+def _on_exit(spec, templates, flat, status, volumes, cluster, results) -> None:  # type: ignore[no-untyped-def]
+    """Argo's `onExit` template, with `{{workflow.status}}` set."""
+    if not spec.get("onExit"):
+        return
+    handler = dag.TaskRun(task="onExit", name="onExit", template=spec["onExit"], arguments={})
+    scope = Scope({**flat, "workflow.status": status}, {})
+    results.append(_run_pod(handler, templates[spec["onExit"]], scope, spec, volumes, cluster,
+                            len(results)))  # fmt: skip
+
+
+def _run_dag(entry, templates, flat, spec, volumes, cluster, results) -> None:  # type: ignore[no-untyped-def]
+    outputs: dict[str, dict[str, str]] = {}  # task -> {"parameters.X": v, "artifacts.X": key}
     for task in dag.order(entry["dag"]["tasks"]):
         if task.get("template") in NOT_REHEARSED:
             # the GitOps rollout pushes to a git repository and reads the serving overlay's
@@ -91,7 +126,6 @@ def run_workflow(
             merged = outputs.setdefault(run.task, {})
             merged.update({f"parameters.{k}": v for k, v in result.parameters.items()})
             merged.update({f"artifacts.{k}": v for k, v in result.artifacts.items()})
-    return results
 
 
 def _run_pod(
@@ -131,12 +165,13 @@ def _run_pod(
     _download_inputs(tpl, args, scope, table, cluster, where, uid, gid)
     env = podspec.environment(container, cluster.image_env, cluster.config_maps,
                               cluster.secrets, cluster.endpoints, pod_scope, where)  # fmt: skip
-    env["PATH"] = f"{cluster.venv}/bin:{env.get('PATH', '')}".rstrip(":")
+    venv = cluster.venv if run.template.startswith(STEP_PREFIX) else cluster.image_venv
+    env["PATH"] = f"{venv}/bin:{env.get('PATH', '')}".rstrip(":")
     argv = [substitute(str(a), pod_scope, where) for a in [*container.get("command", []),
                                                              *container.get("args", [])]]  # fmt: skip
     pod = sandbox.Pod(
         root=pod_dir / "root",
-        readonly={"/app": cluster.app, str(cluster.venv): cluster.venv},
+        readonly={"/app": cluster.app, str(venv): venv},
         writable=table,
         uid=uid,
         gid=gid,

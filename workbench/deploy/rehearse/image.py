@@ -168,8 +168,13 @@ def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
              str(venv / "bin/python"), str(source)],
             venv,
         )  # fmt: skip
-        shutil.rmtree(source)  # `&& rm -rf /app/src`
     return venv
+
+
+def drop_sources(image: Image, staging: Path) -> None:
+    """`&& rm -rf /app/src`: after the workbench install(s), the copied source is gone."""
+    if image.self_install:
+        shutil.rmtree(staging / image.self_install.lstrip("/"), ignore_errors=True)
 
 
 def _uv(cmd: list[str], venv: Path) -> None:

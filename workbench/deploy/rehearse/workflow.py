@@ -17,7 +17,7 @@ from workbench.core.errors import WorkbenchError
 # key -> allowed sub-keys (None: the value is taken as a whole)
 _SPEC = {
     "entrypoint", "templates", "arguments", "volumes", "serviceAccountName", "securityContext",
-    "artifactRepositoryRef", "activeDeadlineSeconds", "ttlStrategy", "podGC",
+    "artifactRepositoryRef", "activeDeadlineSeconds", "ttlStrategy", "podGC", "onExit",
 }  # fmt: skip
 _TEMPLATE = {
     "name", "dag", "container", "inputs", "outputs", "metadata", "retryStrategy",

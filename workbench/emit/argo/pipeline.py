@@ -36,7 +36,7 @@ from hera.workflows.models import (
 )
 
 from workbench.core.errors import WorkbenchError
-from workbench.emit.argo import pods
+from workbench.emit.argo import lineage, pods
 from workbench.emit.argo.cachekey import CACHE_KEY_PARAM, cache_key_expression, reads_data_file
 from workbench.emit.argo.deploy import deploy_step
 from workbench.emit.argo.options import (
@@ -76,6 +76,7 @@ def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> C
     command, args = step_command(step)
     cached = not reads_data_file(spec, step)
     inputs: list[Parameter | Artifact] = [Parameter(name=CACHE_KEY_PARAM)] if cached else []
+    inputs.append(Parameter(name=lineage.PARENT_PARAM))
     inputs += [Parameter(name=p) for p in step.params]
     inputs += [Artifact(name=i, path=f"{INPUTS_DIR}/{i}") for i in step.inputs]
     outputs: list[Parameter | Artifact] = []
@@ -98,7 +99,7 @@ def step_template(spec: PipelineSpec, step: StepSpec, options: ArgoOptions) -> C
         name=Names.step_template(step.name),
         image=image_ref(spec.name, options),
         image_pull_policy=options.image_pull_policy,
-        command=command,
+        command=lineage.wrap_step(step.name, command, cached),
         args=args,
         inputs=inputs,
         outputs=outputs or None,
@@ -123,13 +124,15 @@ def step_task(spec: PipelineSpec, step: StepSpec) -> Task:
     arguments: list[Parameter | Artifact] = []
     if not reads_data_file(spec, step):
         arguments.append(Parameter(name=CACHE_KEY_PARAM, value=cache_key_expression(spec, step)))
+    arguments.append(lineage.parent_argument())
     arguments += [Parameter(name=p, value=f"{{{{workflow.parameters.{p}}}}}") for p in step.params]
     for name in step.inputs:
         source = Names.task(step.input_sources[name])
         arguments.append(
             Artifact(name=name, from_=f"{{{{tasks.{source}.outputs.artifacts.{name}}}}}")
         )
-    depends = " && ".join(Names.task(d) for d in sorted(step.depends_on)) or None
+    # a first step waits for the parent run; the others get its id through their upstream
+    depends = " && ".join(Names.task(d) for d in sorted(step.depends_on)) or lineage.TASK
     return Task(
         name=Names.task(step.name),
         template=Names.step_template(step.name),
@@ -153,12 +156,13 @@ def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTempl
     """The pipeline as a WorkflowTemplate (hera object; `.to_yaml()` gives the manifest)."""
     names = Names.of(spec.name)
     _check(spec)
-    tasks: list[Task | DAGTask] = [step_task(spec, s) for s in spec.steps]
+    tasks: list[Task | DAGTask] = [lineage.start_task(), *(step_task(spec, s) for s in spec.steps)]
     templates: list[Container] = [step_template(spec, s, options) for s in spec.steps]
     deploy = deploy_step(spec, options)  # last, after the step templates the overlays patch
     if deploy is not None:
         tasks.append(deploy.task)
         templates.append(deploy.template)
+    templates += [lineage.start_template(spec, options), lineage.end_template(spec, options)]
     dag = DAG(name=ENTRYPOINT, tasks=tasks)
     return WorkflowTemplate(
         name=names.workflow_template,
@@ -167,6 +171,7 @@ def workflow_template(spec: PipelineSpec, options: ArgoOptions) -> WorkflowTempl
         entrypoint=ENTRYPOINT,
         arguments=workflow_parameters(spec),
         templates=[dag, *templates],
+        on_exit=lineage.END_TEMPLATE,
         **workflow_settings(names, options),
     )
 
