@@ -37,10 +37,13 @@ def test_table_leads_with_the_metric_best_first(view) -> None:
     assert 'data-metric="acc"' in view.table.value
     assert row_names(view)[:3] == ["a23", "a22", "a21"]
     assert len(row_names(view)) == 24
+    assert view.scatter_fig is None  # no chart before the front end has shown the table
+    view.show_charts()
     assert view.scatter_fig.layout.title.text == "acc vs C"  # C varies, seed does not
 
 
 def test_changing_the_metric_updates_table_and_charts(view) -> None:
+    view.show_charts()
     view.metric_control.value = "log_loss"
     assert 'data-metric="log_loss"' in view.table.value
     assert view.state.ascending  # a loss: smaller is better
@@ -50,7 +53,7 @@ def test_changing_the_metric_updates_table_and_charts(view) -> None:
     assert sorted(view.scatter_fig.data[0].y) == pytest.approx(
         sorted(0.6 - 0.01 * i for i in range(24))
     )
-    assert len(view.parallel_fig.data) == 0  # a hidden tab's chart is drawn when shown
+    assert view.parallel_fig is None  # a hidden tab's chart is built when its tab opens
     view.tabs.selected_index = 1
     assert view.parallel_fig.data[0].line.color[0] == pytest.approx(
         view.state.values()[view.state.records[0].run_id]["log_loss"]
@@ -83,7 +86,9 @@ def test_filter_box_takes_mlflow_syntax_and_reports_mistakes(view) -> None:
     assert set(column(view, "C")) == {"0.1"} and len(row_names(view)) == 4
     view.filter_control.value = "params.C = "
     assert "wb-error" in view.status.value and "filter" in view.status.value
-    assert len(row_names(view)) == 4  # the last good table stays
+    # the old rows would read as the answer to the new filter: the table empties and says why
+    assert row_names(view) == [] and "wb-table-message" in view.table.value
+    assert view.filter_control.value == "params.C = "  # what was typed stays to be corrected
     view.filter_control.value = ""
     assert len(row_names(view)) == 24
 
@@ -96,15 +101,17 @@ def test_a_filter_mlflow_refuses_is_shown_in_place_and_refresh_keeps_working(
     assert len(row_names(view)) == 6
     view.filter_control.value = bad
     assert "wb-error" in view.status.value and "Invalid comparator" in view.status.value
-    assert view.state.filter_string == "params.C = '0.1'" and len(row_names(view)) == 6
+    assert "Invalid comparator" in view.table.value and row_names(view) == []
+    assert view.state.filter_string == "params.C = '0.1'"
     view.refresh_button.click()  # the bad filter is not in the state: Refresh still works
     assert "wb-error" not in view.status.value and len(row_names(view)) == 6
+    assert view.filter_control.value == "params.C = '0.1'"
 
 
 def test_differences_only_hides_constant_params(view) -> None:
     assert 'data-column="params.seed"' in view.table.value
-    assert re.search(r'data-column="params.C" style="[^"]*background', view.table.value)
-    assert not re.search(r'data-column="params.seed" style="[^"]*background', view.table.value)
+    assert re.search(r'data-column="params.C" [^>]*style="[^"]*#fff3bf', view.table.value)
+    assert not re.search(r'data-column="params.seed" [^>]*style="[^"]*#fff3bf', view.table.value)
     view.diff_only_control.value = True
     assert 'data-column="params.seed"' not in view.table.value
     assert 'data-column="params.penalty"' in view.table.value
@@ -117,13 +124,13 @@ def test_champion_run_is_marked(view, in_store: Store) -> None:
 
 def test_selecting_runs_overlays_history_and_diffs_them(view, in_store: Store) -> None:
     view.tabs.selected_index = 2
-    view.selection.value = (in_store.runs["a01"], in_store.runs["a02"])
+    view.table.selected = [in_store.runs["a01"], in_store.runs["a02"]]  # two ticked boxes
     assert [t.name for t in view.history_fig.data] == ["a01", "a02"]
     assert list(view.history_fig.data[0].y) == pytest.approx([0.71, 0.61, 0.76])
     assert "-C = 0.1" in view.diff.value and "+C = 1.0" in view.diff.value
     assert 'class="wb-diff"' in view.diff.value
-    view.selection.value = (in_store.runs["a01"],)
-    assert "Select 2 to 4 runs" in view.diff.value and len(view.history_fig.data) == 1
+    view.table.selected = [in_store.runs["a01"]]
+    assert "Tick 2 to 4 runs" in view.diff.value and len(view.history_fig.data) == 1
 
 
 def test_pages(in_store: Store) -> None:
@@ -132,7 +139,7 @@ def test_pages(in_store: Store) -> None:
     view.next_button.click()
     view.next_button.click()
     assert len(row_names(view)) == 4 and row_names(view)[-1] == "a00"
-    assert len(view.selection.options) == 4  # selection offers the page's runs
+    assert view.table.value.count('class="wb-select"') == 4  # a checkbox on each shown row
 
 
 def test_max_runs_loads_the_top_runs_and_resorts_in_sql(in_store: Store) -> None:
@@ -171,8 +178,8 @@ def test_register_and_promote_uses_the_gate_and_shows_the_decision(view, in_stor
         promote_data=("X", "y"),
     )
     view.promote_button.click()
-    assert "select exactly one run" in view.action_output.value and calls == []
-    view.selection.value = (in_store.runs["a03"],)
+    assert "tick exactly one run" in view.action_output.value and calls == []
+    view.table.selected = [in_store.runs["a03"]]
     view.promote_button.click()
     assert calls == [
         ("register", in_store.runs["a03"], "clf"),
