@@ -53,3 +53,11 @@ def test_register_and_promote_moves_the_champion(project: Path) -> None:
     third = view.register_and_promote()
     assert not third.promoted and "not promoted" in view.action_output.value
     assert re.findall(r'wb-champion" data-run-id="(\w+)"', view.table.value) == [run_ids["strong"]]
+    # the weak run's model is version 1 already: reused, not registered a third time
+    assert third.candidate_version == 1 and "Reused clf v1" in view.action_output.value
+    assert len(MlflowClient().search_model_versions("name = 'clf'")) == 2
+    # without promote_data the button is off and a call registers nothing
+    bare = workbench.compare("actions", metric="roc_auc", model_name="other")
+    bare.table.selected = [run_ids["strong"]]
+    assert bare.promote_button.disabled and bare.register_and_promote() is None
+    assert MlflowClient().search_registered_models("name = 'other'") == []

@@ -230,3 +230,95 @@ def test_runs_argument_restricts_the_table(in_store: Store) -> None:
     assert sorted(row_names(view)) == ["a03", "b1"]
     view.filter_control.value = "params.C = '1.0'"  # combined with the run ids
     assert row_names(view) == ["b1"]
+
+
+def test_static_html_lists_the_metric_before_the_parameters(view) -> None:
+    html = view._repr_mimebundle_()["text/html"]
+    assert html.index('data-column="metrics.acc"') < html.index('data-column="params.C"')
+    assert html.index('data-column="attributes.run"') < html.index('data-column="metrics.acc"')
+
+
+def test_header_clicks_sort_and_flip(view) -> None:
+    view.table.sort_request = "params.C"  # what a click on the C header sends
+    assert view.state.sort == "params.C" and view.state.ascending
+    assert column(view, "C")[:6] == ["0.01"] * 6 and view.table.sort_request == ""
+    assert view.sort_control.value == "params.C"  # the dropdown follows the header
+    view.table.ascending = False  # a second click on the same header
+    assert column(view, "C")[0] == "10.0"
+    view.table.sort_request = "metrics.log_loss"  # a loss sorts best (smallest) first
+    values = [float(v) for v in column(view, "log_loss")]
+    assert values == sorted(values)
+
+
+def test_ticked_rows_survive_a_resort(view, in_store: Store) -> None:
+    view.table.selected = [in_store.runs["a03"]]
+    view.table.sort_request = "attributes.run"
+    assert re.findall(r'data-run-id="(\w+)" aria-label="select a03" checked', view.table.value)
+
+
+def test_a_name_no_run_has_is_reported(view) -> None:
+    view.filter_control.value = "metrics.acuracy > 0.5"  # misspelt: MLflow returns 0 runs
+    assert row_names(view) == []
+    assert "metrics.acuracy" in view.notice.value and "no run" in view.notice.value
+    view.filter_control.value = "params.C = '0.1'"
+    assert view.notice.value == ""
+
+
+def test_parallel_coordinates_default_axes_and_choice(view) -> None:
+    # C has 4 values and penalty 2; seed never varies: metric plus the two varying params
+    assert view.axes_control.value == ("params.C", "params.penalty", "metrics.acc")
+    view.tabs.selected_index = 1
+    labels = [d.label for d in view.parallel_fig.data[0].dimensions]
+    assert labels == ["C", "penalty", "acc"]
+    view.axes_control.value = ("params.seed", "metrics.log_loss", "metrics.acc")
+    assert [d.label for d in view.parallel_fig.data[0].dimensions] == ["seed", "log_loss", "acc"]
+
+
+def test_register_and_promote_without_data_registers_nothing(in_store: Store) -> None:
+    calls: list[str] = []
+    view = workbench.compare(
+        "wb-a",
+        metric="acc",
+        model_name="clf",
+        register=lambda run_id, name: calls.append(run_id) or "9",
+        promote=lambda *a, **k: calls.append("promote"),
+    )
+    assert view.promote_button.disabled and "promote_data" in view.action_output.value
+    view.table.selected = [in_store.runs["a03"]]
+    assert view.register_and_promote() is None  # the button's action, called directly
+    assert calls == [] and "nothing was registered" in view.action_output.value
+
+
+def test_the_same_runs_model_is_reused_not_registered_again(in_store: Store) -> None:
+    calls: list[tuple[str, str]] = []
+    view = workbench.compare(
+        "wb-a",
+        metric="acc",
+        model_name="clf",
+        promote=lambda name, version, **kw: f"decision on v{version}",
+        promote_data=("X", "y"),
+    )
+    view.rail._register = lambda run_id, name: calls.append((run_id, name)) or "7"
+    view.rail._find = lambda run_id, name: "2" if run_id == in_store.champion else None
+    view.table.selected = [in_store.champion]
+    assert view.register_and_promote() == "decision on v2" and calls == []
+    assert "Reused clf v2" in view.action_output.value
+    view.table.selected = [in_store.runs["a03"]]
+    assert view.register_and_promote() == "decision on v7"
+    assert calls == [(in_store.runs["a03"], "clf")]
+
+
+def test_run_links_follow_the_url_workbench_ui_recorded(
+    in_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.core.ui_url import record_ui_url
+
+    monkeypatch.delenv("WORKBENCH_UI_URL", raising=False)
+    record_ui_url(in_store.root, "http://127.0.0.1:5123")
+    try:
+        view = workbench.compare("wb-a", metric="acc")
+        assert 'href="http://127.0.0.1:5123/#/experiments/' in view.table.value
+        monkeypatch.setenv("WORKBENCH_UI_URL", "http://mlflow.team:80")  # the variable wins
+        assert "http://mlflow.team:80/#/" in workbench.compare("wb-a", metric="acc").table.value
+    finally:
+        (in_store.root / ".workbench" / "ui.json").unlink()
