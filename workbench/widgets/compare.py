@@ -34,7 +34,7 @@ def compare(
     runs: Sequence[str] | None = None,
     max_runs: int = 2000,
     study: Any = None,
-    page_size: int = 50,
+    page_size: int = 100,
     directions: dict[str, str] | None = None,
     base_url: str | None = None,
     model_name: str = "",

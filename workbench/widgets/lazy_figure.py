@@ -41,7 +41,9 @@ class LazyFigure(W.Box):
         if self.figure is None:
             import plotly.graph_objects as go
 
-            self.figure = go.FigureWidget(spec)
+            # created empty, then filled by messages: plotly's front-end model applies
+            # add-traces and relayout messages to its state whether or not a view exists yet,
+            # while data passed to the constructor did not reach a view created later
+            self.figure = go.FigureWidget()
             self.children = (self.figure,)
-            return
         set_figure(self.figure, spec)

@@ -51,7 +51,7 @@ class CompareState:
         base_filter: str = "",
         run_ids: Sequence[str] | None = None,
         max_runs: int = 2000,
-        page_size: int = 50,
+        page_size: int = 100,
         directions: dict[str, str] | None = None,
         base_url: str = "http://127.0.0.1:5000",
         study: StudyInfo | None = None,

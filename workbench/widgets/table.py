@@ -172,7 +172,7 @@ def build_table(
     ascending: bool = False,
     diff_only: bool = False,
     page: int = 0,
-    page_size: int = 50,
+    page_size: int = 100,
     presorted: bool = False,
     selected: Sequence[str] = (),
     message: str = "",
