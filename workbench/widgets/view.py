@@ -152,6 +152,10 @@ class CompareView(W.VBox):
         self.add_class("wb-compare")
         self._wire()
         self.redraw()
+        if s.study is not None:
+            # a study's view opens on its own charts: drawn now, as the widget is built (built
+            # from the front end's "shown" message they stayed empty in the browser test)
+            self._draw("study")
 
     # the names earlier versions (and their tests) used
     promote_button = property(lambda self: self.rail.button)
