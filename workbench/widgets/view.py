@@ -165,6 +165,13 @@ class CompareView(W.VBox):
     parallel_fig = property(lambda self: self.charts["parallel"].figure)
     history_fig = property(lambda self: self.charts["history"].figure)
 
+    @property
+    def study_figs(self) -> tuple[Any, Any] | None:
+        """A study's optimisation-history and importance FigureWidgets (None without a study)."""
+        if "study" not in self.charts:
+            return None
+        return self.charts["study"].figure, self.charts["importance"].figure
+
     def _sort_options(self) -> list[tuple[str, str]]:
         s = self.state
         return [
