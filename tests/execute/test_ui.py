@@ -17,6 +17,7 @@ from probe_notebooks import isolate_mlflow
 
 from workbench.cli.ui import ui_command
 from workbench.core.settings import load_settings
+from workbench.core.ui_url import recorded_ui_url, resolve_ui_url, ui_url
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +71,8 @@ def test_ui_serves_the_projects_experiments(project: Path, tmp_path: Path) -> No
                 time.sleep(0.3)
         names = {e["name"] for e in body["experiments"]}
         assert "seen-by-the-ui" in names
+        # and the URL it serves on is recorded for workbench.compare()'s run links
+        assert recorded_ui_url(project) == f"http://127.0.0.1:{port}"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -93,3 +96,15 @@ def test_a_taken_port_is_a_clear_error(project: Path, capsys: pytest.CaptureFixt
             main(["ui", "--port", str(port)])
     assert info.value.code == 1
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_the_recorded_url_is_what_a_local_browser_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert ui_url("0.0.0.0", 5001) == "http://127.0.0.1:5001"  # every interface: loopback
+    assert ui_url("::1", 5002) == "http://[::1]:5002"
+    monkeypatch.delenv("WORKBENCH_UI_URL", raising=False)
+    assert resolve_ui_url(tmp_path) == "http://127.0.0.1:5000"  # nothing recorded: MLflow's
+    (tmp_path / ".workbench").mkdir()
+    (tmp_path / ".workbench" / "ui.json").write_text("{not json")
+    assert recorded_ui_url(tmp_path) is None  # a damaged record is ignored, not an error

@@ -109,3 +109,28 @@ def test_unrecordable_lineage_warns_but_the_pipeline_still_runs(
     assert result.parent_run_id is None
     assert "MLflow lineage was not fully recorded" in result.lineage_error
     assert "lineage.log" in result.lineage_error
+
+
+@pytest.mark.slow
+def test_compare_links_a_pipeline_run_and_its_step_runs_both_ways(
+    tracked: PipelineSpec, project: Path
+) -> None:
+    import re
+
+    import workbench
+
+    result = run_pipeline("tracked", RunOptions(lineage="wait"))
+    parent = result.parent_run_id
+    assert result.ok and parent
+    kids = {r.info.run_id for r in children(client(), parent).values()}
+    assert len(kids) == 2
+    html = workbench.compare("pipeline-tracked").table.value
+
+    def row(run_id: str) -> str:
+        found = re.search(rf'<tr class="wb-row[^"]*" data-run-id="{run_id}".*?</tr>', html)
+        assert found, run_id
+        return found.group(0)
+
+    assert set(re.findall(r'class="wb-child" href="[^"]+/runs/(\w+)"', row(parent))) == kids
+    for kid in kids:
+        assert re.search(rf'class="wb-parent" href="[^"]+/runs/{parent}"', row(kid))

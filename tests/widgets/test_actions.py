@@ -36,10 +36,10 @@ def test_register_and_promote_moves_the_champion(project: Path) -> None:
         "actions", metric="roc_auc", model_name="clf", promote_data=(X_test, y_test)
     )
     assert "wb-champion" not in view.table.value
-    view.selection.value = (run_ids["weak"],)
+    view.table.selected = [run_ids["weak"]]
     first = view.register_and_promote()
     assert first.promoted  # no champion yet: the first candidate becomes it
-    view.selection.value = (run_ids["strong"],)
+    view.table.selected = [run_ids["strong"]]
     second = view.register_and_promote()
     assert second.promoted and second.candidate_version == 2
     assert "PROMOTED to champion" in view.action_output.value
@@ -49,7 +49,15 @@ def test_register_and_promote_moves_the_champion(project: Path) -> None:
     assert version.run_id == run_ids["strong"]
     assert "workbench.sha256" in version.tags  # the verified model-store copy exists
     # and a worse candidate is refused by the gate, the champion stays
-    view.selection.value = (run_ids["weak"],)
+    view.table.selected = [run_ids["weak"]]
     third = view.register_and_promote()
     assert not third.promoted and "not promoted" in view.action_output.value
     assert re.findall(r'wb-champion" data-run-id="(\w+)"', view.table.value) == [run_ids["strong"]]
+    # the weak run's model is version 1 already: reused, not registered a third time
+    assert third.candidate_version == 1 and "Reused clf v1" in view.action_output.value
+    assert len(MlflowClient().search_model_versions("name = 'clf'")) == 2
+    # without promote_data the button is off and a call registers nothing
+    bare = workbench.compare("actions", metric="roc_auc", model_name="other")
+    bare.table.selected = [run_ids["strong"]]
+    assert bare.promote_button.disabled and bare.register_and_promote() is None
+    assert MlflowClient().search_registered_models("name = 'other'") == []

@@ -14,9 +14,9 @@ from workbench.widgets.table import (
     build_rows,
     build_table,
     direction,
-    render_table_html,
     summarise,
 )
+from workbench.widgets.table_html import render_table_html
 
 
 def rec(i: int, params: dict[str, str], metrics: dict[str, float], exp: str = "1") -> RunRecord:
@@ -164,7 +164,7 @@ def test_diff_highlights_differences_and_diffs_the_cell_source() -> None:
     assert "-C = 1" in html and "+C = 2" in html
     missing = diff_html([details("r1", {}, "x = 1"), details("r2", {}, None)])
     assert "no notebook cell source recorded for r2" in missing
-    assert "Select 2 to 4 runs" in diff_html([details("r1", {}, None)])
+    assert "Tick 2 to 4 runs" in diff_html([details("r1", {}, None)])
 
 
 @pytest.mark.parametrize("count", [2, 4])

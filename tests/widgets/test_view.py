@@ -37,10 +37,13 @@ def test_table_leads_with_the_metric_best_first(view) -> None:
     assert 'data-metric="acc"' in view.table.value
     assert row_names(view)[:3] == ["a23", "a22", "a21"]
     assert len(row_names(view)) == 24
+    assert view.scatter_fig is None  # no chart before the front end has shown the table
+    view.show_charts()
     assert view.scatter_fig.layout.title.text == "acc vs C"  # C varies, seed does not
 
 
 def test_changing_the_metric_updates_table_and_charts(view) -> None:
+    view.show_charts()
     view.metric_control.value = "log_loss"
     assert 'data-metric="log_loss"' in view.table.value
     assert view.state.ascending  # a loss: smaller is better
@@ -50,7 +53,7 @@ def test_changing_the_metric_updates_table_and_charts(view) -> None:
     assert sorted(view.scatter_fig.data[0].y) == pytest.approx(
         sorted(0.6 - 0.01 * i for i in range(24))
     )
-    assert len(view.parallel_fig.data) == 0  # a hidden tab's chart is drawn when shown
+    assert view.parallel_fig is None  # a hidden tab's chart is built when its tab opens
     view.tabs.selected_index = 1
     assert view.parallel_fig.data[0].line.color[0] == pytest.approx(
         view.state.values()[view.state.records[0].run_id]["log_loss"]
@@ -83,7 +86,9 @@ def test_filter_box_takes_mlflow_syntax_and_reports_mistakes(view) -> None:
     assert set(column(view, "C")) == {"0.1"} and len(row_names(view)) == 4
     view.filter_control.value = "params.C = "
     assert "wb-error" in view.status.value and "filter" in view.status.value
-    assert len(row_names(view)) == 4  # the last good table stays
+    # the old rows would read as the answer to the new filter: the table empties and says why
+    assert row_names(view) == [] and "wb-table-message" in view.table.value
+    assert view.filter_control.value == "params.C = "  # what was typed stays to be corrected
     view.filter_control.value = ""
     assert len(row_names(view)) == 24
 
@@ -96,15 +101,17 @@ def test_a_filter_mlflow_refuses_is_shown_in_place_and_refresh_keeps_working(
     assert len(row_names(view)) == 6
     view.filter_control.value = bad
     assert "wb-error" in view.status.value and "Invalid comparator" in view.status.value
-    assert view.state.filter_string == "params.C = '0.1'" and len(row_names(view)) == 6
+    assert "Invalid comparator" in view.table.value and row_names(view) == []
+    assert view.state.filter_string == "params.C = '0.1'"
     view.refresh_button.click()  # the bad filter is not in the state: Refresh still works
     assert "wb-error" not in view.status.value and len(row_names(view)) == 6
+    assert view.filter_control.value == "params.C = '0.1'"
 
 
 def test_differences_only_hides_constant_params(view) -> None:
     assert 'data-column="params.seed"' in view.table.value
-    assert re.search(r'data-column="params.C" style="[^"]*background', view.table.value)
-    assert not re.search(r'data-column="params.seed" style="[^"]*background', view.table.value)
+    assert re.search(r'data-column="params.C" [^>]*style="[^"]*#fff3bf', view.table.value)
+    assert not re.search(r'data-column="params.seed" [^>]*style="[^"]*#fff3bf', view.table.value)
     view.diff_only_control.value = True
     assert 'data-column="params.seed"' not in view.table.value
     assert 'data-column="params.penalty"' in view.table.value
@@ -117,13 +124,13 @@ def test_champion_run_is_marked(view, in_store: Store) -> None:
 
 def test_selecting_runs_overlays_history_and_diffs_them(view, in_store: Store) -> None:
     view.tabs.selected_index = 2
-    view.selection.value = (in_store.runs["a01"], in_store.runs["a02"])
+    view.table.selected = [in_store.runs["a01"], in_store.runs["a02"]]  # two ticked boxes
     assert [t.name for t in view.history_fig.data] == ["a01", "a02"]
     assert list(view.history_fig.data[0].y) == pytest.approx([0.71, 0.61, 0.76])
     assert "-C = 0.1" in view.diff.value and "+C = 1.0" in view.diff.value
     assert 'class="wb-diff"' in view.diff.value
-    view.selection.value = (in_store.runs["a01"],)
-    assert "Select 2 to 4 runs" in view.diff.value and len(view.history_fig.data) == 1
+    view.table.selected = [in_store.runs["a01"]]
+    assert "Tick 2 to 4 runs" in view.diff.value and len(view.history_fig.data) == 1
 
 
 def test_pages(in_store: Store) -> None:
@@ -132,7 +139,7 @@ def test_pages(in_store: Store) -> None:
     view.next_button.click()
     view.next_button.click()
     assert len(row_names(view)) == 4 and row_names(view)[-1] == "a00"
-    assert len(view.selection.options) == 4  # selection offers the page's runs
+    assert view.table.value.count('class="wb-select"') == 4  # a checkbox on each shown row
 
 
 def test_max_runs_loads_the_top_runs_and_resorts_in_sql(in_store: Store) -> None:
@@ -171,8 +178,8 @@ def test_register_and_promote_uses_the_gate_and_shows_the_decision(view, in_stor
         promote_data=("X", "y"),
     )
     view.promote_button.click()
-    assert "select exactly one run" in view.action_output.value and calls == []
-    view.selection.value = (in_store.runs["a03"],)
+    assert "tick exactly one run" in view.action_output.value and calls == []
+    view.table.selected = [in_store.runs["a03"]]
     view.promote_button.click()
     assert calls == [
         ("register", in_store.runs["a03"], "clf"),
@@ -223,3 +230,95 @@ def test_runs_argument_restricts_the_table(in_store: Store) -> None:
     assert sorted(row_names(view)) == ["a03", "b1"]
     view.filter_control.value = "params.C = '1.0'"  # combined with the run ids
     assert row_names(view) == ["b1"]
+
+
+def test_static_html_lists_the_metric_before_the_parameters(view) -> None:
+    html = view._repr_mimebundle_()["text/html"]
+    assert html.index('data-column="metrics.acc"') < html.index('data-column="params.C"')
+    assert html.index('data-column="attributes.run"') < html.index('data-column="metrics.acc"')
+
+
+def test_header_clicks_sort_and_flip(view) -> None:
+    view.table.sort_request = "params.C"  # what a click on the C header sends
+    assert view.state.sort == "params.C" and view.state.ascending
+    assert column(view, "C")[:6] == ["0.01"] * 6 and view.table.sort_request == ""
+    assert view.sort_control.value == "params.C"  # the dropdown follows the header
+    view.table.ascending = False  # a second click on the same header
+    assert column(view, "C")[0] == "10.0"
+    view.table.sort_request = "metrics.log_loss"  # a loss sorts best (smallest) first
+    values = [float(v) for v in column(view, "log_loss")]
+    assert values == sorted(values)
+
+
+def test_ticked_rows_survive_a_resort(view, in_store: Store) -> None:
+    view.table.selected = [in_store.runs["a03"]]
+    view.table.sort_request = "attributes.run"
+    assert re.findall(r'data-run-id="(\w+)" aria-label="select a03" checked', view.table.value)
+
+
+def test_a_name_no_run_has_is_reported(view) -> None:
+    view.filter_control.value = "metrics.acuracy > 0.5"  # misspelt: MLflow returns 0 runs
+    assert row_names(view) == []
+    assert "metrics.acuracy" in view.notice.value and "no run" in view.notice.value
+    view.filter_control.value = "params.C = '0.1'"
+    assert view.notice.value == ""
+
+
+def test_parallel_coordinates_default_axes_and_choice(view) -> None:
+    # C has 4 values and penalty 2; seed never varies: metric plus the two varying params
+    assert view.axes_control.value == ("params.C", "params.penalty", "metrics.acc")
+    view.tabs.selected_index = 1
+    labels = [d.label for d in view.parallel_fig.data[0].dimensions]
+    assert labels == ["C", "penalty", "acc"]
+    view.axes_control.value = ("params.seed", "metrics.log_loss", "metrics.acc")
+    assert [d.label for d in view.parallel_fig.data[0].dimensions] == ["seed", "log_loss", "acc"]
+
+
+def test_register_and_promote_without_data_registers_nothing(in_store: Store) -> None:
+    calls: list[str] = []
+    view = workbench.compare(
+        "wb-a",
+        metric="acc",
+        model_name="clf",
+        register=lambda run_id, name: calls.append(run_id) or "9",
+        promote=lambda *a, **k: calls.append("promote"),
+    )
+    assert view.promote_button.disabled and "promote_data" in view.action_output.value
+    view.table.selected = [in_store.runs["a03"]]
+    assert view.register_and_promote() is None  # the button's action, called directly
+    assert calls == [] and "nothing was registered" in view.action_output.value
+
+
+def test_the_same_runs_model_is_reused_not_registered_again(in_store: Store) -> None:
+    calls: list[tuple[str, str]] = []
+    view = workbench.compare(
+        "wb-a",
+        metric="acc",
+        model_name="clf",
+        promote=lambda name, version, **kw: f"decision on v{version}",
+        promote_data=("X", "y"),
+    )
+    view.rail._register = lambda run_id, name: calls.append((run_id, name)) or "7"
+    view.rail._find = lambda run_id, name: "2" if run_id == in_store.champion else None
+    view.table.selected = [in_store.champion]
+    assert view.register_and_promote() == "decision on v2" and calls == []
+    assert "Reused clf v2" in view.action_output.value
+    view.table.selected = [in_store.runs["a03"]]
+    assert view.register_and_promote() == "decision on v7"
+    assert calls == [(in_store.runs["a03"], "clf")]
+
+
+def test_run_links_follow_the_url_workbench_ui_recorded(
+    in_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.core.ui_url import record_ui_url
+
+    monkeypatch.delenv("WORKBENCH_UI_URL", raising=False)
+    record_ui_url(in_store.root, "http://127.0.0.1:5123")
+    try:
+        view = workbench.compare("wb-a", metric="acc")
+        assert 'href="http://127.0.0.1:5123/#/experiments/' in view.table.value
+        monkeypatch.setenv("WORKBENCH_UI_URL", "http://mlflow.team:80")  # the variable wins
+        assert "http://mlflow.team:80/#/" in workbench.compare("wb-a", metric="acc").table.value
+    finally:
+        (in_store.root / ".workbench" / "ui.json").unlink()

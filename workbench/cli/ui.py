@@ -15,6 +15,7 @@ import click
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.settings import Settings, settings
+from workbench.core.ui_url import record_ui_url, ui_url
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -77,7 +78,9 @@ def command(port: int, host: str) -> None:
         click.echo(
             f"warning: binding {host}: anyone who can reach it can read and edit runs", err=True
         )
-    click.echo(f"MLflow UI on http://{host}:{port}  (store: {cfg.tracking_uri})", err=True)
+    url = ui_url(host, port)
+    record_ui_url(cfg.root, url)  # workbench.compare() links runs here
+    click.echo(f"MLflow UI on {url}  (store: {cfg.tracking_uri})", err=True)
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(cfg.root)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.widgets.state import CompareState, StudyInfo
 from workbench.widgets.view import CompareView, PromoteFn, RegisterFn
-
-UI_URL_ENV = "WORKBENCH_UI_URL"
-DEFAULT_UI_URL = "http://127.0.0.1:5000"  # where `workbench ui` serves MLflow's UI
 
 
 def _study_info(study: Any) -> tuple[StudyInfo, str | None]:
@@ -38,7 +34,7 @@ def compare(
     runs: Sequence[str] | None = None,
     max_runs: int = 2000,
     study: Any = None,
-    page_size: int = 50,
+    page_size: int = 100,
     directions: dict[str, str] | None = None,
     base_url: str | None = None,
     model_name: str = "",
@@ -55,11 +51,13 @@ def compare(
     study: an Optuna study from `workbench.tune`: adds its experiment (or, with no
         `experiment`, shows just its trials) and the optimisation-history and importance charts.
     directions: metric -> "min"/"max" where the name does not tell (loss, error: min).
-    base_url: the MLflow UI the run links open (default $WORKBENCH_UI_URL or
-        http://127.0.0.1:5000, where `workbench ui` serves it).
+    base_url: the MLflow UI the run links open (default $WORKBENCH_UI_URL, else the URL
+        `workbench ui` recorded in the project's .workbench/ui.json, else http://127.0.0.1:5000).
     promote_data: (X, y) on which the promotion gate scores the selected run's model.
     register, promote: replace the default register/promote calls (tests, custom gates).
     """
+    from workbench.core.settings import settings
+    from workbench.core.ui_url import resolve_ui_url
     from workbench.tracking.queries import open_run_source
     from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
 
@@ -90,7 +88,7 @@ def compare(
         max_runs=max_runs,
         page_size=page_size,
         directions=directions,
-        base_url=base_url or os.environ.get(UI_URL_ENV) or DEFAULT_UI_URL,
+        base_url=resolve_ui_url(settings().root, base_url),
         study=info,
     )
     return CompareView(

@@ -22,10 +22,10 @@ from workbench.widgets.table import (
     build_table,
     direction,
     parse_column,
-    render_table_html,
     sort_rows,
     summarise,
 )
+from workbench.widgets.table_html import render_table_html
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class CompareState:
         base_filter: str = "",
         run_ids: Sequence[str] | None = None,
         max_runs: int = 2000,
-        page_size: int = 50,
+        page_size: int = 100,
         directions: dict[str, str] | None = None,
         base_url: str = "http://127.0.0.1:5000",
         study: StudyInfo | None = None,
@@ -85,6 +85,10 @@ class CompareState:
         self.sort = f"metrics.{metric}" if metric else "attributes.start_time"
         self.ascending = direction(metric, self.directions) == "min" if metric else False
         self.diff_only = False
+        self.selected: list[str] = []  # ticked run ids, in the order they were ticked
+        self.rejected_filter = ""  # a filter MLflow refused; the table is empty until it goes
+        self.filter_error = ""
+        self.axes: list[str] | None = None  # parallel-coordinates axes; None = the default
         self.page = 0
         self.records: list[RunRecord] = []
         self.total = 0
@@ -118,6 +122,8 @@ class CompareState:
         self._watermark = page.fetched_at_ms
         self._invalidate()
         self.page = 0
+        self.rejected_filter = self.filter_error = ""
+        self.selected = [r for r in self.selected if r in {x.run_id for x in self.records}]
         self._load_champions()
 
     def _columns_from_records(self) -> None:
@@ -165,7 +171,9 @@ class CompareState:
         if len(self.records) > self.max_runs:  # keep the top max_runs by the current order
             self.records = self._trim(self.records)
         self._columns_from_records()
+        self.rejected_filter = self.filter_error = ""  # the table shows the last good filter
         if changes.records or changes.removed:
+            self.selected = [r for r in self.selected if r not in changes.removed]
             self._load_champions()
         return len(changes.records) + len(changes.removed)
 
@@ -178,13 +186,36 @@ class CompareState:
 
     # ---- controls ----------------------------------------------------------------------------
     def set_filter(self, filter_string: str) -> None:
+        """Load the runs matching a new filter. A refused filter empties the table and says why
+        (old rows under a new filter would look like its answer), but is not kept: the last
+        good filter stays the state's, so Refresh and the other controls work on."""
         old = self.filter_string
         self.filter_string = filter_string
         try:
             self.load()
-        except WorkbenchError:
+        except WorkbenchError as exc:
             self.filter_string = old
+            self.rejected_filter, self.filter_error = filter_string, str(exc)
             raise
+
+    def notices(self) -> list[str]:
+        """Names the user typed that no run has: a misspelt metric is not silently 0 runs."""
+        out = []
+        if self.metric and self.records and not any(self.metric in r.metrics for r in self.records):
+            out.append(f"metric {self.metric!r}: no loaded run has logged it")
+        if self.filter_string.strip() and not self.records:
+            from workbench.tracking.queries.filters import check_terms
+
+            known = {"metric": set(self.metrics), "parameter": set(self.params)}
+            for term in check_terms(self.filter_string):
+                names = known.get(term.kind)
+                if names is not None and term.key not in names:
+                    word = "metrics" if term.kind == "metric" else "params"
+                    out.append(
+                        f"filter: no run in these experiments has {word}.{term.key}, "
+                        "so no run can match"
+                    )
+        return out
 
     def set_metric(self, metric: str) -> None:
         if metric not in self.metrics:
@@ -246,7 +277,7 @@ class CompareState:
 
     def table(self) -> TableModel:
         return build_table(
-            self.sorted_rows(),
+            [] if self.filter_error else self.sorted_rows(),
             params=self.params,
             metrics=self.metrics,
             metric=self.metric,
@@ -257,6 +288,8 @@ class CompareState:
             page=self.page,
             page_size=self.page_size,
             presorted=True,
+            selected=self.selected,
+            message=self.filter_error,
         )
 
     def table_html(self) -> str:
@@ -268,11 +301,25 @@ class CompareState:
     def scatter(self, param: str | None) -> figures.Figure:
         return figures.scatter_figure(self.rows(), self.metric, param)
 
-    def parallel(self) -> figures.Figure:
+    def default_axes(self, limit: int = 6) -> list[str]:
+        """The metric and the params that vary most (most distinct present values), as axes
+        ids ("params.C", "metrics.acc"): 23 axes are unreadable, so a few, and a choice."""
         rows = self.rows()
-        # params that vary are the informative axes; cap them so the chart stays readable
-        varying = [p for p in self.params if len({r.params.get(p) for r in rows}) > 1][:12]
-        return figures.parallel_figure(rows, varying, self.metrics, self.metric)
+        spread = {p: len({r.params[p] for r in rows if p in r.params}) for p in self.params}
+        varying = sorted((p for p in self.params if spread[p] > 1), key=lambda p: -spread[p])
+        return [f"params.{p}" for p in varying[: limit - 1]] + (
+            [f"metrics.{self.metric}"] if self.metric else []
+        )
+
+    def axis_options(self) -> list[str]:
+        return [*(f"params.{p}" for p in self.params), *(f"metrics.{m}" for m in self.metrics)]
+
+    def parallel(self) -> figures.Figure:
+        options = set(self.axis_options())
+        axes = [a for a in (self.axes or []) if a in options] or self.default_axes()
+        params = [a.partition(".")[2] for a in axes if a.startswith("params.")]
+        metrics = [a.partition(".")[2] for a in axes if a.startswith("metrics.")]
+        return figures.parallel_figure(self.rows(), params, metrics, self.metric)
 
     def history(self, run_ids: Sequence[str]) -> figures.Figure:
         histories = self.source.metric_history(list(run_ids), self.metric) if run_ids else {}

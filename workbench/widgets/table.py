@@ -1,12 +1,11 @@
-"""The runs table as pure data: records -> summarised values -> sorted page -> HTML.
+"""The runs table as pure data: records -> summarised values -> sorted page (`TableModel`).
 
-No widgets and no MLflow here, so the logic is tested directly and the same HTML serves the
-live widget and the static representation an executed notebook keeps.
+No widgets and no MLflow here, so the logic is tested directly; `table_html` turns the model
+into the HTML both the live widget and an executed notebook's static output show.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +18,7 @@ ColumnKind = Literal["attribute", "param", "metric"]
 # metric names that are better when smaller (anything else is better when larger)
 LOWER_IS_BETTER = ("loss", "error", "rmse", "mse", "mae", "mape", "perplexity", "latency")
 ATTRIBUTES = ("run", "status", "start_time")
-DIFF_STYLE = "background:#fff3bf"
-CHAMPION_STYLE = "background:#e6fcf5"
+PARENT_TAG = "mlflow.parentRunId"  # MLflow's nesting tag: lineage steps and tuning trials
 
 
 @dataclass(frozen=True)
@@ -45,13 +43,14 @@ class Row:
     params: dict[str, str]
     values: dict[str, float]  # summarised metric values
     champion_of: tuple[str, ...] = ()
+    parent_id: str = ""  # mlflow.parentRunId: a pipeline step's or a trial's parent run
 
 
 @dataclass(frozen=True)
 class TableModel:
     columns: list[Column]
     rows: list[Row]  # the current page only
-    differing: frozenset[str]  # param keys whose values differ across the page's rows
+    differing: frozenset[str]  # param keys with two different present values on the page
     metric: str
     summary: str
     sort: str
@@ -60,6 +59,10 @@ class TableModel:
     page: int
     pages: int
     extra: dict[str, str] = field(default_factory=dict)  # shown under the table
+    selected: frozenset[str] = frozenset()  # run ids whose checkbox is ticked
+    names: dict[str, str] = field(default_factory=dict)  # run id -> name, for lineage links
+    children: dict[str, list[str]] = field(default_factory=dict)  # parent id -> child ids
+    message: str = ""  # why the table is empty (a refused filter), shown in its place
 
 
 def direction(metric: str, overrides: Mapping[str, str] | None = None) -> str:
@@ -94,8 +97,9 @@ def summarise(
 
 
 def differing_params(rows: Sequence[Row], keys: Sequence[str]) -> frozenset[str]:
-    """Params whose value is not the same on every row (a missing value counts as a value)."""
-    return frozenset(k for k in keys if len({r.params.get(k) for r in rows}) > 1)
+    """Params with two different values among the rows that have one: a run that never set a
+    parameter (another model family, an older notebook) is missing it, not different."""
+    return frozenset(k for k in keys if len({r.params[k] for r in rows if k in r.params}) > 1)
 
 
 def _sort_value(row: Row, column: Column) -> tuple[int, float | str]:
@@ -143,6 +147,7 @@ def build_rows(
             params=r.params,
             values=dict(values.get(r.run_id, {})),
             champion_of=tuple(champions.get(r.run_id, ())),
+            parent_id=r.tags.get(PARENT_TAG, ""),
         )
         for r in records
     ]
@@ -167,10 +172,16 @@ def build_table(
     ascending: bool = False,
     diff_only: bool = False,
     page: int = 0,
-    page_size: int = 50,
+    page_size: int = 100,
     presorted: bool = False,
+    selected: Sequence[str] = (),
+    message: str = "",
 ) -> TableModel:
-    """Sort, page, and decide which param columns show and which differ on the page."""
+    """Sort, page, and decide which param columns show and which differ on the page.
+
+    Columns: the run, the chosen metric, the other metrics, then the params, then status and
+    start time: what a reader compares first is at the left edge, not 2,700 px to the right.
+    """
     sort = sort or f"metrics.{metric}"
     ordered = list(rows) if presorted else sort_rows(rows, parse_column(sort), ascending)
     pages = max(1, math.ceil(len(ordered) / page_size))
@@ -181,10 +192,15 @@ def build_table(
     # the chosen metric first, then the others
     metric_cols = [metric, *[m for m in metrics if m != metric]] if metric else list(metrics)
     columns = [
-        *(Column("attribute", a) for a in ATTRIBUTES),
-        *(Column("param", p) for p in param_cols),
+        Column("attribute", "run"),
         *(Column("metric", m) for m in metric_cols),
+        *(Column("param", p) for p in param_cols),
+        *(Column("attribute", a) for a in ATTRIBUTES if a != "run"),
     ]
+    children: dict[str, list[str]] = {}
+    for row in ordered:
+        if row.parent_id:
+            children.setdefault(row.parent_id, []).append(row.run_id)
     return TableModel(
         columns=columns,
         rows=shown,
@@ -196,99 +212,8 @@ def build_table(
         total=len(ordered),
         page=page,
         pages=pages,
+        selected=frozenset(selected),
+        names={r.run_id: r.name for r in ordered},
+        children=children,
+        message=message,
     )
-
-
-def run_url(base_url: str, experiment_id: str, run_id: str) -> str:
-    return f"{base_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
-
-
-def format_param(raw: str) -> str:
-    """Long floats (0.0745934328572655, from a sampler) shortened for the table; text as is."""
-    if len(raw) <= 8:
-        return raw
-    try:
-        return f"{float(raw):.4g}"
-    except ValueError:
-        return raw
-
-
-def format_value(value: float | None) -> str:
-    if value is None:
-        return ""
-    if math.isnan(value):
-        return "NaN"
-    return f"{value:.4g}"
-
-
-def render_table_html(model: TableModel, base_url: str = "http://127.0.0.1:5000") -> str:
-    """A self-contained HTML table (inline styles: it must read well without any CSS)."""
-    e = html.escape
-    head = []
-    for col in model.columns:
-        label = col.key if col.kind != "attribute" else col.key.replace("_", " ")
-        style = "text-align:left;padding:2px 6px;border-bottom:1px solid #999;white-space:nowrap"
-        if col.kind == "param" and col.key in model.differing:
-            style += ";" + DIFF_STYLE
-        if col.id == model.sort:
-            label += " ▲" if model.ascending else " ▼"
-        kind = {"param": "param", "metric": "metric", "attribute": "attr"}[col.kind]
-        head.append(
-            f'<th class="wb-{kind}" data-column="{e(col.id)}" style="{style}">{e(label)}</th>'
-        )
-    body = []
-    for row in model.rows:
-        cells = []
-        for col in model.columns:
-            style = "padding:2px 6px;white-space:nowrap"
-            css = ""
-            if col.kind == "attribute":
-                if col.key == "run":
-                    badge = "".join(
-                        f' <span class="wb-champion-badge" title="champion of {e(m)}">★ champion: {e(m)}</span>'
-                        for m in row.champion_of
-                    )
-                    text = (
-                        f'<a href="{e(run_url(base_url, row.experiment_id, row.run_id))}" '
-                        f'target="_blank" title="{e(row.run_id)}">{e(row.name)}</a>{badge}'
-                    )
-                elif col.key == "status":
-                    text = e(row.status)
-                else:
-                    text = e(_time(row.start_time))
-            elif col.kind == "param":
-                raw = row.params.get(col.key, "")
-                short = format_param(raw)
-                text = e(short) if short == raw else f'<span title="{e(raw)}">{e(short)}</span>'
-                if col.key in model.differing:
-                    css, style = ' class="wb-diff"', style + ";" + DIFF_STYLE
-            else:
-                text = e(format_value(row.values.get(col.key)))
-                style += ";text-align:right;font-variant-numeric:tabular-nums"
-                if col.key == model.metric:
-                    style += ";font-weight:bold"
-            cells.append(f'<td{css} style="{style}">{text}</td>')
-        row_style = f' style="{CHAMPION_STYLE}"' if row.champion_of else ""
-        row_class = "wb-row wb-champion" if row.champion_of else "wb-row"
-        body.append(
-            f'<tr class="{row_class}" data-run-id="{e(row.run_id)}"{row_style}>{"".join(cells)}</tr>'
-        )
-    caption = (
-        f"{model.total} runs · {e(model.metric)} ({e(model.summary)}) · "
-        f"page {model.page + 1} of {model.pages}"
-    )
-    return (
-        '<div style="overflow-x:auto;max-width:100%">'
-        f'<table class="wb-runs" data-metric="{e(model.metric)}" data-summary="{e(model.summary)}" '
-        f'data-sort="{e(model.sort)}" style="border-collapse:collapse;font-size:12px">'
-        f'<caption style="text-align:left;caption-side:top;padding:2px 6px">{caption}</caption>'
-        f"<thead><tr>{''.join(head)}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-    )
-
-
-def _time(ms: int) -> str:
-    import datetime as dt
-
-    if not ms:
-        return ""
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M")

@@ -1,13 +1,14 @@
 """The ipywidgets view over a `CompareState`: controls, the runs table, charts, diff, actions.
 
 Every control handler changes the state and redraws from it; the view holds no data of its
-own, so a test sets a control's value (what a click does on the kernel side) and reads the
-table HTML and the FigureWidgets' data back.
+own, so a test sets a control's value or a table trait (what a click does on the kernel side)
+and reads the table HTML and the FigureWidgets' data back. Charts are built when their tab
+opens, and the first one only once the front end reports the table shown (`show_charts`), so
+plotly.js never delays the table.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 from collections.abc import Callable
 from typing import Any
@@ -15,35 +16,17 @@ from typing import Any
 import ipywidgets as W
 
 from workbench.core.errors import WorkbenchError
+from workbench.tracking.queries.types import RunDetails
 from workbench.widgets.diff import MAX_RUNS, MIN_RUNS, diff_html, selection_hint
+from workbench.widgets.lazy_figure import LazyFigure
+from workbench.widgets.promote_rail import FindFn, PromoteFn, PromoteRail, RegisterFn, error_html
+from workbench.widgets.runs_table import RunsTable
 from workbench.widgets.state import CompareState
-from workbench.widgets.table import direction, render_table_html
+from workbench.widgets.table import direction, parse_column
+from workbench.widgets.table_html import render_table_html
 
-RegisterFn = Callable[[str, str], str]  # (run_id, model name) -> version
-PromoteFn = Callable[..., Any]  # workbench.tracking.promotion.promote's signature
-DetailsFn = Callable[[str], Any]
-
-
-CHARTS = ("scatter", "parallel", "history")
-
-
-def _set_figure(fig: Any, spec: dict[str, Any]) -> None:
-    """Show `spec` in a FigureWidget: restyle traces in place when their kinds are unchanged
-    (one message, no re-validation of the template), else replace them."""
-    data = spec["data"]
-    same = len(fig.data) == len(data) and all(
-        t.type == d["type"] for t, d in zip(fig.data, data, strict=True)
-    )
-    if same and data:
-        with fig.batch_update():
-            for trace, new in zip(fig.data, data, strict=True):
-                trace.update(new, overwrite=True)
-            fig.layout.update(spec["layout"], overwrite=True)
-        return
-    with fig.batch_update():
-        fig.data = ()
-        fig.layout = spec["layout"]
-    fig.add_traces(data)
+DetailsFn = Callable[[str], RunDetails]
+__all__ = ["CompareView", "DetailsFn", "FindFn", "PromoteFn", "RegisterFn"]
 
 
 class CompareView(W.VBox):
@@ -56,12 +39,11 @@ class CompareView(W.VBox):
         details: DetailsFn | None = None,
         promote_data: tuple[Any, Any] | None = None,
         model_name: str = "",
+        find: FindFn | None = None,
     ) -> None:
         self.state = state
-        self._register = register
-        self._promote = promote
         self._details = details
-        self._promote_data = promote_data
+        self._details_cache: dict[str, RunDetails] = {}
         s = state
         self.metric_control = W.Dropdown(
             options=s.metrics, value=s.metric or None, description="Metric"
@@ -89,51 +71,59 @@ class CompareView(W.VBox):
             value=s.ascending, description="ascending", indent=False
         )
         self.diff_only_control = W.Checkbox(
-            value=s.diff_only, description="differences only", indent=False
+            value=s.diff_only, description="differing params only", indent=False
         )
         self.prev_button = W.Button(description="◀", layout={"width": "40px"})
         self.next_button = W.Button(description="▶", layout={"width": "40px"})
         self.page_label = W.Label()
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.status = W.HTML()
-        self.table = W.HTML()
+        self.notice = W.HTML()
+        self.table = RunsTable(sort=s.sort, ascending=s.ascending)
+        self.table.layout = W.Layout(width="100%")
         self.table.add_class("wb-table")
-        self.selection = W.SelectMultiple(description="Select", rows=6, layout={"width": "420px"})
         self.scatter_param = W.Dropdown(
             options=s.params, value=s.params[0] if s.params else None, description="Against"
         )
-        # plotly (and, through it, nbformat and jsonschema) loads when a chart is first drawn,
-        # not for the first table: each chart tab holds an empty box until then
-        self._figures: dict[str, Any] = {}
-        self._slots = {name: W.Box() for name in CHARTS}
-        self._live = False  # shown or a tab clicked: charts may be drawn from now on
-        self.diff = W.HTML("<p>Select 2 to 4 runs to compare them.</p>")
-        self.model_name = W.Text(
-            value=model_name, description="Model", placeholder="registered model name"
+        self.axes_control = W.SelectMultiple(
+            options=s.axis_options(), value=tuple(s.default_axes()), description="Axes", rows=6
         )
-        self.promote_button = W.Button(description="Register & promote", button_style="primary")
-        self.action_output = W.HTML()
-        tabs = [
-            ("Metric vs parameter", W.VBox([self.scatter_param, self._slots["scatter"]])),
-            ("Parallel coordinates", self._slots["parallel"]),
-            ("History", self._slots["history"]),
-            ("Diff", self.diff),
+        self.charts = {name: LazyFigure() for name in ("scatter", "parallel", "history")}
+        self.diff_differences_only = W.Checkbox(
+            value=False, description="differences only", indent=False
+        )
+        self.diff = W.HTML(selection_hint(0))
+        self.rail = PromoteRail(
+            model_name=model_name,
+            promote_data=promote_data,
+            register=register,
+            promote=promote,
+            find=find,
+        )
+        tabs: list[tuple[str, W.Widget, str | None]] = [
             (
-                "Register & promote",
-                W.VBox([self.model_name, self.promote_button, self.action_output]),
+                "Metric vs parameter",
+                W.VBox([self.scatter_param, self.charts["scatter"]]),
+                "scatter",
             ),
+            (
+                "Parallel coordinates",
+                W.VBox([self.axes_control, self.charts["parallel"]]),
+                "parallel",
+            ),
+            ("History", self.charts["history"], "history"),
+            ("Diff", W.VBox([self.diff_differences_only, self.diff]), None),
+            ("Register & promote", self.rail, None),
         ]
-        self.study_figs: tuple[Any, Any] | None = None
-        if s.study is not None:  # the study's charts are its first tab: drawn at once
-            import plotly.graph_objects as go
-
-            self.study_figs = (go.FigureWidget(), go.FigureWidget())
-            tabs.insert(0, ("Study", W.HBox(list(self.study_figs))))
+        if s.study is not None:
+            self.charts["study"] = LazyFigure()
+            self.charts["importance"] = LazyFigure()
+            study_box = W.HBox([self.charts["study"], self.charts["importance"]])
+            tabs.insert(0, ("Study", study_box, "study"))
         self.tabs = W.Tab(children=[t[1] for t in tabs], titles=[t[0] for t in tabs])
-        # charts are drawn when their tab is shown: thousands of points cost real time
-        offset = 1 if s.study is not None else 0  # the study tab comes first
-        self._chart_tabs = {i + offset: n for i, n in enumerate(CHARTS)}
-        self._stale: set[str] = set()
+        self._chart_tabs = {i: t[2] for i, t in enumerate(tabs) if t[2]}
+        self._charts_on = False  # set by the front end's first table render, or a tab click
+        self._stale: set[str] = set(self.charts)
         super().__init__(
             [
                 W.HBox([self.metric_control, self.summary_control, self.step_control]),
@@ -154,19 +144,33 @@ class CompareView(W.VBox):
                         self.status,
                     ]
                 ),
+                self.notice,
                 self.table,
-                self.selection,
                 self.tabs,
             ]
         )
         self.add_class("wb-compare")
         self._wire()
         self.redraw()
-        if self.study_figs is not None:
-            study = s.study_figures()
-            assert study is not None
-            _set_figure(self.study_figs[0], study[0])
-            _set_figure(self.study_figs[1], study[1])
+        if s.study is not None:
+            # a study's view opens on its own charts: drawn now, as the widget is built (built
+            # from the front end's "shown" message they stayed empty in the browser test)
+            self._draw("study")
+
+    # the names earlier versions (and their tests) used
+    promote_button = property(lambda self: self.rail.button)
+    model_name = property(lambda self: self.rail.model_name)
+    action_output = property(lambda self: self.rail.output)
+    scatter_fig = property(lambda self: self.charts["scatter"].figure)
+    parallel_fig = property(lambda self: self.charts["parallel"].figure)
+    history_fig = property(lambda self: self.charts["history"].figure)
+
+    @property
+    def study_figs(self) -> tuple[Any, Any] | None:
+        """A study's optimisation-history and importance FigureWidgets (None without a study)."""
+        if "study" not in self.charts:
+            return None
+        return self.charts["study"].figure, self.charts["importance"].figure
 
     def _sort_options(self) -> list[tuple[str, str]]:
         s = self.state
@@ -180,14 +184,14 @@ class CompareView(W.VBox):
 
     # ---- wiring -----------------------------------------------------------------------------
     def _guard(self, action: Callable[[], None]) -> None:
-        """Run a control's action; a user mistake becomes a message, not a traceback."""
+        """Run a control's action; a user mistake becomes a message, not a traceback. The view
+        redraws either way: a refused filter empties the table and the message says why."""
         self.status.value = ""
         try:
             action()
         except WorkbenchError as exc:
-            self.status.value = (
-                f'<span class="wb-error" style="color:#c92a2a">{html.escape(str(exc))}</span>'
-            )
+            self.redraw()
+            self.status.value = error_html(str(exc))
             return
         self.redraw()
 
@@ -195,10 +199,10 @@ class CompareView(W.VBox):
         s = self.state
         self._syncing = False
 
-        def on(control: Any, action: Callable[[Any], None]) -> None:
+        def on(control: Any, action: Callable[[Any], None], trait: str = "value") -> None:
             control.observe(
                 lambda ch: None if self._syncing else self._guard(lambda: action(ch["new"])),
-                "value",
+                trait,
             )
 
         on(self.metric_control, lambda v: s.set_metric(v))
@@ -207,18 +211,44 @@ class CompareView(W.VBox):
         on(self.filter_control, lambda v: s.set_filter(v))
         on(self.sort_control, lambda v: s.set_sort(v, s.ascending))
         on(self.ascending_control, lambda v: s.set_sort(s.sort, v))
+        on(self.table, lambda v: s.set_sort(s.sort, v), "ascending")
+        on(self.table, self._sort_clicked, "sort_request")
         on(self.diff_only_control, lambda v: setattr(s, "diff_only", v))
-        self.selection.observe(lambda _: self._selection_changed(), "value")
-        self.scatter_param.observe(lambda _: self._draw("scatter"), "value")
-        self.tabs.observe(lambda _: self._show_charts(), "selected_index")
+        self.table.observe(lambda ch: self._selection_changed(ch["new"]), "selected")
+        self.table.on_msg(self._front_end_message)
+        self.scatter_param.observe(lambda _: self._redraw_chart("scatter"), "value")
+        self.axes_control.observe(lambda ch: self._axes_changed(ch["new"]), "value")
+        self.diff_differences_only.observe(lambda _: self._show_diff(), "value")
+        self.tabs.observe(lambda _: self.show_charts(), "selected_index")
         self.prev_button.on_click(lambda _: self._guard(lambda: setattr(s, "page", s.page - 1)))
         self.next_button.on_click(lambda _: self._guard(lambda: setattr(s, "page", s.page + 1)))
         self.refresh_button.on_click(lambda _: self._guard(lambda: self._refresh()))
-        self.promote_button.on_click(lambda _: self.register_and_promote())
+        self.rail.button.on_click(lambda _: self.register_and_promote())
+
+    def _sort_clicked(self, column_id: str) -> None:
+        """A header click on a new column: a metric best first, anything else ascending."""
+        if not column_id:
+            return
+        column = parse_column(column_id)
+        ascending = (
+            direction(column.key, self.state.directions) == "min"
+            if column.kind == "metric"
+            else column.key != "start_time"
+        )
+        self.state.set_sort(column_id, ascending)
+
+    def _front_end_message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("event") == "shown":
+            self.show_charts()
 
     def _refresh(self) -> None:
         changed = self.state.refresh()
         self.status.value = f"{changed} runs changed"
+
+    def _axes_changed(self, axes: tuple[str, ...]) -> None:
+        if not self._syncing:
+            self.state.axes = list(axes)
+            self._redraw_chart("parallel")
 
     # ---- drawing ------------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -237,135 +267,99 @@ class CompareView(W.VBox):
                 self.scatter_param.value = (
                     current if current in s.params else (s.params[0] if s.params else None)
                 )
+            axes = s.axis_options()
+            if tuple(self.axes_control.options) != tuple(axes):
+                self.axes_control.options = axes
+                chosen = [a for a in (s.axes or []) if a in axes] or s.default_axes()
+                self.axes_control.value = tuple(chosen)
             self.metric_control.value = s.metric or None
             self.sort_control.value = s.sort
             self.ascending_control.value = s.ascending
-            self.filter_control.value = s.filter_string
+            self.filter_control.value = s.rejected_filter or s.filter_string
+            self.table.sort, self.table.ascending, self.table.sort_request = (
+                s.sort,
+                s.ascending,
+                "",
+            )
+            self.table.selected = list(s.selected)
         finally:
             self._syncing = False
         model = s.table()
         s.page = model.page
         self.table.value = render_table_html(model, s.base_url)
         self.page_label.value = f"page {model.page + 1} / {model.pages} · {s.total} runs"
-        shown = {row.run_id for row in model.rows}
-        selected = [r for r in self.selection.value if r in shown]
-        self.selection.options = [
-            (f"{row.name} ({row.run_id[:8]})", row.run_id) for row in model.rows
-        ]
-        self.selection.value = tuple(selected)
-        self._stale = {"scatter", "parallel", "history"}
+        self.notice.value = "".join(
+            f'<div class="wb-notice" style="color:#a61e4d">{html.escape(n)}</div>'
+            for n in s.notices()
+        )
+        self._stale |= {"scatter", "parallel", "history"}
         self._draw_visible()
 
-    # ---- charts: built when their tab is open and the view is on screen ---------------------
-    def _visible_chart(self) -> str | None:
-        index = self.tabs.selected_index
-        return self._chart_tabs.get(index) if index is not None else None
+    def show_charts(self) -> None:
+        """Draw the open tab's chart (the front end calls this once the table is shown)."""
+        self._charts_on = True
+        self._draw_visible()
 
     def _draw_visible(self) -> None:
-        name = self._visible_chart()
-        if self._live and name in self._stale:
+        index = self.tabs.selected_index
+        name = self._chart_tabs.get(index) if index is not None else None
+        if self._charts_on and name in self._stale:
             self._draw(name)
 
-    def _show_charts(self) -> None:
-        self._live = True
+    def _redraw_chart(self, name: str) -> None:
+        self._stale.add(name)
         self._draw_visible()
-
-    def _figure(self, name: str) -> Any:
-        """The chart's FigureWidget, created (and plotly imported) on first use."""
-        if name not in self._figures:
-            import plotly.graph_objects as go
-
-            self._figures[name] = go.FigureWidget()
-            self._slots[name].children = (self._figures[name],)
-        return self._figures[name]
-
-    def _chart(self, name: str) -> Any:
-        """A chart as a reader sees it: the open tab's chart is drawn first if stale."""
-        if name in self._stale and self._visible_chart() == name:
-            self._draw(name)
-        return self._figure(name)
-
-    scatter_fig = property(lambda self: self._chart("scatter"))
-    parallel_fig = property(lambda self: self._chart("parallel"))
-    history_fig = property(lambda self: self._chart("history"))
 
     def _draw(self, name: str) -> None:
         """Redraw one chart from the state now."""
         s = self.state
         if name == "scatter":
-            spec = s.scatter(self.scatter_param.value)
+            self.charts["scatter"].show(s.scatter(self.scatter_param.value))
         elif name == "parallel":
-            spec = s.parallel()
-        else:
-            spec = s.history(self.selection.value)
-        _set_figure(self._figure(name), spec)
+            self.charts["parallel"].show(s.parallel())
+        elif name == "history":
+            self.charts["history"].show(s.history(s.selected))
+        elif name == "study":
+            figures = s.study_figures()
+            assert figures is not None
+            self.charts["study"].show(figures[0])
+            self.charts["importance"].show(figures[1])
         self._stale.discard(name)
 
-    def _selection_changed(self) -> None:
-        ids = list(self.selection.value)
-        self._stale.add("history")
-        self._draw_visible()
-        if MIN_RUNS <= len(ids) <= MAX_RUNS:
-            if self._details is None:
-                from workbench.tracking.queries import run_details
+    def _selection_changed(self, ids: list[str]) -> None:
+        if self._syncing:
+            return
+        loaded = {r.run_id for r in self.state.records}
+        self.state.selected = [r for r in ids if r in loaded]
+        self._redraw_chart("history")
+        self._show_diff()
 
-                self._details = run_details
-            self.diff.value = diff_html([self._details(r) for r in ids])
-        else:
+    def _show_diff(self) -> None:
+        ids = self.state.selected
+        if not MIN_RUNS <= len(ids) <= MAX_RUNS:
             self.diff.value = selection_hint(len(ids))
+            return
+        if self._details is None:
+            from workbench.tracking.queries import run_details
+
+            self._details = run_details
+        for run_id in ids:
+            if run_id not in self._details_cache:
+                self._details_cache[run_id] = self._details(run_id)
+        self.diff.value = diff_html(
+            [self._details_cache[r] for r in ids],
+            only_differences=self.diff_differences_only.value,
+        )
 
     # ---- actions ------------------------------------------------------------------------------
     def register_and_promote(self) -> Any:
-        """Register the one selected run's model, then ask the promotion gate; show the result."""
-        ids = list(self.selection.value)
-        try:
-            if len(ids) != 1:
-                raise WorkbenchError(f"select exactly one run to register (selected: {len(ids)})")
-            name = self.model_name.value.strip()
-            if not name:
-                raise WorkbenchError("model name: type the registered model's name first")
-            register = self._register
-            if register is None:
-                from workbench.tracking.queries.registry import register_run_model
-
-                register = register_run_model
-            version = register(ids[0], name)
-            if self._promote_data is None:
-                self.action_output.value = (
-                    f"Registered <b>{html.escape(name)}</b> version {html.escape(str(version))}. "
-                    "Pass <code>promote_data=(X_test, y_test)</code> to compare() to promote it."
-                )
-                return None
-            promote = self._promote
-            if promote is None:
-                from workbench.tracking.promotion import promote as gate
-
-                promote = gate
-            X, y = self._promote_data
-            metric = self.state.metric
-            decision = promote(
-                name,
-                version,
-                metric=metric,
-                X=X,
-                y=y,
-                greater_is_better=direction(metric, self.state.directions) == "max",
-            )
-        except WorkbenchError as exc:
-            self.action_output.value = (
-                f'<span class="wb-error" style="color:#c92a2a">{html.escape(str(exc))}</span>'
-            )
-            return None
-        shown = (
-            decision._repr_html_()
-            if hasattr(decision, "_repr_html_")
-            else f"<pre>{html.escape(str(decision))}</pre>"
-        )
-        self.action_output.value = (
-            f"Registered {html.escape(name)} v{html.escape(str(version))}.<br>{shown}"
-        )
-        self.state.load()  # the champion mark may have moved
-        self.redraw()
+        """Register (or reuse) the ticked run's model and ask the promotion gate."""
+        s = self.state
+        metric = s.metric
+        decision = self.rail.run(list(s.selected), metric, direction(metric, s.directions) == "max")
+        if decision is not None:
+            s.load()  # the champion mark may have moved
+            self.redraw()
         return decision
 
     # ---- static representation -----------------------------------------------------------
@@ -378,9 +372,4 @@ class CompareView(W.VBox):
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs) or {}
         bundle["text/html"] = self.to_html()
-        # the open tab's chart follows the table: in a kernel, once this cell's output is out
-        try:
-            asyncio.get_running_loop().call_soon(self._show_charts)
-        except RuntimeError:  # no event loop (a script): draw now
-            self._show_charts()
         return bundle

@@ -41,6 +41,18 @@ def run_model_uri(run_id: str) -> str:
     raise WorkbenchError(f"run {run_id!r} logged no model: nothing to register")
 
 
+def find_run_model_version(run_id: str, name: str) -> str | None:
+    """The newest version of registered model `name` made from `run_id`'s model, if any: the
+    same run registered twice is the same model, so it gets no second version."""
+    from workbench.tracking.config import tracking_client
+
+    if not run_id.isalnum():
+        raise WorkbenchError(f"run {run_id!r}: not an MLflow run id")
+    found = tracking_client().search_model_versions(f"run_id = '{run_id}'")
+    versions = [int(v.version) for v in found if v.name == name]
+    return str(max(versions)) if versions else None
+
+
 def register_run_model(run_id: str, name: str) -> str:
     """Register the run's model under `name`; return the new version number.
 

@@ -1,0 +1,49 @@
+"""A chart slot that creates its plotly FigureWidget only when it is first drawn.
+
+Each FigureWidget carries plotly.js (about 5 MB) to the front end, and the notebook shows the
+view only once every child widget's code has loaded: five eager charts made the first render
+take seconds. A slot is an empty box until its tab opens; then it holds one FigureWidget that
+later draws restyle in place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+
+
+def set_figure(fig: Any, spec: dict[str, Any]) -> None:
+    """Show `spec` in a FigureWidget: restyle traces in place when their kinds are unchanged
+    (one message, no re-validation of the template), else replace them."""
+    data = spec["data"]
+    same = len(fig.data) == len(data) and all(
+        t.type == d["type"] for t, d in zip(fig.data, data, strict=True)
+    )
+    if same and data:
+        with fig.batch_update():
+            for trace, new in zip(fig.data, data, strict=True):
+                trace.update(new, overwrite=True)
+            fig.layout.update(spec["layout"], overwrite=True)
+        return
+    with fig.batch_update():
+        fig.data = ()
+        fig.layout = spec["layout"]
+    fig.add_traces(data)
+
+
+class LazyFigure(W.Box):
+    def __init__(self) -> None:
+        super().__init__([])
+        self.figure: Any = None  # a plotly FigureWidget once drawn
+
+    def show(self, spec: dict[str, Any]) -> None:
+        if self.figure is None:
+            import plotly.graph_objects as go
+
+            # created empty, then filled by messages: plotly's front-end model applies
+            # add-traces and relayout messages to its state whether or not a view exists yet,
+            # while data passed to the constructor did not reach a view created later
+            self.figure = go.FigureWidget()
+            self.children = (self.figure,)
+        set_figure(self.figure, spec)
