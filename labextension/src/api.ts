@@ -71,7 +71,7 @@ export interface IJob {
   returncode: number | null;
   lines: string[];
   next: number;
-  links: { urls: string[]; runs: { id: string; url: string }[] };
+  links: { urls: string[]; runs: { id: string; url: string; pipeline?: boolean }[] };
 }
 
 export async function requestAPI<T>(

@@ -149,7 +149,7 @@ export class PipelinePanel extends Widget {
         links.appendChild(a);
       };
       for (const run of job.links.runs) {
-        link(run.url, `MLflow run ${run.id}`, 'wb-run-link');
+        link(run.url, `MLflow ${run.pipeline ? 'pipeline run' : 'run'} ${run.id}`, 'wb-run-link');
       }
       for (const url of job.links.urls) {
         link(url, url);

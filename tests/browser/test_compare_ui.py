@@ -185,7 +185,9 @@ def test_compare_widget_in_jupyterlab(lab: tuple[int, Path], tmp_path: Path) -> 
             expect(table).to_have_attribute("data-metric", "intermediate_value")
             expect(title).to_have_text("intermediate_value vs C")
             after = table.inner_text()
-            assert after != before and "intermediate_value (last)" in after
+            # re-sorted by the chosen metric, now the first metric column; the caption names it
+            assert after != before and after.startswith("run\tintermediate_value ▼")
+            expect(widget.locator(".wb-caption")).to_contain_text("intermediate_value (last)")
 
             widget.scroll_into_view_if_needed()
             page.wait_for_timeout(800)  # let plotly finish drawing before the picture

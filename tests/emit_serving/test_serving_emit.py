@@ -185,7 +185,8 @@ def test_the_pipeline_ends_with_a_deploy_task_from_a_secret_reference() -> None:
     assert deploy["name"] == "deploy" and deploy["depends"] == "evaluate && promote"
     (artifact,) = deploy["arguments"]["artifacts"]
     assert artifact["from"] == "{{tasks.train.outputs.artifacts.model_version}}"
-    template = wt["spec"]["templates"][-1]
+    # found by name: the lineage templates follow the step templates
+    (template,) = [t for t in wt["spec"]["templates"] if t["name"] == deploy["template"]]
     container = template["container"]
     assert container["command"] == ["workbench", "deploy"]
     assert container["args"][-2:] == ["--candidate-from", "/tmp/inputs/model_version"]

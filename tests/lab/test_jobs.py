@@ -35,20 +35,23 @@ def test_polling_past_the_kept_tail_loses_no_order() -> None:
 
 
 def test_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The links come from the summary `pipeline run` really prints (runner.outcome)."""
+    from workbench.runner.outcome import outcome_lines
+
     monkeypatch.setenv("WORKBENCH_UI_URL", "http://127.0.0.1:5123/")
+    parent, step = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
+    events = [{"kind": "metrics", "metrics": {"rmse": 0.5}, "run_id": step, "experiment_id": "3"}]
+    summary = outcome_lines(
+        [("train", events)], base=None, parent_run_id=parent, experiment_id="2"
+    )
     job = Job("2", "run", "a.ipynb", [])
-    for line in [
-        "pipeline train: succeeded",
-        "MLflow run: 0123456789abcdef0123456789abcdef",
-        "see https://example.org/docs, then (http://127.0.0.1:9/x).",
-        "MLflow run: 0123456789abcdef0123456789abcdef",
-    ]:
+    for line in ["pipeline train: succeeded", *summary, *summary]:
         job.add(line)
+    job.add("see https://example.org/docs, then (http://127.0.0.1:9/x).")
     links = job.links()
     assert links["runs"] == [
-        {
-            "id": "0123456789abcdef0123456789abcdef",
-            "url": "http://127.0.0.1:5123/#/runs/0123456789abcdef0123456789abcdef",
-        }
-    ]
+        {"id": parent, "url": f"http://127.0.0.1:5123/#/experiments/2/runs/{parent}",
+         "pipeline": True},
+        {"id": step, "url": f"http://127.0.0.1:5123/#/experiments/3/runs/{step}"},
+    ]  # fmt: skip
     assert links["urls"] == ["http://127.0.0.1:9/x", "https://example.org/docs"]

@@ -218,8 +218,9 @@ def test_productionize_then_run_then_stale(server: Server) -> None:
     text = "\n".join(lines)
     assert "stock" in text and "reorder" in text
     # the pipeline's MLflow run, linked through the MLflow UI's direct run page
-    [run] = job["links"]["runs"]
-    assert run["url"] == f"http://127.0.0.1:5000/#/runs/{run['id']}"
+    run = job["links"]["runs"][0]
+    assert run["pipeline"] and run["url"].startswith("http://127.0.0.1:5000/#/experiments/")
+    assert run["url"].endswith(f"/runs/{run['id']}")
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{server.root / 'mlflow.db'}")

@@ -129,7 +129,9 @@ def test_tampered_registered_file_is_refused(
 def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Registered) -> None:
     import mlflow
 
-    reg = register_model(registered_project.root, example_model(), alias="", store_file=False)
+    # another model than the champion's (an identical one would reuse the champion's version)
+    model = example_model().set_params(classifier__max_iter=999)
+    reg = register_model(registered_project.root, model, alias="", store_file=False)
     uri = f"models:/{NAME}/{reg.version}"
     client = mlflow.MlflowClient()
     # log_model recorded the artifact's own digest (a local artifact store): verified as is.

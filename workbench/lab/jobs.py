@@ -20,7 +20,10 @@ ACTIONS = ("productionize", "verify", "run")
 MAX_LINES = 2000  # the tail kept per job: a long pipeline log is in its step log files anyway
 MAX_JOBS = 50  # finished jobs kept for the panel to read; older ones are forgotten
 URL_RE = re.compile(r"https?://[^\s'\"<>]+")
-RUN_RE = re.compile(r"MLflow run: ([0-9a-f]{8,})")
+# a run link as `pipeline run`'s summary prints it (workbench.runner.outcome.run_link): the
+# MLflow UI's run route, after the UI's address or after "then open" for a local store
+RUN_RE = re.compile(r"#/experiments/(\d+)/runs/([0-9a-f]{32})")
+PIPELINE_RUN_LINE = "pipeline run in MLflow:"
 _ids = itertools.count(1)
 # where the run links point: the MLflow UI `workbench ui` serves (as workbench.widgets.compare)
 UI_URL_ENV = "WORKBENCH_UI_URL"
@@ -60,16 +63,23 @@ class Job:
             self.dropped += 1
 
     def links(self) -> dict[str, list[Any]]:
-        """URLs and MLflow runs the command printed: the panel links to them (a run through
-        the MLflow UI's direct run page, `#/runs/ID`)."""
-        text = "\n".join(self.lines)
-        urls = sorted(dict.fromkeys(u.rstrip(".,);") for u in URL_RE.findall(text)))
+        """URLs and MLflow runs the command printed: the panel links to them, a run through
+        the MLflow UI `workbench ui` serves (its run route, `#/experiments/E/runs/R`). The
+        pipeline's own run (its summary's last line) comes first."""
         base = ui_url()
-        runs = [
-            {"id": run, "url": f"{base}/#/runs/{run}"}
-            for run in dict.fromkeys(RUN_RE.findall(text))
-        ]
-        return {"urls": urls, "runs": runs}
+        runs: dict[str, dict[str, Any]] = {}
+        for line in self.lines:
+            for experiment, run in RUN_RE.findall(line):
+                entry = runs.setdefault(
+                    run, {"id": run, "url": f"{base}/#/experiments/{experiment}/runs/{run}"}
+                )
+                if line.startswith(PIPELINE_RUN_LINE):
+                    entry["pipeline"] = True
+        ordered = sorted(runs.values(), key=lambda r: not r.get("pipeline"))
+        text = "\n".join(self.lines)
+        found = (u.rstrip(".,);") for u in URL_RE.findall(text))
+        urls = sorted(dict.fromkeys(u for u in found if not RUN_RE.search(u)))
+        return {"urls": urls, "runs": ordered}
 
     def as_json(self, since: int = 0) -> dict[str, Any]:
         start = max(0, since - self.dropped)

@@ -46,17 +46,11 @@ class Observe:
         scope["workbench.request_id"] = rid
         header = (b"x-request-id", rid.encode("ascii"))
         status = 500
+        observed = False
 
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", ()), header]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
+        def observe() -> None:
+            nonlocal observed
+            observed = True
             elapsed = time.perf_counter() - start
             route: Any = scope.get("workbench.route", "other")
             rows = int(scope.get("workbench.rows", 0))
@@ -65,3 +59,20 @@ class Observe:
                 metrics.observe_batch(route, rows)
             if self.log is not None:
                 self.log.write(scope["method"], scope["path"], status, elapsed, rid, rows)
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # counted before the last byte leaves: a client holding its whole answer
+                # finds it in /metrics (of any worker), never a moment later
+                observe()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if not observed:  # no complete response: an error, or the client went away
+                observe()

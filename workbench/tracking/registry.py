@@ -191,7 +191,7 @@ def log_sklearn_model(
             name=register,
             version=int(twin.version),
             sha256=digest,
-            store_path=dict(twin.tags or {}).get(STORE_URI_TAG),
+            store_path=_store_file(dict(twin.tags or {}).get(STORE_URI_TAG)),
             reused=True,
         )
     version = int(info.registered_model_version)
@@ -207,6 +207,16 @@ def log_sklearn_model(
         sha256=sha,
         store_path=path,
     )
+
+
+def _store_file(uri: str | None) -> str | None:
+    """The model file a version's store tag names: the tag holds the file or, when set by
+    hand (`mlflow` CLI, an operator re-pointing a version), its folder; both serve."""
+    from workbench.models.store import MODEL_FILE
+
+    if not uri or uri.rstrip("/").endswith("/" + MODEL_FILE):
+        return uri
+    return f"{uri.rstrip('/')}/{MODEL_FILE}"
 
 
 def _signature_dict(info: Any) -> dict[str, Any] | None:
