@@ -41,9 +41,7 @@ def test_links(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WORKBENCH_UI_URL", "http://127.0.0.1:5123/")
     parent, step = "0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"
     events = [{"kind": "metrics", "metrics": {"rmse": 0.5}, "run_id": step, "experiment_id": "3"}]
-    summary = outcome_lines(
-        [("train", events)], base=None, parent_run_id=parent, experiment_id="2"
-    )
+    summary = outcome_lines([("train", events)], base=None, parent_run_id=parent, experiment_id="2")
     job = Job("2", "run", "a.ipynb", [])
     for line in ["pipeline train: succeeded", *summary, *summary]:
         job.add(line)

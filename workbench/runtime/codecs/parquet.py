@@ -5,17 +5,22 @@ index and its names), but not everything: an index `freq`, duplicate or non-stri
 names, mixed-type object columns, list- or dict-valued cells of some shapes, subclasses. Rather
 than list every case, a frame is taken only after it was encoded, decoded and compared equal
 (`verified`); anything else goes to the next codec (cloudpickle). A Series is stored as a
-one-column frame and unwrapped on load (meta.json's type says which).
+one-column frame and unwrapped on load (meta.json's type says which). A frame's block layout,
+which decides the last bits of arithmetic on it, is kept too (workbench.runtime.codecs.layout).
 """
 
 from __future__ import annotations
 
+import json
 import sys
+import warnings
 from typing import Any
 
+from workbench.runtime.codecs import layout
 from workbench.runtime.codecs.base import Codec, verified
 
 SERIES_COLUMN = "__series__"
+ATTRS_KEY = b"PANDAS_ATTRS"  # where pandas' own to_parquet stores DataFrame.attrs
 
 
 class ParquetCodec(Codec):
@@ -33,19 +38,40 @@ class ParquetCodec(Codec):
         return value.name is None or type(value.name) is str
 
     def encode_exact(self, value: Any) -> bytes | None:
-        return verified(self, value) if self.accepts(value) else None
+        if not self.accepts(value):
+            return None
+        data = verified(self, value)
+        if data is None or type(value).__name__ == "Series":
+            return data
+        # equal values laid out differently give other bits in later arithmetic: same blocks too
+        back = self.decode(data, {"type": "pandas.core.frame.DataFrame"})
+        return data if layout.block_layout(back) == layout.block_layout(value) else None
 
     def encode(self, value: Any) -> bytes:
-        import io
-
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
         frame = value.to_frame(value.name or SERIES_COLUMN) if type(value) is pd.Series else value
-        buf = io.BytesIO()
-        # index=None: a RangeIndex is kept as metadata (index=True would store it as a column
-        # and give back an Int64 Index); any other index is stored as columns
-        frame.to_parquet(buf, index=None)
-        return buf.getvalue()
+        # preserve_index=None: a RangeIndex is kept as metadata (True would store it as a column
+        # and give back an Int64 Index); any other index is stored as columns (as to_parquet)
+        with warnings.catch_warnings():
+            # pyarrow reads tz-aware columns through Series.values, which pandas 3.1 deprecates
+            # (pandas' own to_parquet hides the same warning); the values pyarrow writes are UTC
+            # with the zone in the schema, checked by the round trip
+            warnings.filterwarnings("ignore", message=r".*\.values returning an ndarray")
+            table = pa.Table.from_pandas(frame, preserve_index=None)
+        extra: dict[bytes, bytes] = {}
+        if frame.attrs:  # as pandas' to_parquet keeps them
+            extra[ATTRS_KEY] = json.dumps(frame.attrs).encode()
+        record = layout.to_record(layout.block_layout(frame))
+        if record is not None:
+            extra[layout.METADATA_KEY] = record
+        if extra:
+            table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+        buf = pa.BufferOutputStream()
+        pq.write_table(table, buf, compression="snappy")
+        return bytes(buf.getvalue())
 
     def decode(self, data: bytes, meta: dict[str, str]) -> Any:
         import pyarrow as pa
@@ -54,7 +80,13 @@ class ParquetCodec(Codec):
         # From pyarrow's own buffer, not a Python file object: reading through io.BytesIO left
         # pyarrow threads that made about one process exit in 30 abort (SIGABRT, "terminate
         # called without an active exception"), failing steps whose work was done.
-        frame = pq.read_table(pa.BufferReader(data)).to_pandas()
+        table = pq.read_table(pa.BufferReader(data))
+        frame = table.to_pandas()
+        metadata = table.schema.metadata or {}
+        if layout.METADATA_KEY in metadata:
+            frame = layout.restore(frame, layout.from_record(metadata[layout.METADATA_KEY]))
+        if ATTRS_KEY in metadata:
+            frame.attrs = json.loads(metadata[ATTRS_KEY])
         if meta.get("type", "").endswith(".Series"):
             series = frame.iloc[:, 0]
             series.name = None if frame.columns[0] == SERIES_COLUMN else frame.columns[0]
