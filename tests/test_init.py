@@ -125,12 +125,6 @@ def _venv_with_workbench_from_this_checkout(venv: Path) -> None:
         subprocess.run([*pip, str(REPO), "pytest"], check=True)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug, open in issue 10: `--verify` of the starter notebook finds the train step's "
-    "StandardScaler mean_ 1 ulp off the notebook's (13.02218045112782 vs 13.022180451127815); "
-    "verification compares floats exactly unless the notebook itself is not bit-reproducible",
-)
 @pytest.mark.slow
 def test_a_new_project_passes_its_own_make_test(tmp_path: Path) -> None:
     """`workbench init DIR`, then that project's `make test`: productionize (recording the

@@ -266,6 +266,17 @@ def serve(lines: IO[str], out: IO[str]) -> int:
     return 1 if failures else 0
 
 
+def _reply_channel() -> IO[str]:
+    """The pipe to the runner, and nothing else on it: file descriptor 1 is moved to the log
+    (stderr), because MLflow prints to stdout ("View run ... at: http://..." whenever a run ends
+    on a tracking server), and such a line read as the answer to "child" left the step without
+    its MLflow run: its metrics went to a new run in the Default experiment."""
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    return channel
+
+
 if __name__ == "__main__":  # pragma: no cover - exercised through RecorderLineage
     os.environ.pop("MLFLOW_RUN_ID", None)
-    raise SystemExit(serve(sys.stdin, sys.stdout))
+    raise SystemExit(serve(sys.stdin, _reply_channel()))
