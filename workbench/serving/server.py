@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 import orjson
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.redact import redact  # no secret of a URI in a log line
 from workbench.serving.loader import ModelSource, load_source, resolve_source
 from workbench.serving.source import ServeError
 
@@ -118,11 +118,6 @@ def app_from_env() -> Any:
         body_seconds=float(opts["body_seconds"]),
         offload_bytes=int(opts["offload_bytes"]),
     )
-
-
-def redact(uri: str) -> str:
-    """`scheme://user:password@host/...` -> `scheme://***@host/...`: no secret in a log line."""
-    return re.sub(r"://[^/@]+@", "://***@", uri)
 
 
 def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> None:
