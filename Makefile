@@ -80,6 +80,8 @@ demo: install
 lint: install
 	$(VENV)/bin/ruff check workbench tests $(wildcard benchmarks/*.py)
 	$(VENV)/bin/ruff format --check workbench tests $(wildcard benchmarks/*.py)
+	# generated steps and tests, with the generator's own ruff settings (not the project's)
+	$(PY) -m workbench.emit.pycheck steps tests/steps
 	$(VENV)/bin/lint-imports
 
 typecheck: install

@@ -11,11 +11,14 @@ TARGET = "malignant"
 
 def relabel(raw: pd.DataFrame) -> pd.DataFrame:
     """Lab labels ("Radius (mean)") to snake_case ("mean_radius"); diagnosis M/B to 1/0."""
+
     def snake(label: str) -> str:
         name, _, kind = label.partition(" (")
         return f"{kind.rstrip(')')}_{name}".lower().replace(" ", "_")
 
-    df = raw.drop(columns=["Sample ID"]).rename(columns=lambda c: c if c == "Diagnosis" else snake(c))
+    df = raw.drop(columns=["Sample ID"]).rename(
+        columns=lambda c: c if c == "Diagnosis" else snake(c)
+    )
     df[TARGET] = (df.pop("Diagnosis") == "M").astype(int)
     return df
 

@@ -41,8 +41,12 @@ def train(
     # %% cell 11 (id train)
     wbt.set_experiment(experiment)
     with wbt.start_run(run_name="train") as run:
-        run.log_params({"C": C, "max_iter": max_iter, "test_size": test_size, "random_state": random_state})
-        run.log_dataset(X_train.assign(**{TARGET: y_train}), name="breast-cancer-train", context="training")
+        run.log_params(
+            {"C": C, "max_iter": max_iter, "test_size": test_size, "random_state": random_state}
+        )
+        run.log_dataset(
+            X_train.assign(**{TARGET: y_train}), name="breast-cancer-train", context="training"
+        )
         clf = LogisticRegression(C=C, max_iter=max_iter)
         clf.fit(preprocessor.transform(X_train), y_train)
         model = Pipeline([("preprocess", preprocessor), ("classifier", clf)])

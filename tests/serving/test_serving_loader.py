@@ -164,5 +164,8 @@ def test_fallback_to_the_mlflow_artifact_follows_the_rule(registered_project: Re
 def test_startup_log_redacts_credentials_in_uris() -> None:
     from workbench.serving.server import redact
 
-    assert redact("s3://AKIA:secret@bucket/models/m/1") == "s3://***@bucket/models/m/1"
+    assert redact("s3://AKIA:secret@bucket/models/m/1") == "s3://AKIA:***@bucket/models/m/1"
     assert redact("models:/m@champion") == "models:/m@champion"
+    # the one redaction of workbench.core.redact: a password holding `/` or a space is hidden too
+    line = redact("postgresql://u:p/w rd@db.example.org/models")
+    assert "p/w" not in line and "rd@" not in line, line

@@ -1,4 +1,5 @@
-"""The one clock workbench reads: wall time in seconds and in MLflow's epoch milliseconds.
+"""The one clock workbench reads: wall time in seconds and in MLflow's epoch milliseconds, and a
+monotonic clock for durations and deadlines.
 
 Every timestamp stored (cache entries, MLflow runs and metrics, watermarks, access lines) comes
 from here, so a test can freeze or shift time in one place, and seconds and milliseconds never
@@ -18,3 +19,9 @@ def now() -> float:
 def now_ms() -> int:
     """Milliseconds since the epoch, the unit MLflow stores run and metric times in."""
     return int(now() * 1000)
+
+
+def monotonic() -> float:
+    """Seconds on a clock that never goes back (durations, deadlines, flush intervals): the
+    wall clock above can jump with NTP; this one only moves forward."""
+    return time.perf_counter()

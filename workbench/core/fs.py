@@ -31,8 +31,11 @@ def os_reason(exc: OSError) -> str:
     return reason or (exc.strerror or str(exc) or type(exc).__name__).lower()
 
 
-def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True) -> None:
-    """Replace `path` with `data` atomically; on any failure nothing new is left on disk."""
+def atomic_write_bytes(
+    path: str | Path, data: bytes, *, fsync: bool = True, mode: int | None = None
+) -> None:
+    """Replace `path` with `data` atomically; on any failure nothing new is left on disk.
+    `mode` sets the permissions (the temporary file is 0600 otherwise)."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -42,12 +45,16 @@ def atomic_write_bytes(path: str | Path, data: bytes, *, fsync: bool = True) -> 
             fh.flush()
             if fsync:
                 os.fsync(fh.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def atomic_write_text(path: str | Path, text: str, *, fsync: bool = True) -> None:
+def atomic_write_text(
+    path: str | Path, text: str, *, fsync: bool = True, mode: int | None = None
+) -> None:
     """`atomic_write_bytes` of UTF-8 text with LF line endings as given."""
-    atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync)
+    atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync, mode=mode)

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
 
 HELPERS = "steps.train._helpers"
@@ -82,16 +83,16 @@ def call(method: str, url: str, body: Any = None, timeout: float = 10.0) -> tupl
 
 def wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> float:
     """Seconds until `/v2/health/ready` answers 200; WorkbenchError if the server dies or stalls."""
-    started = time.monotonic()
+    started = clock.monotonic()
     while True:
         if proc.poll() is not None:
             raise WorkbenchError(f"the server exited with status {proc.returncode} before ready")
         try:
             if call("GET", f"{url}/v2/health/ready", timeout=1)[0] == 200:
-                return time.monotonic() - started
+                return clock.monotonic() - started
         except OSError:
             pass
-        if time.monotonic() - started > timeout:
+        if clock.monotonic() - started > timeout:
             raise WorkbenchError(f"the server was not ready within {timeout:g} s")
         time.sleep(0.05)
 

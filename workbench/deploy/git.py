@@ -9,19 +9,18 @@ mounted from a Secret works as usual. Git never prompts (GIT_TERMINAL_PROMPT=0).
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.redact import redact  # no `user:password@` of a URL in an error
 
 _HELPER = (
     '!f() { test "$1" = get || return 0; echo "username=${GIT_USERNAME:-git}"; '
     'echo "password=${GIT_PASSWORD}"; }; f'
 )
 _REJECTED = ("[rejected]", "non-fast-forward", "fetch first", "failed to update ref")
-_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 
 
 class GitError(WorkbenchError):
@@ -36,11 +35,6 @@ class PushRejected(GitError):
 class Author:
     name: str = "workbench deploy"
     email: str = "deploy@workbench.invalid"
-
-
-def redact(text: str) -> str:
-    """No `user:password@` of a URL reaches an error message."""
-    return _USERINFO.sub("***@", text)
 
 
 def _config() -> list[str]:

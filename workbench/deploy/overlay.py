@@ -8,14 +8,13 @@ replaced atomically (temp file + rename): a failure leaves it as it was.
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from workbench.core.errors import ConfigError
+from workbench.core.fs import atomic_write_text
 from workbench.kustomize.set_image import find_kustomization, round_trip_yaml
 
 ROLE = "champion"
@@ -77,14 +76,7 @@ def set_served_version(folder: Path, model: str, version: int) -> ServedModel:
     literals[i] = f"{ROLE}={uri}"  # same index: a comment on the item stays with it
     buf = io.StringIO()
     yaml.dump(doc, buf)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(buf.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, buf.getvalue())
     return ServedModel(path=path, uri=uri, version=version)
 
 

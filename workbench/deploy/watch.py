@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from workbench.core import clock
 from workbench.deploy import argo_client
 from workbench.deploy.argo_client import ArgoServer
 
@@ -78,7 +79,7 @@ def follow(
 ) -> int:
     """Print each step's phase as it changes until the workflow ends; 0 if it succeeded."""
     seen: dict[str, str] = {}
-    started = time.monotonic()
+    started = clock.monotonic()
     while True:
         workflow = argo_client.get_workflow(name, namespace=namespace, server=server)
         for node in pod_nodes(workflow):
@@ -93,7 +94,7 @@ def follow(
                 report_failure(workflow, namespace=namespace, server=server, echo=echo)
                 return 1
             return 0
-        if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
+        if timeout_seconds is not None and clock.monotonic() - started > timeout_seconds:
             echo(f"workflow {name}: still {phase} after {timeout_seconds:.0f}s")
             return 2
         time.sleep(poll_seconds)

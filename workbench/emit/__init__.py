@@ -18,6 +18,7 @@ from workbench.emit.context import EmitContext
 from workbench.emit.docker import emit_docker
 from workbench.emit.gitops.emit import emit_argocd, emit_ci, emit_events, emit_infrastructure
 from workbench.emit.gitops.project import PlatformSpec
+from workbench.emit.pyformat import format_python
 from workbench.emit.python import emit_python, render_helpers, render_step
 from workbench.emit.requirements import emit_requirements, render_requirements
 from workbench.emit.serving import emit_serving
@@ -88,12 +89,22 @@ def selected(targets: Sequence[str] | None) -> list[Emitter]:
 
 def with_digests(spec: PipelineSpec, ctx: EmitContext) -> PipelineSpec:
     """The spec with each step's code digest and the lock digest, from the rendered files (the
-    same texts the runner later hashes from disk with the same functions)."""
-    helpers = render_helpers(spec, ctx) if spec.helpers_module else ""
+    same texts the runner later hashes from disk with the same functions: formatted, as
+    build_files writes them)."""
+    base = f"steps/{spec.name}"
+    helpers = (
+        format_python(render_helpers(spec, ctx), f"{base}/_helpers.py")
+        if spec.helpers_module
+        else ""
+    )
     steps = tuple(
         replace(
             step,
-            code_digest=step_code_digest(render_step(spec, step, ctx), helpers, step.helpers),
+            code_digest=step_code_digest(
+                format_python(render_step(spec, step, ctx), f"{base}/{step.name}.py"),
+                helpers,
+                step.helpers,
+            ),
         )
         for step in spec.steps
     )
@@ -103,7 +114,8 @@ def with_digests(spec: PipelineSpec, ctx: EmitContext) -> PipelineSpec:
 def build_files(
     spec: PipelineSpec, ctx: EmitContext, emitters: list[Emitter] | None = None
 ) -> tuple[PipelineSpec, dict[str, str]]:
-    """(the completed spec, every generated file). Two emitters claiming one path is a bug."""
+    """(the completed spec, every generated file). Two emitters claiming one path is a bug.
+    Every Python file is checked to compile, then formatted by ruff (workbench.emit.pyformat)."""
     spec = with_digests(spec, ctx)
     files: dict[str, str] = {}
     for emitter in EMITTERS if emitters is None else emitters:
@@ -114,6 +126,7 @@ def build_files(
     for path, text in files.items():
         if path.endswith(".py"):
             _compiles(path, text)
+            files[path] = format_python(text, path)
     return spec, dict(sorted(files.items()))
 
 

@@ -1,15 +1,18 @@
 """Emit the pipeline package: steps/NAME/__init__.py, one module per step, _helpers.py and the
-spec (pipeline.json). Each step module is a plain typed function holding the step's cells
-verbatim (with `# %% cell N` markers), returning a NamedTuple of its outputs, plus the
-`python -m steps.NAME.STEP` entry point from workbench.runtime."""
+spec (pipeline.json). Each step module is a plain typed function holding the step's cells (with
+`# %% cell N` markers), returning a NamedTuple of its outputs, plus the `python -m
+steps.NAME.STEP` entry point from workbench.runtime. workbench.emit.build_files then formats
+every generated module with ruff (workbench.emit.pyformat)."""
 
 from __future__ import annotations
 
 import ast
 import posixpath
+import textwrap
 
 from workbench.emit.context import EmitContext
 from workbench.emit.pysource import (
+    WIDTH,
     class_name,
     indent_code,
     py_literal,
@@ -43,6 +46,11 @@ def _bound_by(statement: str) -> str:
     )
 
 
+def _wrapped(text: str) -> list[str]:
+    """A docstring paragraph within the line length (the formatter leaves docstrings as they are)."""
+    return textwrap.wrap(text, WIDTH, break_long_words=False, break_on_hyphens=False) or [""]
+
+
 def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
     outputs_class = class_name(step.name)
     rebound = _bound_in_body(step)
@@ -60,9 +68,9 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
         ctx.header().rstrip("\n"),
         f'"""Pipeline `{spec.name}`, step `{step.name}`: notebook cells {cells}.',
         "",
-        f"Inputs: {sources}.",
-        f"Outputs: {', '.join(step.outputs) or 'none'}.",
-        f"Parameters: {', '.join(step.params) or 'none'}.",
+        *_wrapped(f"Inputs: {sources}."),
+        *_wrapped(f"Outputs: {', '.join(step.outputs) or 'none'}."),
+        *_wrapped(f"Parameters: {', '.join(step.params) or 'none'}."),
         '"""',
         "",
         *render_imports(["from typing import Any, NamedTuple", *module_imports, *module_helpers]),

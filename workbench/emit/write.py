@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.fs import atomic_write_text
 
 KEEP = ("fixtures",)  # sub-folders of a generated folder that productionize never regenerates
 SEEDED = ("overlays",)  # top-level sub-folders whose files are written only when missing
@@ -132,13 +133,7 @@ def write_outputs(
         _swap(temp, target)
     for path, text in files.items():
         if _folder_of(path, folders) is None:
-            out = root / path
-            out.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            os.chmod(temp_name, _folder_mode() & 0o666)
-            os.replace(temp_name, out)
+            atomic_write_text(root / path, text, mode=_folder_mode() & 0o666)
 
 
 def _folder_mode() -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from workbench.core import clock
 from workbench.integration.expected import Expected
 
 SELDON = "/api/v1.0/predictions"
@@ -43,13 +43,13 @@ class Endpoint:
             method=method,
             headers={"Content-Type": "application/json"} if body is not None else {},
         )
-        start = time.perf_counter()
+        start = clock.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as exc:
             status, raw = exc.code, exc.read()
-        seconds = time.perf_counter() - start
+        seconds = clock.monotonic() - start
         try:
             parsed: Any = json.loads(raw) if raw.strip() else None
         except ValueError:

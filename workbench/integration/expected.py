@@ -5,7 +5,6 @@ unpickling, as `workbench serve` does)."""
 from __future__ import annotations
 
 import math
-import tempfile
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,22 +34,16 @@ def _json_value(value: Any) -> Any:
 
 
 def load_expected(model: str) -> Expected:
-    import mlflow
-    from mlflow.models import Model
-
     from workbench.serving.loader import load_source, resolve_source
+    from workbench.serving.registry import input_example
 
     uri = model_uri(model)
     source = resolve_source(uri)  # raises WorkbenchError naming the URI
     pinned = f"models:/{source.name}/{source.version}"
-    with tempfile.TemporaryDirectory(prefix="workbench-it-") as tmp:
-        try:
-            local = mlflow.artifacts.download_artifacts(artifact_uri=pinned, dst_path=tmp)
-            example: Any = Model.load(local).load_input_example(local)
-        except Exception as exc:
-            raise WorkbenchError(
-                f"{pinned}: cannot read the model's input example ({exc})"
-            ) from exc
+    try:
+        example: Any = input_example(pinned)
+    except Exception as exc:
+        raise WorkbenchError(f"{pinned}: cannot read the model's input example ({exc})") from exc
     if example is None or not hasattr(example, "columns"):
         raise WorkbenchError(
             f"{pinned}: no tabular input example logged (log_model(..., input_example=frame))"

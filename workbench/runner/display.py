@@ -8,11 +8,11 @@ background thread, so step processes are forked from a single-threaded runner.
 from __future__ import annotations
 
 import re
-import time
 from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.core import clock
 from workbench.runner.execute import BLOCKED, CACHED, DONE, FAILED, RUNNING, RunResult, StepRun
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ class Progress:
 
 def _state(run: StepRun) -> str:
     if run.status == RUNNING:
-        return f"running {time.monotonic() - run.started:.1f} s"
+        return f"running {clock.monotonic() - run.started:.1f} s"
     if run.status == DONE:
         return f"done in {run.seconds:.2f} s"
     if run.status == FAILED:

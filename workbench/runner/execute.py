@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from workbench.core import clock
 from workbench.core.clock import now_ms
 from workbench.core.errors import ArtifactError, WorkbenchError
 from workbench.core.git import head_commit
@@ -256,19 +257,19 @@ class Scheduler:
         cmd += [arg for p in step.params for arg in ("--param", f"{p}={run.params[p]}")]
         run.log = self.log_dir / f"{step.name}.log"
         run.log_handle = open(run.log, "wb")  # noqa: SIM115 - closed when the step ends
-        run.started = time.monotonic()
+        run.started = clock.monotonic()
         run.proc = self.launcher.start(cmd, cwd=self.cfg.root, env=env, stdout=run.log_handle)
         run.status = RUNNING
         self.observer(run)
 
     def _reap(self, running: list[StepRun]) -> None:
         """Wait until at least one running step ends, then record how it ended."""
-        next_tick = time.monotonic() + TICK_SECONDS
+        next_tick = clock.monotonic() + TICK_SECONDS
         while True:
             ended = [r for r in running if r.proc is not None and r.proc.poll() is not None]
             if ended:
                 break
-            if time.monotonic() >= next_tick:  # let a live display show elapsed time
+            if clock.monotonic() >= next_tick:  # let a live display show elapsed time
                 next_tick += TICK_SECONDS
                 for run in running:
                     self.observer(run)
@@ -276,7 +277,7 @@ class Scheduler:
         for run in ended:
             assert run.proc is not None and run.log_handle is not None
             run.exit_code = run.proc.returncode
-            run.seconds = time.monotonic() - run.started
+            run.seconds = clock.monotonic() - run.started
             run.log_handle.close()
             run.proc = run.log_handle = None
             if self.secrets and run.log is not None:

@@ -9,11 +9,11 @@ scope (Seldon's `puid`, V2's `id`).
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from workbench.core import clock
 from workbench.serving import metrics
 from workbench.serving.accesslog import AccessLog
 
@@ -41,7 +41,7 @@ class Observe:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = clock.monotonic()
         rid = request_id(scope["headers"])
         scope["workbench.request_id"] = rid
         header = (b"x-request-id", rid.encode("ascii"))
@@ -51,7 +51,7 @@ class Observe:
         def observe() -> None:
             nonlocal observed
             observed = True
-            elapsed = time.perf_counter() - start
+            elapsed = clock.monotonic() - start
             route: Any = scope.get("workbench.route", "other")
             rows = int(scope.get("workbench.rows", 0))
             metrics.observe_request(route, status, elapsed)

@@ -90,6 +90,20 @@ def _download(artifact_uri: str, dst: str = "") -> tuple[str, str]:
     return str(folder), cleanup
 
 
+def input_example(artifact_uri: str) -> Any:
+    """The input example logged with the MLflow model at `artifact_uri` (None when none was
+    logged), for `workbench integration-test` to send to the endpoint. Raises what mlflow
+    raises; the caller names the URI."""
+    import tempfile
+
+    import mlflow
+    from mlflow.models import Model
+
+    with tempfile.TemporaryDirectory(prefix="workbench-it-") as tmp:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=artifact_uri, dst_path=tmp)
+        return Model.load(local).load_input_example(local)
+
+
 def _mlmodel_signature(folder: str) -> dict[str, Any] | None:
     mlmodel = Path(folder) / "MLmodel"
     if not mlmodel.is_file():

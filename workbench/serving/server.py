@@ -15,18 +15,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import orjson
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
+from workbench.core.redact import redact  # no secret of a URI in a log line
 from workbench.serving.loader import ModelSource, load_source, resolve_source
 from workbench.serving.source import ServeError
 
@@ -120,11 +120,6 @@ def app_from_env() -> Any:
     )
 
 
-def redact(uri: str) -> str:
-    """`scheme://user:password@host/...` -> `scheme://***@host/...`: no secret in a log line."""
-    return re.sub(r"://[^/@]+@", "://***@", uri)
-
-
 def _startup_line(source: ModelSource, opts: ServeOptions, seconds: float) -> None:
     sys.stderr.write(
         orjson.dumps(
@@ -161,7 +156,7 @@ def serve(model: str, opts: ServeOptions) -> None:
     """
     import shutil
 
-    started = time.time()
+    started = clock.monotonic()
     workdir = tempfile.mkdtemp(prefix="workbench-serve-")
     cleanup = [workdir]
     stopped: list[int] = []
@@ -285,7 +280,7 @@ def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> Non
             )
         except WorkbenchError as exc:
             raise ServeError(str(exc)) from None
-        _startup_line(source, opts, time.time() - started)
+        _startup_line(source, opts, clock.monotonic() - started)
         uvicorn.run(app, **common)
         return
     # Fail in the parent, before any worker starts, if the file does not verify.
@@ -296,7 +291,7 @@ def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> Non
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="workbench-metrics-"))
     os.environ[SOURCE_ENV] = orjson.dumps(source.to_dict()).decode()
     os.environ[OPTIONS_ENV] = orjson.dumps(asdict(opts)).decode()
-    _startup_line(source, opts, time.time() - started)
+    _startup_line(source, opts, clock.monotonic() - started)
     uvicorn.run(
         "workbench.serving.server:app_from_env", factory=True, workers=opts.workers, **common
     )

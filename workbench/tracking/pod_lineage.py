@@ -26,11 +26,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from workbench.core import clock
 from workbench.core.clock import now_ms
 from workbench.tracking.lineage import PARENT_TAG, experiment_name
 
@@ -92,7 +92,7 @@ def step(parent: str, name: str, cache_key: str, command: Sequence[str]) -> int:
     env = {**os.environ, "WORKBENCH_STEP": name}
     if run_id:
         env["MLFLOW_RUN_ID"] = run_id
-    started = time.monotonic()
+    started = clock.monotonic()
     proc = subprocess.Popen(list(command), env=env)
     forward = {s: signal.signal(s, lambda n, _f: proc.send_signal(n)) for s in _STOP}
     try:
@@ -113,7 +113,7 @@ def step(parent: str, name: str, cache_key: str, command: Sequence[str]) -> int:
         try:
             client.log_batch(
                 run_id,
-                metrics=[Metric("duration_s", time.monotonic() - started, end, 0)],
+                metrics=[Metric("duration_s", clock.monotonic() - started, end, 0)],
                 tags=end_tags,
             )
             client.set_terminated(run_id, status, end_time=end)

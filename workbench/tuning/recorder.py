@@ -9,7 +9,6 @@ whichever comes first, and once more when the study stops: a crash loses at most
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime
 from typing import Any
 
@@ -76,7 +75,7 @@ class TrialRecorder:
         self.written = 0
         self._pending: list[TrialRun] = []
         self._lock = threading.Lock()
-        self._last_flush = time.monotonic()
+        self._last_flush = clock.monotonic()
 
     def __call__(self, study: Any, trial: Any) -> None:
         run = trial_run(trial, self.study_name, self.metric)
@@ -84,7 +83,7 @@ class TrialRecorder:
             self._pending.append(run)
             due = (
                 len(self._pending) >= self.batch_size
-                or time.monotonic() - self._last_flush >= self.flush_seconds
+                or clock.monotonic() - self._last_flush >= self.flush_seconds
             )
         if due:
             self.flush()
@@ -93,7 +92,7 @@ class TrialRecorder:
         """Write everything buffered, in one transaction on SQL stores."""
         with self._lock:
             batch, self._pending = self._pending, []
-            self._last_flush = time.monotonic()
+            self._last_flush = clock.monotonic()
             if batch:
                 self.writer.write(self.experiment_id, self.parent_run_id, batch)
                 self.written += len(batch)

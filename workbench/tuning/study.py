@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
 from workbench.core.redact import redact
 from workbench.core.settings import settings
@@ -124,12 +125,12 @@ def _open_study(
 
 
 def _wait_for_parent(study: Any) -> tuple[str, str]:
-    deadline = time.monotonic() + PARENT_WAIT_SECONDS
+    deadline = clock.monotonic() + PARENT_WAIT_SECONDS
     while True:
         attrs = study.user_attrs
         if RUN_ATTR in attrs:
             return str(attrs[EXPERIMENT_ATTR]), str(attrs[RUN_ATTR])
-        if time.monotonic() > deadline:
+        if clock.monotonic() > deadline:
             raise WorkbenchError(
                 f"study {study.study_name!r}: no parent MLflow run recorded after "
                 f"{PARENT_WAIT_SECONDS:.0f} s; did the process that created it crash?"

@@ -15,7 +15,10 @@ from workbench.runtime.testing import Recorded, assert_matches, isolate_stores
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:  # steps.* import from the project root, as the runner runs them
     sys.path.insert(0, str(ROOT))
-RECORDED = Recorded(Path(__file__).resolve().parent / "fixtures", command="workbench productionize notebooks/train.ipynb")
+RECORDED = Recorded(
+    Path(__file__).resolve().parent / "fixtures",
+    command="workbench productionize notebooks/train.ipynb",
+)
 load_recorded = RECORDED.load
 recorded_files = RECORDED.files
 sampled = RECORDED.sampled

@@ -24,7 +24,9 @@ def test_chain(tmp_path: Path) -> None:
         files.update(recorded_files(step, tmp_path))
     overrides = tuple(f"{name}={path}" for name, path in sorted(files.items()))
     result = run_pipeline("train", RunOptions(overrides, no_cache=True, lineage="off"))
-    failed = {n: (r.status, r.error, str(r.log)) for n, r in result.steps.items() if r.status != "done"}
+    failed = {
+        n: (r.status, r.error, str(r.log)) for n, r in result.steps.items() if r.status != "done"
+    }
     assert result.ok, failed
     store = ArtifactStore(settings().artifact_store)
     for step in STEPS:

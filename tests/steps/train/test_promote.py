@@ -21,7 +21,12 @@ def test_promote(tmp_path: Path) -> None:
     # that made them run again here, in this test's store, and hand over fresh ones
     train_inputs = load_recorded("train", "inputs")
     train_params = recorded_files("train", tmp_path)
-    train_out = train(train_inputs["X_train"], train_inputs["preprocessor"], train_inputs["y_train"], **train_params)
+    train_out = train(
+        train_inputs["X_train"],
+        train_inputs["preprocessor"],
+        train_inputs["y_train"],
+        **train_params,
+    )
     inputs["model_version"] = train_out.model_version
     expected = load_recorded("promote", "outputs")
     # parameters keep their defaults, the values the notebook was recorded with, except

@@ -31,6 +31,7 @@ from workbench.deploy.rehearse.services import (
     services,
 )
 from workbench.deploy.rehearse.workflow import Built, check_subset
+from workbench.tracking.run_tree import store_state
 
 TEMPLATES = ("steps", "notebook", "sweep", "cron")
 STATE = ".workbench/rehearsal"
@@ -182,7 +183,7 @@ def _rehearse(
     _readonly(staging)
     name = workflow_name(workflow)
     pods = run_workflow(workflow, args, cluster, name)
-    registered, runs = _tracking_state(svc.tracking_uri)
+    registered, runs = store_state(svc.tracking_uri)
     found, tree = None, None
     if template in ("steps", "cron"):
         tree = read_tree(svc.tracking_uri, pipeline, name)
@@ -202,16 +203,3 @@ def _rehearse(
 def _readonly(folder: Path) -> None:
     for path in [folder, *folder.rglob("*")]:
         path.chmod(0o555 if path.is_dir() else 0o444)
-
-
-def _tracking_state(uri: str) -> tuple[dict[str, list[str]], int]:
-    from mlflow import MlflowClient
-
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    registered = {}
-    for model in client.search_registered_models():
-        versions = client.search_model_versions(f"name='{model.name}'")
-        registered[model.name] = sorted(str(v.version) for v in versions)
-    experiments = [e.experiment_id for e in client.search_experiments()]
-    runs = len(client.search_runs(experiments, max_results=1000)) if experiments else 0
-    return registered, runs

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
 from workbench.deploy.rehearse import dag, podspec, sandbox
 from workbench.deploy.rehearse.diagnose import explain
@@ -181,7 +181,7 @@ def _run_pod(
     )
     result.log = cluster.workdir / "logs" / f"{index:02d}-{run.name.split('(')[0]}.log"
     result.log.parent.mkdir(parents=True, exist_ok=True)
-    started = time.monotonic()
+    started = clock.monotonic()
     proc = sandbox.start(pod, result.log)
     deadline = float(tpl.get("activeDeadlineSeconds") or 3600)
     try:
@@ -190,7 +190,7 @@ def _run_pod(
         proc.kill()
         proc.wait()
         raise
-    result.seconds = time.monotonic() - started
+    result.seconds = clock.monotonic() - started
     if code != 0:
         raise WorkbenchError(explain(run.name, cluster.pipeline, code, result.log, table))
     _collect_outputs(tpl, pod_scope, table, cluster, result, where)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
 
 ACCESS_KEY = "rehearsal"  # moto accepts any credentials; these stand in for the Secret's values
@@ -53,13 +54,13 @@ def _server(argv: list[str], probe: str, env: dict[str, str], log: Path) -> Iter
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 300
+        deadline = clock.monotonic() + 300
         while True:
             try:
                 urllib.request.urlopen(probe, timeout=2).close()
                 break
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is not None or clock.monotonic() > deadline:
                     raise WorkbenchError(
                         f"{argv[2]} did not start; its log: {log}\n"
                         + log.read_text(errors="replace")[-2000:]
