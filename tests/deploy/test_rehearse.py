@@ -52,7 +52,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
     result = rehearse(example, "train", "staging", template="steps", running=running)
     steps = ["load", "preprocess", "train", "evaluate", "promote"]
-    assert [p.task for p in result.pods] == ["lineage", *steps, "onExit"]
+    assert [p.task for p in result.pods] == ["lineage", *steps, "deploy", "onExit"]
+    # the deploy pod pushed the first champion to the stand-in GitOps repository
+    assert result.gitops is not None and len(result.gitops.commits) == 1
     found = result.comparison
     assert found is not None and found.key_mismatches == []  # the manifest's keys = local rule
     # the runs land as locally: one parent run of the workflow, each step a child run of it
