@@ -55,12 +55,14 @@ install: $(STAMP) $(LABEXT_INSTALLED)
 
 # Debian packages the tests need (never a downloaded binary): Chromium for the real-browser test,
 # PostgreSQL for the team-store tests (run as the package's `postgres` user when root), git for
-# the GitOps deploy tests, shellcheck for the CI scripts, Node.js and npm to build the JupyterLab
-# extension.
+# the GitOps deploy tests and, with openssh-client, the deploy image's packages that the
+# rehearsal takes from this machine, shellcheck for the CI scripts, Node.js and npm to build the
+# JupyterLab extension.
 SYSTEM_PACKAGES := $(if $(shell command -v chromium),,chromium) \
 	$(if $(shell command -v npm),,nodejs npm) \
 	$(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql) \
 	$(if $(shell command -v git),,git) \
+	$(if $(shell command -v ssh),,openssh-client) \
 	$(if $(shell command -v shellcheck),,shellcheck)
 system-deps:
 	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \

@@ -107,6 +107,23 @@ def test_deploy_commits_only_when_promotion_moved_champion(project: Path, tmp_pa
     assert uri["valueFrom"]["configMapKeyRef"]["name"] == config["metadata"]["name"]
 
 
+@pytest.mark.slow
+def test_no_champion_yet_changes_nothing_and_succeeds(project: Path, tmp_path: Path) -> None:
+    """A pipeline that registers without a promotion gate ends with the deploy task too: no
+    version holds champion, so nothing changes and the task (exit 0) does not fail the run."""
+    import workbench.tracking as wbt
+
+    repo = make_gitops_repo(tmp_path)
+    x, y = example_data()
+    wbt.set_experiment("deploy-tests")
+    with wbt.start_run(run_name="train") as run:
+        run.log_model(DummyClassifier().fit(x, y), input_example=x.head(3), register=MODEL)
+    out = deploy_cli(OVERLAY, "--model", MODEL, "--repo", repo.url, cwd=project)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("no change: ") and "holds champion" in out.stdout
+    assert repo.count() == 1
+
+
 def test_pinned_version_edits_the_working_tree_in_place(tmp_path: Path) -> None:
     repo = make_gitops_repo(tmp_path)
     checkout = tmp_path / "work"

@@ -52,7 +52,9 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
     result = rehearse(example, "train", "staging", template="steps", running=running)
     steps = ["load", "preprocess", "train", "evaluate", "promote"]
-    assert [p.task for p in result.pods] == ["lineage", *steps, "onExit"]
+    assert [p.task for p in result.pods] == ["lineage", *steps, "deploy", "onExit"]
+    # the deploy pod pushed the first champion to the stand-in GitOps repository
+    assert result.gitops is not None and len(result.gitops.commits) == 1
     found = result.comparison
     assert found is not None and found.key_mismatches == []  # the manifest's keys = local rule
     # the runs land as locally: one parent run of the workflow, each step a child run of it
@@ -164,8 +166,10 @@ def test_an_unseen_notebook_rehearses_like_its_local_run(tmp_path: Path, running
     result = rehearse(proj, "diabetes", "staging", template="cron", running=running,
                       secrets_file=secrets)  # fmt: skip
     assert [p.task for p in result.pods] == [
-        "lineage", "ingest", "features", "fit", "score", "onExit"
+        "lineage", "ingest", "features", "fit", "score", "deploy", "onExit"
     ]  # fmt: skip
+    # no promotion gate: no version holds champion, so the deploy pod succeeds and pushes nothing
+    assert result.gitops is not None and result.gitops.commits == ()
     assert result.lineage is not None and set(result.lineage.children) == {
         "ingest", "features", "fit", "score"
     }  # fmt: skip

@@ -25,6 +25,14 @@ import click
     help="YAML {secret: {key: value}} standing in for the cluster's Secrets (never commit it).",
 )
 @click.option(
+    "--gitops-repo",
+    metavar="PATH",
+    default=None,
+    help="Local bare git repository (path or file:// URL) the deploy task pushes to, in place "
+    "of the repository the serving overlay's gitops ConfigMap names (default: a stand-in seeded "
+    "with this project's serving overlay).",
+)
+@click.option(
     "--compare/--no-compare",
     default=True,
     show_default=True,
@@ -36,6 +44,7 @@ def command(
     template: str,
     params: tuple[str, ...],
     secrets: Path | None,
+    gitops_repo: str | None,
     compare: bool,
 ) -> None:
     """Run the built manifests here as the cluster's pods would (non-root, image only)."""
@@ -57,12 +66,17 @@ def command(
         parameters=given,
         secrets_file=secrets,
         compare=compare,
+        gitops_repo=gitops_repo,
     )
     for pod in result.pods:
         key = f" memo {pod.memo_key[:12]}" if pod.memo_key else ""
         click.echo(f"ok  {pod.task:<12} {pod.template:<18} {pod.seconds:6.1f}s{key}")
     models = ", ".join(f"{m} v{','.join(v)}" for m, v in sorted(result.registered.items()))
     click.echo(f"tracking: {result.runs} runs, registered: {models or 'none'}")
+    remote = result.gitops
+    if remote is not None:
+        pushed = ", ".join(c[:12] for c in remote.commits) or "no commit"
+        click.echo(f"gitops: {remote.bare} {remote.branch} ({remote.path}): {pushed}")
     click.echo(f"rehearsal folder: {result.workdir}")
     found = result.comparison
     if found is not None:

@@ -6,7 +6,8 @@
 
 - The target is the registry's `champion` (or `version=` to pin one by hand).
 - With `candidate=` (the version this pipeline run registered), nothing happens unless that
-  candidate holds `champion`: a run whose promotion did not move `champion` changes nothing.
+  candidate holds `champion`: a run whose promotion did not move `champion` changes nothing;
+  nor does anything change while no version holds `champion` (no promotion gate ran yet).
 - An overlay that already serves the target changes nothing (a retried task is harmless).
 - With `repo=`, the overlay path is inside that repository: shallow clone into a temporary
   folder, edit, commit, push; when someone pushed first, clone again and re-apply (3 tries).
@@ -56,7 +57,11 @@ def resolve_target(model: str, *, version: int | None, candidate: int | None) ->
 
     champion = alias_version(model, "champion")
     if champion is None:
-        raise ConfigError(f"model {model!r}: no version holds `champion`; nothing to deploy")
+        # a pipeline that registers without a promotion gate ends with this task too: no
+        # champion means promotion moved nothing, so nothing changes (and the run succeeds)
+        return Target(
+            None, f"no version of {model} holds champion; the serving manifests stay as they are"
+        )
     if candidate is not None and candidate != champion.version:
         return Target(
             None,

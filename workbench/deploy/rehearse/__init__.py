@@ -12,16 +12,24 @@ import json
 import shutil
 from collections.abc import Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from workbench.core.errors import WorkbenchError
+from workbench.deploy.rehearse import gitops
 from workbench.deploy.rehearse import image as image_mod
 from workbench.deploy.rehearse.compare import Comparison
-from workbench.deploy.rehearse.engine import Cluster, PodResult, run_workflow, workflow_name
+from workbench.deploy.rehearse.engine import (
+    Cluster,
+    PodImage,
+    PodResult,
+    run_workflow,
+    untagged,
+    workflow_name,
+)
 from workbench.deploy.rehearse.lineage import RunTree, differences, read_tree
 from workbench.deploy.rehearse.services import (
     ACCESS_KEY,
@@ -49,6 +57,7 @@ class Rehearsal:
     runs: int  # runs on the tracking server
     comparison: Comparison | None = None  # against `workbench pipeline run`; None: not run
     lineage: RunTree | None = None  # the workflow's parent run and its step runs (steps, cron)
+    gitops: gitops.GitOpsRemote | None = None  # the deploy task's remote; None: no deploy task
 
 
 def _template_name(built: Built, base: str, kind: str) -> tuple[str, dict[str, str]]:
@@ -100,16 +109,27 @@ def rehearse(
     secrets_file: Path | None = None,
     compare: bool = True,
     running: Services | None = None,
+    gitops_repo: str | None = None,
 ) -> Rehearsal:
     """Rehearse one template of `pipeline` as built by `overlay`; `running` reuses servers
-    (tests rehearse several templates against one S3 and one MLflow server)."""
+    (tests rehearse several templates against one S3 and one MLflow server); `gitops_repo`
+    (a local bare repository, path or file:// URL) is where the deploy task pushes, in place
+    of the repository the gitops ConfigMap names (default: a stand-in seeded from the project)."""
     with ExitStack() as stack:
         if running is None:
             workdir = project / STATE / "services"
             workdir.mkdir(parents=True, exist_ok=True)
             running = stack.enter_context(services(workdir))
         return _rehearse(
-            project, pipeline, overlay, template, parameters, secrets_file, compare, running
+            project,
+            pipeline,
+            overlay,
+            template,
+            parameters,
+            secrets_file,
+            compare,
+            running,
+            gitops_repo,
         )
 
 
@@ -122,8 +142,10 @@ def _rehearse(
     secrets_file: Path | None,
     compare: bool,
     svc: Services,
+    gitops_repo: str | None,
 ) -> Rehearsal:
     from workbench.deploy.argo_client import overlay_dir, render_overlay
+    from workbench.emit.argo.deploy import gitops_config_map
     from workbench.emit.argo.options import Names
 
     if template not in TEMPLATES:
@@ -132,7 +154,9 @@ def _rehearse(
         raise WorkbenchError(
             "the rehearsal builds the overlay with `kubectl kustomize`: install kubectl"
         )
-    built = Built.parse(render_overlay(overlay_dir(project / "manifests", pipeline, overlay))[0])
+    folder = overlay_dir(project / "manifests", pipeline, overlay)
+    built = Built.parse(render_overlay(folder)[0])
+    config_maps = _config_maps(built, folder)
     names = Names.of(pipeline)
     tpl_name, overrides = _template_name(built, names.base, template)
     workflow = built.get("WorkflowTemplate", tpl_name)
@@ -167,7 +191,7 @@ def _rehearse(
     make_buckets(svc, buckets)
     fs = svc.s3()
     _seed_data(args, spec, project, fs)
-    config = built.config_maps()[names.config_map]
+    config = config_maps[names.config_map]
     endpoints = {  # the cluster's service addresses -> the local stand-ins
         config.get("mlflow-tracking-uri", ""): svc.tracking_uri,
         config.get("s3-endpoint-url", ""): svc.s3_url,
@@ -176,13 +200,24 @@ def _rehearse(
         workdir=workdir, image_env=img.env, image_user=img.user,
         app=staging / img.workdir.lstrip("/"), venv=venv, image_venv=image_venv,
         workdir_default=img.workdir,
-        config_maps=built.config_maps(), secrets=_secrets(secrets_file),
+        config_maps=config_maps, secrets=_secrets(secrets_file),
         endpoints=endpoints, bucket=repo["bucket"], s3=fs, pipeline=pipeline,
-        pvcs=svc.volumes,
+        pvcs=svc.volumes, hidden=image_mod.system_packages(img, project / "steps" / pipeline /
+                                                           "Dockerfile"),
+        images=_other_images(project, pipeline, workflow, workdir, state),
     )  # fmt: skip
     _readonly(staging)
     name = workflow_name(workflow)
-    pods = run_workflow(workflow, args, cluster, name)
+    with ExitStack() as stack:
+        remote = _gitops_remote(project, pipeline, workflow, config_maps, gitops_repo, workdir)
+        if remote is not None:
+            url = stack.enter_context(gitops.serve(remote.bare, workdir / "git-daemon.log"))
+            remote = replace(remote, url=url)
+            endpoints[config_maps[gitops_config_map(pipeline)]["repo"]] = url
+        pods = run_workflow(workflow, args, cluster, name)
+    if remote is not None:
+        remote = replace(remote, commits=gitops.new_commits(remote.bare, remote.branch,
+                                                            remote.before))  # fmt: skip
     registered, runs = store_state(svc.tracking_uri)
     found, tree = None, None
     if template in ("steps", "cron"):
@@ -197,7 +232,91 @@ def _rehearse(
         local_uri = f"sqlite:///{workdir / 'local' / 'mlflow.db'}"
         found.lineage_mismatches = differences(tree, read_tree(local_uri, pipeline))
     return Rehearsal(template, args, pods, svc.tracking_uri, svc.volumes, workdir, registered,
-                     runs, found, tree)  # fmt: skip
+                     runs, found, tree, remote)  # fmt: skip
+
+
+def _config_maps(built: Built, folder: Path) -> dict[str, Mapping[str, str]]:
+    """The ConfigMaps in the pods' namespace: the overlay's, and those of the environment's
+    serving overlay (`overlays/ENV/serving`, synced beside it: it writes the gitops ConfigMap)."""
+    from workbench.deploy.argo_client import render_overlay
+
+    found = built.config_maps()
+    serving = folder / "serving"
+    if not (serving / "kustomization.yaml").is_file():
+        return found
+    spaces = {str(d.get("metadata", {}).get("namespace")) for d in built.docs.values()}
+    for (kind, name), doc in Built.parse(render_overlay(serving)[0]).docs.items():
+        # a ConfigMap in another namespace is not the pods' to read
+        if kind == "ConfigMap" and str(doc.get("metadata", {}).get("namespace")) in spaces:
+            found.setdefault(name, doc.get("data", {}) or {})
+    return found
+
+
+def _container_images(workflow: Mapping[str, Any]) -> set[str]:
+    return {
+        untagged(str(t["container"].get("image", "")))
+        for t in workflow["spec"]["templates"]
+        if "container" in t
+    }
+
+
+def _other_images(
+    project: Path, pipeline: str, workflow: Mapping[str, Any], workdir: Path, state: Path
+) -> dict[str, PodImage]:
+    """The deploy image (target `deploy` of steps/NAME/serving.Dockerfile), when a template
+    runs it: staged and built as the steps image is, read-only."""
+    from workbench.emit.argo.options import dns_name
+
+    name = f"workbench/{dns_name(pipeline)}-deploy"  # emit.argo.deploy.deploy_image
+    if name not in _container_images(workflow):
+        return {}
+    dockerfile = project / "steps" / pipeline / "serving.Dockerfile"
+    img = image_mod.read_dockerfile(dockerfile, target="deploy")
+    staging = workdir / "deploy-image"
+    image_mod.stage_files(img, project, staging)
+    venv = image_mod.build_venv(img, staging, state / "venvs", len(img.installs))
+    image_mod.drop_sources(img, staging)
+    _readonly(staging)
+    hidden = image_mod.system_packages(img, dockerfile)
+    app = staging / img.workdir.lstrip("/")
+    app.mkdir(parents=True, exist_ok=True)
+    packages = f"{dockerfile.relative_to(project)} (target deploy)"
+    return {name: PodImage(img.env, img.user, app, venv, img.workdir, hidden, packages)}
+
+
+def _gitops_remote(
+    project: Path,
+    pipeline: str,
+    workflow: Mapping[str, Any],
+    config_maps: Mapping[str, Mapping[str, str]],
+    given: str | None,
+    workdir: Path,
+) -> gitops.GitOpsRemote | None:
+    """The bare repository the deploy task pushes to, when a template reads the gitops
+    ConfigMap: `given` (--gitops-repo), else a stand-in seeded from the project."""
+    from workbench.emit.argo.deploy import gitops_config_map
+
+    cm_name = gitops_config_map(pipeline)
+    uses = any(
+        (e.get("valueFrom", {}).get("configMapKeyRef") or {}).get("name") == cm_name
+        for t in workflow["spec"]["templates"]
+        for e in t.get("container", {}).get("env", [])
+    )
+    if not uses:
+        return None
+    config = config_maps.get(cm_name)
+    if config is None or not all(k in config for k in ("repo", "branch", "path")):
+        raise WorkbenchError(
+            f"ConfigMap {cm_name} (repo, branch, path): not in the built overlay nor in its "
+            "serving overlay; the deploy task reads it"
+        )
+    branch, path = config["branch"], config["path"]
+    if given is not None:
+        bare = gitops.bare_path(given)
+    else:
+        bare = gitops.seed(project, path, branch, workdir / "gitops.git")
+    before = gitops.head(bare, branch)
+    return gitops.GitOpsRemote(bare=bare, url="", branch=branch, path=path, before=before)
 
 
 def _readonly(folder: Path) -> None:

@@ -13,7 +13,16 @@ _WRITE = re.compile(r"(?:Read-only file system|Permission denied): '([^']+)'")
 TAIL = 20
 
 
-def explain(task: str, pipeline: str, code: int, log: Path, mounts: Mapping[str, Path]) -> str:
+def explain(
+    task: str,
+    pipeline: str,
+    code: int,
+    log: Path,
+    mounts: Mapping[str, Path],
+    packages: str = "",
+) -> str:
+    """`packages`: where the pod's image gets its packages (default: the steps' requirements)."""
+    packages = packages or f"steps/{pipeline}/requirements.txt"
     text = log.read_text(encoding="utf-8", errors="replace")
     tail = "\n".join(text.splitlines()[-TAIL:])
     head = f"rehearsal: step {task} exited {code}"
@@ -21,7 +30,7 @@ def explain(task: str, pipeline: str, code: int, log: Path, mounts: Mapping[str,
     if missing:
         return (
             f"{head}: import {missing.group(1)!r} failed in the image: no distribution in "
-            f"steps/{pipeline}/requirements.txt provides it\n{tail}\nlog: {log}"
+            f"{packages} provides it\n{tail}\nlog: {log}"
         )
     imported = _IMPORT.search(text)
     if imported:

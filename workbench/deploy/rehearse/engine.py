@@ -37,6 +37,19 @@ class PodResult:
 
 
 @dataclass(frozen=True)
+class PodImage:
+    """An image other than the steps image (the deploy task's), as its pods see it."""
+
+    env: Mapping[str, str]
+    user: str
+    app: Path  # host folder bound read-only at the image's /app
+    venv: Path  # all its pip layers
+    workdir: str
+    hidden: tuple[str, ...] = ()  # /usr/bin programs of packages it does not install
+    packages: str = ""  # where its packages come from, for a missing import's diagnosis
+
+
+@dataclass(frozen=True)
 class Cluster:
     """What every pod of one rehearsal shares."""
 
@@ -54,11 +67,18 @@ class Cluster:
     s3: Any  # an fsspec S3 filesystem on the rehearsal's server
     pipeline: str
     pvcs: Path  # the claims' folders, shared by every workflow on these services
+    hidden: tuple[str, ...] = ()  # the steps image's hidden /usr/bin programs
+    images: Mapping[str, PodImage] = field(default_factory=dict)  # untagged name -> other images
 
 
 STEP_PREFIX = "step-"  # Names.step_template
-# templates the rehearsal names and leaves out (see run_workflow)
-NOT_REHEARSED = frozenset({"deploy"})
+
+
+def untagged(image: str) -> str:
+    """`repo/name:tag` or `repo/name@sha256:...` -> `repo/name` (a registry port stays)."""
+    name = image.split("@", 1)[0]
+    head, sep, tail = name.rpartition(":")
+    return head if sep and "/" not in tail else name
 
 
 def workflow_name(template: Mapping[str, Any]) -> str:
@@ -109,11 +129,6 @@ def _on_exit(spec, templates, flat, status, volumes, cluster, results) -> None: 
 def _run_dag(entry, templates, flat, spec, volumes, cluster, results) -> None:  # type: ignore[no-untyped-def]
     outputs: dict[str, dict[str, str]] = {}  # task -> {"parameters.X": v, "artifacts.X": key}
     for task in dag.order(entry["dag"]["tasks"]):
-        if task.get("template") in NOT_REHEARSED:
-            # the GitOps rollout pushes to a git repository and reads the serving overlay's
-            # ConfigMap: `workbench deploy` is tested against a bare repository instead; it is
-            # the DAG's last task, so nothing downstream misses its outputs
-            continue
         scope = Scope(flat, outputs)
         with_param = task.get("withParam")
         if with_param is not None:
@@ -163,21 +178,27 @@ def _run_pod(
         host.mkdir(parents=True, exist_ok=True)
         os.chown(host, uid, gid)
     _download_inputs(tpl, args, scope, table, cluster, where, uid, gid)
-    env = podspec.environment(container, cluster.image_env, cluster.config_maps,
+    image = cluster.images.get(untagged(str(container.get("image", ""))))
+    if image is None:  # the steps image
+        venv = cluster.venv if run.template.startswith(STEP_PREFIX) else cluster.image_venv
+        image = PodImage(cluster.image_env, cluster.image_user, cluster.app, venv,
+                         cluster.workdir_default, cluster.hidden)  # fmt: skip
+    env = podspec.environment(container, image.env, cluster.config_maps,
                               cluster.secrets, cluster.endpoints, pod_scope, where)  # fmt: skip
-    venv = cluster.venv if run.template.startswith(STEP_PREFIX) else cluster.image_venv
-    env["PATH"] = f"{venv}/bin:{env.get('PATH', '')}".rstrip(":")
-    argv = [substitute(str(a), pod_scope, where) for a in [*container.get("command", []),
-                                                             *container.get("args", [])]]  # fmt: skip
+    declared = {e["name"] for e in container.get("env", [])}
+    argv = [podspec.expand(substitute(str(a), pod_scope, where), env, declared)
+            for a in [*container.get("command", []), *container.get("args", [])]]  # fmt: skip
+    env["PATH"] = f"{image.venv}/bin:{env.get('PATH', '')}".rstrip(":")
     pod = sandbox.Pod(
         root=pod_dir / "root",
-        readonly={"/app": cluster.app, str(venv): venv},
+        readonly={"/app": image.app, str(image.venv): image.venv},
         writable=table,
         uid=uid,
         gid=gid,
-        workdir=str(container.get("workingDir") or cluster.workdir_default),
+        workdir=str(container.get("workingDir") or image.workdir),
         env=env,
         argv=argv,
+        hidden=image.hidden,
     )
     result.log = cluster.workdir / "logs" / f"{index:02d}-{run.name.split('(')[0]}.log"
     result.log.parent.mkdir(parents=True, exist_ok=True)
@@ -192,7 +213,9 @@ def _run_pod(
         raise
     result.seconds = clock.monotonic() - started
     if code != 0:
-        raise WorkbenchError(explain(run.name, cluster.pipeline, code, result.log, table))
+        raise WorkbenchError(
+            explain(run.name, cluster.pipeline, code, result.log, table, image.packages)
+        )
     _collect_outputs(tpl, pod_scope, table, cluster, result, where)
     return result
 

@@ -1,17 +1,23 @@
-"""The steps image without a Docker engine: what `steps/NAME/Dockerfile` says, built here.
+"""An image without a Docker engine: what `steps/NAME/Dockerfile` (or a target of
+`steps/NAME/serving.Dockerfile`) says, built here.
 
-The Dockerfile is ours, so its instructions are a small known set, read in order:
-`ENV`, `WORKDIR`, `USER` are kept; `COPY` lays the project files into a staging folder (only
-those, nothing else of the project); `RUN pip install -r FILE [-c FILE]` becomes a virtualenv
-built with uv (reused by the digest of the requirement files); `RUN pip install --no-deps
-/app/src && rm -rf /app/src` installs workbench from the copied source into that virtualenv.
-Any other instruction is refused by name.
+The Dockerfiles are ours, so their instructions are a small known set, read in order:
+`FROM` starts a stage (`FROM stage AS name` continues an earlier one: `--target` picks the
+stage); `ENV`, `WORKDIR`, `USER` are kept; `COPY` lays the project files into a staging folder
+(only those, nothing else of the project); `RUN pip install -r FILE [-c FILE]` or `pip install
+SPEC...` becomes a virtualenv layer built with uv (reused by the digest of the requirement
+files and specs); `RUN pip install --no-deps /app/src && rm -rf /app/src` installs workbench
+from the copied source into that virtualenv; `RUN apt-get install PKG...` records the Debian
+packages the image adds (the host's system folders stand in for them: they must be installed
+here, and the same packages are hidden from images that do not install them, see HIDEABLE).
+Any other instruction or command is refused by name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -23,7 +29,19 @@ from workbench.core.errors import WorkbenchError
 
 BASE_PYTHON = "/usr/bin/python3.11"  # the Debian interpreter, the minor of python:3.11-slim
 BASE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # python:3.11-slim
-BASE_ENV = {"LANG": "C.UTF-8"}
+BASE_ENV = {"LANG": "C.UTF-8", "PATH": BASE_PATH}  # the base image's ENV
+# Debian packages python:3.11-slim lacks but this machine may have: a pod whose image does not
+# `apt-get install` one gets its programs hidden (`sandbox`), so a missing package fails here too
+HIDEABLE = ("git", "openssh-client")
+
+
+@dataclass(frozen=True)
+class Install:
+    """One `pip install`: `-r requirement [-c constraint]`, or package specs."""
+
+    requirement: str | None = None  # container path
+    constraint: str | None = None  # container path
+    specs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -34,8 +52,13 @@ class Image:
     workdir: str = "/"
     user: str = ""
     copies: list[tuple[list[str], str]] = field(default_factory=list)
-    installs: list[tuple[str, str | None]] = field(default_factory=list)  # (-r, -c) container paths
+    installs: list[Install] = field(default_factory=list)
     self_install: str = ""  # the folder `pip install --no-deps` installs (workbench)
+    apt: list[str] = field(default_factory=list)  # Debian packages `apt-get install` adds
+
+    def copy(self) -> Image:
+        return Image(dict(self.env), self.workdir, self.user, list(self.copies),
+                     list(self.installs), self.self_install, list(self.apt))  # fmt: skip
 
 
 def _logical_lines(text: str) -> list[str]:
@@ -54,12 +77,21 @@ def _logical_lines(text: str) -> list[str]:
     return lines
 
 
-def read_dockerfile(path: Path) -> Image:
+def read_dockerfile(path: Path, target: str | None = None) -> Image:
+    """The image the Dockerfile builds: its last stage, or the stage named `target`."""
+    stages: dict[str, Image] = {}
     image = Image(env=dict(BASE_ENV))
     for line in _logical_lines(path.read_text(encoding="utf-8")):
         word, _, rest = line.partition(" ")
         word = word.upper()
-        if word in ("FROM", "ARG", "LABEL", "ENTRYPOINT", "CMD"):
+        if word == "FROM":
+            base, *alias = re.split(r"\s+as\s+", rest.strip(), flags=re.I)
+            parent = stages.get(base)
+            image = parent.copy() if parent is not None else Image(env=dict(BASE_ENV))
+            if alias:
+                stages[alias[0]] = image
+            continue
+        if word in ("ARG", "LABEL", "ENTRYPOINT", "CMD", "EXPOSE"):
             continue
         if word == "ENV":
             for item in shlex.split(rest):
@@ -76,7 +108,11 @@ def read_dockerfile(path: Path) -> Image:
             _read_run(image, shlex.split(rest), path)
         else:
             raise WorkbenchError(f"{path}: instruction {word} is not modelled by the rehearsal")
-    return image
+    if target is None:
+        return image
+    if target not in stages:
+        raise WorkbenchError(f"{path}: no stage {target!r} (have: {sorted(stages)})")
+    return stages[target]
 
 
 def _copy_arguments(rest: str, path: Path) -> list[str]:
@@ -98,17 +134,41 @@ def _copy_arguments(rest: str, path: Path) -> list[str]:
 
 
 def _read_run(image: Image, argv: list[str], path: Path) -> None:
+    """One RUN line: its `&&`-chained commands, each of a known kind."""
+    command: list[str] = []
+    for word in [*argv, "&&"]:
+        if word != "&&":
+            command.append(word)
+            continue
+        _read_command(image, command, path)
+        command = []
+
+
+def _read_command(image: Image, argv: list[str], path: Path) -> None:
+    refused = WorkbenchError(f"{path}: RUN {' '.join(argv)!r} is not modelled by the rehearsal")
+    if argv[:2] == ["apt-get", "update"] and len(argv) == 2:
+        return  # the package lists: nothing a pod sees
+    if argv[:2] == ["apt-get", "install"]:
+        image.apt += [a for a in argv[2:] if not a.startswith("-")]
+        return
+    if argv[:2] == ["rm", "-rf"] and argv[2:]:
+        for target in argv[2:]:
+            if target != image.self_install and not target.startswith("/var/lib/apt/lists"):
+                raise refused
+        return
     if argv[:2] != ["pip", "install"]:
-        raise WorkbenchError(f"{path}: RUN {' '.join(argv)!r} is not modelled by the rehearsal")
+        raise refused
     args = [a for a in argv[2:] if a != "--no-cache-dir"]
     if "-r" in args:
         req = args[args.index("-r") + 1]
         constraint = args[args.index("-c") + 1] if "-c" in args else None
-        image.installs.append((req, constraint))
-    elif args[:1] == ["--no-deps"] and len(args) >= 2:
+        image.installs.append(Install(req, constraint))
+    elif args[:1] == ["--no-deps"] and len(args) == 2:
         image.self_install = args[1]
+    elif args and not any(a.startswith("-") for a in args):
+        image.installs.append(Install(specs=tuple(args)))
     else:
-        raise WorkbenchError(f"{path}: RUN {' '.join(argv)!r} is not modelled by the rehearsal")
+        raise refused
 
 
 def stage_files(image: Image, project: Path, staging: Path) -> None:
@@ -137,10 +197,11 @@ def stage_files(image: Image, project: Path, staging: Path) -> None:
 
 def venv_digest(image: Image, staging: Path, layers: int) -> str:
     digest = hashlib.sha256(BASE_PYTHON.encode())
-    for req, constraint in image.installs[:layers]:
-        for name in (req, constraint):
+    for layer in image.installs[:layers]:
+        for name in (layer.requirement, layer.constraint):
             if name:
                 digest.update((staging / name.lstrip("/")).read_bytes())
+        digest.update(json.dumps(layer.specs).encode())
     return digest.hexdigest()[:16]
 
 
@@ -154,11 +215,12 @@ def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
     if not (venv / ".complete").is_file():
         shutil.rmtree(venv, ignore_errors=True)
         _uv([uv, "venv", "-q", "-p", BASE_PYTHON, str(venv)], venv)
-        for req, constraint in image.installs[:layers]:
-            cmd = [uv, "pip", "install", "-q", "-p", str(venv / "bin/python")]
-            cmd += ["-r", str(staging / req.lstrip("/"))]
-            if constraint:
-                cmd += ["-c", str(staging / constraint.lstrip("/"))]
+        for layer in image.installs[:layers]:
+            cmd = [uv, "pip", "install", "-q", "-p", str(venv / "bin/python"), *layer.specs]
+            if layer.requirement:
+                cmd += ["-r", str(staging / layer.requirement.lstrip("/"))]
+            if layer.constraint:
+                cmd += ["-c", str(staging / layer.constraint.lstrip("/"))]
             _uv(cmd, venv)
         (venv / ".complete").write_text("ok\n", encoding="utf-8")
     if image.self_install:
@@ -181,3 +243,35 @@ def _uv(cmd: list[str], venv: Path) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise WorkbenchError(f"building the image virtualenv {venv} failed: {out.stderr.strip()}")
+
+
+def system_packages(image: Image, dockerfile: Path) -> tuple[str, ...]:
+    """The programs to hide from this image's pods (HIDEABLE packages it does not install);
+    refuses a Debian package it installs that this machine lacks (its folders stand in)."""
+    missing = [p for p in image.apt if not _installed(p)]
+    if missing:
+        raise WorkbenchError(
+            f"{dockerfile}: the image installs {', '.join(missing)} (apt-get); the rehearsal "
+            f"uses this machine's system folders instead: apt-get install {' '.join(missing)}"
+        )
+    hidden: list[str] = []
+    for package in HIDEABLE:
+        if package not in image.apt and _installed(package):
+            hidden += _programs(package)
+    return tuple(hidden)
+
+
+def _installed(package: str) -> bool:
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f=${Status}", package], capture_output=True, text=True, check=False
+    )
+    return out.returncode == 0 and out.stdout.strip().endswith(" installed")
+
+
+def _programs(package: str) -> list[str]:
+    """The package's commands in /usr/bin (what a PATH lookup would find)."""
+    out = subprocess.run(["dpkg", "-L", package], capture_output=True, text=True, check=False)
+    return sorted(
+        line for line in out.stdout.splitlines() if line.startswith("/usr/bin/") and
+        Path(line).is_file()
+    )  # fmt: skip

@@ -8,6 +8,7 @@ rehearsal's local servers, the only change made to what the manifests say.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,23 @@ def environment(
             )
         env[name] = endpoints.get(str(value), str(value)) if kind == "ConfigMap" else str(value)
     return env
+
+
+_VAR_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def expand(text: str, env: Mapping[str, str], declared: set[str]) -> str:
+    """The kubelet's `$(VAR)` expansion of a command or argument: a variable the container's
+    `env` defines is replaced (not the image's ENV), `$$` is a literal `$`, any other `$(X)` is
+    left as written."""
+
+    def one(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        name = m.group(1)
+        return env[name] if name in declared and name in env else m.group(0)
+
+    return _VAR_REF.sub(one, text)
 
 
 def mounts(

@@ -6,6 +6,8 @@ virtualenv read-only, and the pod's volumes (the `/tmp` emptyDir, the model-stor
 only writable folders. The command is started there with `chroot` and `setpriv` as the pod's
 numeric uid/gid, with no capabilities, no new privileges and only the pod's environment
 (`env -i`). Writing anywhere else fails in the kernel with the container path in the message.
+Programs of Debian packages the pod's image does not install (`image.HIDEABLE`, e.g. git) are
+hidden from its `/usr/bin` by an overlay of whiteouts: they are absent, as in the image.
 Needs root (for the mount namespace), as in CI.
 """
 
@@ -36,6 +38,22 @@ class Pod:
     workdir: str
     env: Mapping[str, str]
     argv: Sequence[str]
+    hidden: Sequence[str] = ()  # /usr/bin/... programs the image does not have
+
+
+def _hide(pod: Pod) -> list[str]:
+    """Whiteouts (char 0:0) in a private tmpfs, overlaid on the pod's read-only /usr/bin."""
+    if not pod.hidden:
+        return []
+    mask = shlex.quote(f"{pod.root}.hidden")
+    lines = [f"mkdir -p {mask}", f"mount -t tmpfs -o mode=755 tmpfs {mask}"]
+    for program in pod.hidden:
+        if not program.startswith("/usr/bin/") or "/" in program[len("/usr/bin/") :]:
+            raise WorkbenchError(f"{program}: only programs in /usr/bin can be hidden")
+        lines.append(f"mknod {mask}/{shlex.quote(program.rsplit('/', 1)[1])} c 0 0")
+    usr_bin = shlex.quote(f"{pod.root}/usr/bin")
+    lines.append(f"mount -t overlay overlay -o lowerdir={mask}:/usr/bin {usr_bin}")
+    return lines
 
 
 def script(pod: Pod) -> str:
@@ -45,6 +63,7 @@ def script(pod: Pod) -> str:
     for name in _SYSTEM:
         lines += [f"mkdir -p {r}/{name}", f"mount --rbind /{name} {r}/{name}"]
     lines += [f"mount -o remount,bind,ro {r}/{n}" for n in ("usr", "etc")]
+    lines += _hide(pod)
     lines += [f"ln -s {target} {r}/{link}" for link, target in _LINKS.items()]
     mounts = [(path, host, True) for path, host in pod.readonly.items()]
     mounts += [(path, host, False) for path, host in pod.writable.items()]
