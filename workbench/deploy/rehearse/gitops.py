@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from workbench.core import clock
 from workbench.core.errors import WorkbenchError
 
 _IDENT = {
@@ -118,13 +119,13 @@ def serve(bare: Path, log: Path) -> Iterator[str]:
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 30
+        deadline = clock.monotonic() + 30
         while True:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
+                if proc.poll() is not None or clock.monotonic() > deadline:
                     raise WorkbenchError(
                         f"git daemon did not start; its log: {log}\n"
                         + log.read_text(errors="replace")[-2000:]
