@@ -82,7 +82,7 @@ def test_tune_template_fans_out_on_one_study_then_promotes_the_best(
         # no champion before: the gate promoted it, and the alias says so
         assert decision["promoted"] is True
         champion = client.get_model_version_by_alias("breast-cancer", "champion")
-        assert champion.version == str(decision["version"])
+        assert str(champion.version) == str(decision["version"])
         for pod in result.pods:  # the storage password never reached a log or a parameter
             assert pod.log is not None and PASSWORD not in pod.log.read_text(errors="replace")
         assert all(PASSWORD not in v for r in [*runs, *parents] for v in r.data.params.values())
