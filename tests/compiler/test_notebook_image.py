@@ -13,7 +13,11 @@ import pytest
 import yaml
 
 from workbench.compiler import environment
-from workbench.compiler.environment import NOTEBOOK_RUNTIME, notebook_runtime_packages
+from workbench.compiler.environment import (
+    NOTEBOOK_RUNTIME,
+    TEAM_DRIVERS,
+    notebook_runtime_packages,
+)
 from workbench.core.errors import WorkbenchError
 
 from .harness import REPO
@@ -79,8 +83,9 @@ def test_importing_the_cli_pulls_in_nothing_else_at_module_level() -> None:
 def test_notebook_requirements_are_pinned_to_this_environment() -> None:
     text = (REPO / "steps/train/notebook-requirements.txt").read_text()
     pins = dict(line.split("==") for line in text.splitlines() if not line.startswith("#"))
-    assert sorted(pins) == sorted(NOTEBOOK_RUNTIME)
-    assert pins == {d: version(d) for d in NOTEBOOK_RUNTIME}
+    # the team's PostgreSQL driver is pinned when installed (the test extra installs it)
+    assert sorted(pins) == sorted([*NOTEBOOK_RUNTIME, *TEAM_DRIVERS])
+    assert pins == {d: version(d) for d in [*NOTEBOOK_RUNTIME, *TEAM_DRIVERS]}
     # the steps' lock digest (and so their cache keys) does not cover these pins
     assert "papermill" not in (REPO / "steps/train/requirements.txt").read_text()
 

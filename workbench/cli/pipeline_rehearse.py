@@ -12,7 +12,7 @@ import click
 @click.option("--overlay", required=True, help="Overlay under manifests/NAME/overlays/.")
 @click.option(
     "--template",
-    type=click.Choice(["steps", "notebook", "sweep", "cron"]),
+    type=click.Choice(["steps", "notebook", "sweep", "tune", "cron"]),
     default="steps",
     show_default=True,
     help="Which workflow to rehearse.",

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-TEMPLATES = ("steps", "notebook", "sweep")
+TEMPLATES = ("steps", "notebook", "sweep", "tune")
 
 
 @click.command()
@@ -18,7 +18,7 @@ TEMPLATES = ("steps", "notebook", "sweep")
     type=click.Choice(TEMPLATES),
     default="steps",
     show_default=True,
-    help="The pipeline's steps, one notebook run, or the sweep.",
+    help="The pipeline's steps, one notebook run, the sweep, or the tuning fan-out.",
 )
 @click.option("--dry-run", is_flag=True, help="Print the built manifests instead of submitting.")
 @click.option(
@@ -59,7 +59,7 @@ def command(
         return
     names = Names.of(name)
     ref = {"steps": names.workflow_template, "notebook": names.notebook_template,
-           "sweep": names.sweep_template}[template]  # fmt: skip
+           "sweep": names.sweep_template, "tune": names.tune_template}[template]  # fmt: skip
     built = Built.parse(text).get("WorkflowTemplate", ref)
     parameters = template_parameters(built, params)
     server = argo.ArgoServer.from_env(os.environ)

@@ -23,7 +23,13 @@ WORKBENCH_NEEDS = {
 # top of what the steps need: click (workbench.cli), nbformat, papermill and jupyter-client
 # (workbench.execute), mlflow (execute.run, tracking.config); ipykernel is the kernel papermill
 # starts. tests/compiler/test_notebook_image.py checks the list against those modules' imports.
-NOTEBOOK_RUNTIME = ("click", "ipykernel", "jupyter-client", "mlflow", "nbformat", "papermill")
+# optuna: the tuning fan-out's pods (emit/argo/tune.py) run workbench.tuning.worker in this image.
+NOTEBOOK_RUNTIME = (
+    "click", "ipykernel", "jupyter-client", "mlflow", "nbformat", "optuna", "papermill",
+)  # fmt: skip
+# The shared study's PostgreSQL driver (the `team` extra): pinned when installed here, so a
+# team's image reaches its Optuna storage; a solo project without the extra goes without.
+TEAM_DRIVERS = ("psycopg", "psycopg-binary")
 # A value of these distributions' types is stored as parquet, which needs pyarrow.
 PARQUET_USERS = ("pandas",)
 
@@ -141,6 +147,10 @@ def notebook_runtime_packages() -> dict[str, str]:
         if version is None:
             missing.append(dist)
         else:
+            found[dist] = version
+    for dist in TEAM_DRIVERS:
+        version = _version(dist)
+        if version is not None:
             found[dist] = version
     if missing:
         raise WorkbenchError(

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from workbench.tracking.tuning_runs import run_user
+
 MAX_FLOAT = 1.7976931348623157e308  # MLflow stores +/-inf as +/-max float
 
 
@@ -84,7 +86,6 @@ class SqlTrialWriter:
     ) -> None:
         if not trials:
             return
-        import getpass
 
         from workbench.core import mlflow_schema as schema
 
@@ -95,7 +96,7 @@ class SqlTrialWriter:
             "metrics": schema.METRICS,
             "latest_metrics": schema.LATEST_METRICS,
         }
-        user = getpass.getuser()
+        user = run_user()
         runs, tags, params, metrics, latest = [], [], [], [], []
         with self.engine.begin() as conn:
             location = self._artifact_location(conn, experiment_id)
@@ -175,7 +176,6 @@ class ClientTrialWriter:
     def write(
         self, experiment_id: str, parent_run_id: str | None, trials: Sequence[TrialRun]
     ) -> None:
-        import getpass
 
         from mlflow.entities import Metric, Param
 
@@ -186,7 +186,7 @@ class ClientTrialWriter:
                 tags={
                     **trial.tags,
                     **({"mlflow.parentRunId": parent_run_id} if parent_run_id else {}),
-                    "mlflow.user": getpass.getuser(),
+                    "mlflow.user": run_user(),
                 },
                 run_name=trial.name,
             )

@@ -7,6 +7,7 @@ every `tune` call that resumes the study.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from workbench.core.clock import now_ms
@@ -36,7 +37,7 @@ def create_study_run(
     run = client.create_run(
         experiment_id,
         run_name=f"study {study_name}",
-        tags={PARENT_TAG: study_name, "mlflow.user": _user()},
+        tags={PARENT_TAG: study_name, "mlflow.user": run_user()},
     )
     client.log_batch(run.info.run_id, params=[Param(k, v) for k, v in sorted(settings.items())])
     return experiment_id, run.info.run_id
@@ -70,6 +71,22 @@ def reopen_study_run(run_id: str, call_settings: dict[str, str]) -> None:
         ) from exc
 
 
+def create_nested_run(parent_run_id: str, run_name: str, study_name: str) -> str:
+    """A new run nested under a study's parent run (in its experiment): the best trial's model
+    is logged there, beside the trials it was chosen from."""
+    from workbench.tracking.config import tracking_client
+
+    client = tracking_client()
+    parent = client.get_run(parent_run_id)
+    run = client.create_run(
+        parent.info.experiment_id,
+        run_name=run_name,
+        tags={"mlflow.parentRunId": parent_run_id, PARENT_TAG + ".best": study_name,
+              "mlflow.user": run_user()},
+    )  # fmt: skip
+    return str(run.info.run_id)
+
+
 def finish_study_run(
     run_id: str,
     *,
@@ -97,7 +114,11 @@ def finish_study_run(
     client.set_terminated(run_id, status, end_time=now)
 
 
-def _user() -> str:
+def run_user() -> str:
+    """`mlflow.user` of tuning runs; a pod's numeric uid has no passwd entry (no getuser)."""
     import getpass
 
-    return getpass.getuser()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a pod's numeric uid without a passwd entry
+        return f"uid-{os.getuid()}"

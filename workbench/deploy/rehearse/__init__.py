@@ -41,7 +41,7 @@ from workbench.deploy.rehearse.services import (
 from workbench.deploy.rehearse.workflow import Built, check_subset
 from workbench.tracking.run_tree import store_state
 
-TEMPLATES = ("steps", "notebook", "sweep", "cron")
+TEMPLATES = ("steps", "notebook", "sweep", "tune", "cron")
 STATE = ".workbench/rehearsal"
 
 
@@ -64,7 +64,7 @@ def _template_name(built: Built, base: str, kind: str) -> tuple[str, dict[str, s
     """(WorkflowTemplate name, argument overrides) for a --template choice."""
     if kind == "steps":
         return base, {}
-    if kind in ("notebook", "sweep"):
+    if kind in ("notebook", "sweep", "tune"):
         return f"{base}-{kind}", {}
     cron = built.get("CronWorkflow", f"{base}-scheduled")["spec"]["workflowSpec"]
     ref = cron.get("workflowTemplateRef", {}).get("name")

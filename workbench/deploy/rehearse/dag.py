@@ -1,4 +1,5 @@
-"""A DAG template's tasks in the order Argo may run them, `withParam` fan-outs expanded.
+"""A DAG template's tasks in the order Argo may run them, fan-outs expanded: `withParam` (a JSON
+list of objects, `{{item.KEY}}`) and `withSequence` with a `count` (`{{item}}` = 0 .. count-1).
 
 Only the `depends` forms workbench emits are read: `a && b` and `T.AnySucceeded`; any other
 operator is refused by name.
@@ -27,6 +28,14 @@ class TaskRun:
     arguments: Mapping[str, Any]
     item: Mapping[str, str] | None = None
     depends: tuple[str, ...] = field(default_factory=tuple)
+    value: str | None = None  # a withSequence item: `{{item}}` itself
+
+    def scope(self) -> dict[str, str]:
+        """The `item` tags this pod's templates may use."""
+        found = {f"item.{k}": v for k, v in (self.item or {}).items()}
+        if self.value is not None:
+            found["item"] = self.value
+        return found
 
 
 def depends_on(task: Mapping[str, Any]) -> tuple[str, ...]:
@@ -56,6 +65,23 @@ def order(tasks: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
         done.append(ready[0])
         pending.remove(ready[0])
     return [by_name[n] for n in done]
+
+
+def sequence(task: Mapping[str, Any], count: str) -> list[TaskRun]:
+    """`withSequence: {count: N}`: N pods, `{{item}}` = "0" .. "N-1", as Argo numbers them."""
+    try:
+        n = int(count)
+    except ValueError:
+        raise WorkbenchError(
+            f"task {task['name']}: withSequence count {count!r} is not an integer"
+        ) from None
+    if n < 0:
+        raise WorkbenchError(f"task {task['name']}: withSequence count {n} is negative")
+    return [
+        TaskRun(task["name"], f"{task['name']}({i})", task["template"],
+                task.get("arguments", {}), None, depends_on(task), str(i))
+        for i in range(n)
+    ]  # fmt: skip
 
 
 def expand(task: Mapping[str, Any], with_param: str | None) -> list[TaskRun]:

@@ -13,6 +13,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ class PodResult:
     artifacts: dict[str, str] = field(default_factory=dict)  # name -> s3 key
     log: Path | None = None
     seconds: float = 0.0
+    started: float = 0.0  # wall clock (clock.now()): when the pod's command started
 
 
 @dataclass(frozen=True)
@@ -133,14 +135,42 @@ def _run_dag(entry, templates, flat, spec, volumes, cluster, results) -> None:  
         with_param = task.get("withParam")
         if with_param is not None:
             with_param = substitute(str(with_param), scope, f"task {task['name']} withParam")
-        for run in dag.expand(task, with_param):
-            item = {f"item.{k}": v for k, v in (run.item or {}).items()}
-            result = _run_pod(run, templates[run.template], Scope({**flat, **item}, outputs),
-                              spec, volumes, cluster, len(results))  # fmt: skip
+        if "withSequence" in task:
+            where = f"task {task['name']} withSequence count"
+            count = substitute(str(task["withSequence"]["count"]), scope, where)
+            runs = dag.sequence(task, count)
+        else:
+            runs = dag.expand(task, with_param)
+        first = len(results)
+        found = _run_items(runs, templates, flat, outputs, spec, volumes, cluster, first,
+                           entry.get("parallelism"))  # fmt: skip
+        for result in found:
             results.append(result)
-            merged = outputs.setdefault(run.task, {})
+            merged = outputs.setdefault(result.task, {})
             merged.update({f"parameters.{k}": v for k, v in result.parameters.items()})
             merged.update({f"artifacts.{k}": v for k, v in result.artifacts.items()})
+
+
+def _run_items(runs, templates, flat, outputs, spec, volumes, cluster, first, parallelism):  # type: ignore[no-untyped-def]
+    """The pods of one task: a fan-out's items at once, as Argo starts them (up to the DAG's
+    `parallelism`), so items sharing state (one Optuna study) meet as they do in the cluster.
+    Results in item order; the first failing item (by index) is the error reported."""
+
+    def one(i: int, run: dag.TaskRun) -> PodResult:
+        return _run_pod(run, templates[run.template], Scope({**flat, **run.scope()}, outputs),
+                        spec, volumes, cluster, first + i)  # fmt: skip
+
+    if len(runs) <= 1:
+        return [one(i, run) for i, run in enumerate(runs)]
+    width = min(len(runs), int(parallelism or len(runs)))
+    with ThreadPoolExecutor(max_workers=width) as pool:
+        futures = [pool.submit(one, i, run) for i, run in enumerate(runs)]
+        wait(futures)
+    for future in futures:
+        error = future.exception()
+        if error is not None:
+            raise error
+    return [f.result() for f in futures]
 
 
 def _run_pod(
@@ -203,6 +233,7 @@ def _run_pod(
     result.log = cluster.workdir / "logs" / f"{index:02d}-{run.name.split('(')[0]}.log"
     result.log.parent.mkdir(parents=True, exist_ok=True)
     started = clock.monotonic()
+    result.started = clock.now()
     proc = sandbox.start(pod, result.log)
     deadline = float(tpl.get("activeDeadlineSeconds") or 3600)
     try:

@@ -27,7 +27,8 @@ _CONTAINER = {
     "image", "command", "args", "env", "volumeMounts", "resources", "securityContext",
     "workingDir", "imagePullPolicy",
 }  # fmt: skip
-_TASK = {"name", "template", "arguments", "depends", "withParam"}
+_TASK = {"name", "template", "arguments", "depends", "withParam", "withSequence"}
+_SEQUENCE = {"count"}  # not start/end/format
 _VOLUME = {"name", "emptyDir", "persistentVolumeClaim"}
 
 
@@ -81,8 +82,11 @@ def check_subset(template: Mapping[str, Any]) -> None:
                 source = env.get("valueFrom", {})
                 _only(source, {"configMapKeyRef", "secretKeyRef"}, f"{where}.container.env[{e}]")
         elif "dag" in tpl:
+            _only(tpl["dag"], {"tasks"}, f"{where}.dag")
             for t, task in enumerate(tpl["dag"]["tasks"]):
                 _only(task, _TASK, f"{where}.dag.tasks[{t}]")
+                if "withSequence" in task:
+                    _only(task["withSequence"], _SEQUENCE, f"{where}.dag.tasks[{t}].withSequence")
         else:
             raise WorkbenchError(f"{where}: neither container nor dag (not modelled)")
         for a, art in enumerate(tpl.get("outputs", {}).get("artifacts", [])):

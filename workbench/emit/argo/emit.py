@@ -10,6 +10,7 @@ from workbench.emit.argo.notebook import notebook_template, sweep_template
 from workbench.emit.argo.options import ArgoOptions, Names
 from workbench.emit.argo.pipeline import workflow_template
 from workbench.emit.argo.render import document_file, header, overlay_header
+from workbench.emit.argo.tune import tune_template
 from workbench.spec.model import PipelineSpec
 
 
@@ -27,6 +28,7 @@ def render_manifests(
         "base/notebook-workflowtemplate.yaml": document_file(
             source, [notebook_template(spec, options), sweep_template(spec, options)]
         ),
+        "base/tune-workflowtemplate.yaml": document_file(source, [tune_template(spec, options)]),
         "base/serviceaccount.yaml": document_file(source, [k8s.service_account(names, options)]),
         "base/rbac.yaml": document_file(
             source,

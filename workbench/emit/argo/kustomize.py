@@ -32,6 +32,7 @@ BASE_RESOURCES = (
     "pvc.yaml",
     "workflowtemplate.yaml",
     "notebook-workflowtemplate.yaml",
+    "tune-workflowtemplate.yaml",
     "cronworkflow.yaml",
 )
 
@@ -181,6 +182,8 @@ def overlay_kustomization(
             _json_patch("WorkflowTemplate", names.workflow_template, step_ops),
             _json_patch("WorkflowTemplate", names.notebook_template, papermill_op),
             _json_patch("WorkflowTemplate", names.sweep_template, papermill_op + best_run_op),
+            # the tuning workers and the promotion pod: templates 1 and 2 after the DAG
+            _json_patch("WorkflowTemplate", names.tune_template, papermill_op + best_run_op),
             *(_tls_patches(names, options) if overlay.artifact_tls else []),
         ],
     }

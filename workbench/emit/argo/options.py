@@ -74,6 +74,12 @@ class ArgoOptions:
     sweep_metric: str = "roc_auc"
     sweep_direction: str = "max"  # "min" for losses
     sweep_parallelism: int = 4
+    # the tuning fan-out (tune.py): the shared study's storage URL is this Secret's `url` key
+    optuna_secret: str = "workbench-optuna-storage"
+    tune_workers: int = 3
+    tune_trials: int = 20  # per worker
+    tune_objective: str = "workbench.demo.tuning"  # the example's objective module
+    tune_metric: str = "cv_roc_auc"
     resources: Resources = field(default_factory=Resources)
 
 
@@ -103,6 +109,10 @@ class Names:
     @property
     def sweep_template(self) -> str:
         return f"{self.base}-sweep"
+
+    @property
+    def tune_template(self) -> str:
+        return f"{self.base}-tune"
 
     @property
     def service_account(self) -> str:
