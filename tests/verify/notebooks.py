@@ -85,3 +85,54 @@ CLEAN: list[Cell] = [
         "table['share'] = table['count'] / table['count'].sum()\ntop = (label, table['word'][0])",
     ),
 ]
+
+# Text features: a CountVectorizer's sparse matrix and a 0-d array cross step boundaries (the
+# recorder took their len(), which raises for both, and blamed the notebook), and so does the
+# fitted vectorizer (its `_stop_words_id` is an id(), different in every process).
+SPARSE: list[Cell] = [
+    (
+        ["imports"],
+        "import numpy as np\nfrom sklearn.feature_extraction.text import CountVectorizer",
+    ),
+    (
+        ["step:vectorize"],
+        "texts = ['cold soup', 'great soup', 'great staff', 'cold and awful']\n"
+        "vec = CountVectorizer()\ncounts = vec.fit_transform(texts)\n"
+        "total = np.array(counts.sum())",
+    ),
+    (
+        ["step:rank"],
+        "ranked = np.asarray(counts.sum(axis=0)).ravel().tolist()\nn = int(total)\n"
+        "words = vec.get_feature_names_out().tolist()",
+    ),
+]
+
+# A fitted GridSearchCV handed to a later step: its refit_time_ and cv_results_ timings are
+# wall-clock seconds, different in every run, and were reported as a divergence.
+SEARCH: list[Cell] = [
+    (
+        ["imports"],
+        "import numpy as np\nfrom sklearn.linear_model import Ridge\n"
+        "from sklearn.model_selection import GridSearchCV",
+    ),
+    (
+        ["step:search"],
+        "rng = np.random.default_rng(0)\nX = rng.normal(size=(40, 3))\ny = X @ [1.0, 2.0, 0.5]\n"
+        "search = GridSearchCV(Ridge(), {'alpha': [0.1, 1.0, 10.0]}, cv=3).fit(X, y)",
+    ),
+    (["step:evaluate"], "best = search.best_params_['alpha']\nscore = float(search.score(X, y))"),
+]
+
+# An instance of a class from a `functions` cell crossing a boundary: stored by reference to
+# steps.NAME._helpers, which verification could not import when reading it (a traceback).
+HELPER_OBJECT: list[Cell] = [
+    (
+        ["functions"],
+        "class Warehouse:\n    def __init__(self, name):\n        self.name = name\n"
+        "        self.stock = {}\n\n    def receive(self, sku, qty):\n"
+        "        self.stock[sku] = self.stock.get(sku, 0) + qty",
+    ),
+    (["step:open"], "main = Warehouse('main')\nmain.receive('bolt', 100)"),
+    (["step:ship"], "main.receive('bolt', -30)"),
+    (["step:audit"], "left = dict(main.stock)"),
+]

@@ -318,12 +318,35 @@ def _same_class_elsewhere(a: Any, e: Any) -> bool:
     )
 
 
+# Fitted state of scikit-learn objects that differs between two runs of the same code: wall-clock
+# seconds of the searches (GridSearchCV, RandomizedSearchCV, the halving searches) and the id()
+# of a text vectorizer's stop-word list (CountVectorizer, TfidfVectorizer): never compared.
+WALL_CLOCK = frozenset({"refit_time_", "_stop_words_id"})
+WALL_CLOCK_RESULTS = frozenset(
+    {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
+)
+
+
 def _state(value: Any) -> dict[str, Any] | None:
     try:
         state = vars(value)
     except TypeError:
         return None
-    return dict(state) if isinstance(state, dict) else None
+    if not isinstance(state, dict):
+        return None
+    if type(value).__module__.startswith("sklearn.") and not WALL_CLOCK.isdisjoint(state):
+        return _timeless(state)
+    return dict(state)
+
+
+def _timeless(state: dict[str, Any]) -> dict[str, Any]:
+    """A fitted object's attributes without the run-dependent ones (a search's scores, the
+    parameters tried and the refitted estimator stay compared)."""
+    kept = {k: v for k, v in state.items() if k not in WALL_CLOCK}
+    results = kept.get("cv_results_")
+    if isinstance(results, dict):
+        kept["cv_results_"] = {k: v for k, v in results.items() if k not in WALL_CLOCK_RESULTS}
+    return kept
 
 
 def _pickled(value: Any) -> bytes | None:
