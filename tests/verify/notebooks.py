@@ -136,3 +136,25 @@ HELPER_OBJECT: list[Cell] = [
     (["step:ship"], "main.receive('bolt', -30)"),
     (["step:audit"], "left = dict(main.stock)"),
 ]
+
+# A class and an enum defined in a step cell, their instances handed to later steps: each
+# artifact rebuilds the `__main__` class by value, so the pipeline's class objects are never the
+# notebook's (or each other's); they were reported as divergences although every value matched.
+CLASSES: list[Cell] = [
+    (["imports"], "import enum\nimport math"),
+    (
+        ["step:define"],
+        "class Kind(enum.Enum):\n    CIRCLE = 1\n    SQUARE = 2\n\n\n"
+        "class Shape:\n    def __init__(self, kind, size):\n        self.kind = kind\n"
+        "        self.size = size\n\n    def area(self):\n"
+        "        return math.pi * self.size**2 if self.kind is Kind.CIRCLE else self.size**2\n\n\n"
+        "shapes = [Shape(Kind.CIRCLE, 1.0), Shape(Kind.SQUARE, 2.0)]",
+    ),
+    (
+        ["step:measure"],
+        "circles = [s for s in shapes if s.kind is Kind.CIRCLE]\n"
+        "total = round(sum(s.area() for s in shapes), 6)",
+    ),
+    (["step:report"], "summary = (len(circles), total, circles[0].kind == Kind.CIRCLE)"),
+    (["pipeline-metrics"], "print(summary)"),
+]

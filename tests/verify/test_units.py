@@ -185,3 +185,34 @@ def test_search_timings_are_ignored_but_scores_are_not() -> None:
     assert compare(two, one) is None
     two.vocabulary_ = {"dog": 0, "cat": 1}
     assert compare(two, one) is not None
+
+
+def test_notebook_classes_compare_by_definition() -> None:
+    """A `__main__` class rebuilt from two artifacts is two class objects: equal by name,
+    bases, enum members and methods' bytecode; their instances by attributes."""
+    import enum
+
+    from workbench.runtime.compare import compare
+
+    def make(scale: float) -> tuple[type, type]:
+        kind = enum.Enum("Kind", [("CIRCLE", 1), ("SQUARE", 2)], module="__main__")
+        if scale == 1.0:
+
+            def area(self):  # type: ignore[no-untyped-def]
+                return self.size * 1.0
+        else:
+
+            def area(self):  # type: ignore[no-untyped-def]
+                return self.size * 2.0
+
+        shape = type("Shape", (), {"__module__": "__main__", "area": area})
+        return kind, shape
+
+    (k1, s1), (k2, s2), (_, s3) = make(1.0), make(1.0), make(2.0)
+    assert k1 is not k2 and compare(k2, k1) is None and compare(s2, s1) is None
+    assert "class Shape differs" in str(compare(s3, s1))
+    one, two = s1(), s2()
+    one.kind, one.size, two.kind, two.size = k1.CIRCLE, 1.0, k2.CIRCLE, 1.0
+    assert compare(two, one) is None
+    two.kind = k2.SQUARE
+    assert compare(two, one) is not None

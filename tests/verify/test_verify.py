@@ -11,6 +11,7 @@ import pytest
 from tests.compiler.harness import make_project
 from tests.compiler.notebooks import Cell, build, write
 from tests.verify.notebooks import (
+    CLASSES,
     CLEAN,
     COMBINE,
     ENV_STATE,
@@ -107,3 +108,11 @@ def test_helper_class_instances_are_read_back(tmp_path: Path) -> None:
     project, outcome = verified(tmp_path, HELPER_OBJECT, "stock")
     assert outcome.exit_code == 0, outcome.messages
     assert verdict(project, "stock")["steps"]["ship"]["outputs"] == {"main": "equal"}
+
+
+def test_notebook_classes_rebuilt_from_artifacts_verify(tmp_path: Path) -> None:
+    project, outcome = verified(tmp_path, CLASSES, "shapes")
+    assert outcome.exit_code == 0, outcome.messages
+    found = verdict(project, "shapes")
+    assert found["steps"]["define"]["outputs"] == {"Kind": "equal", "shapes": "equal"}
+    assert found["steps"]["report"]["outputs"] == {"summary": "equal"}

@@ -120,6 +120,12 @@ class _Comparer:
         return None
 
     def other(self, a: Any, e: Any, path: str, depth: int) -> str | None:
+        if (
+            isinstance(e, type)
+            and isinstance(a, type)
+            and "__main__" in (a.__module__, e.__module__)
+        ):
+            return _notebook_classes(a, e, path)
         try:
             same = a == e
             if isinstance(same, bool) and same:
@@ -307,11 +313,12 @@ def _at(shape: tuple[int, ...], flat: int) -> str:
 
 def _same_class_elsewhere(a: Any, e: Any) -> bool:
     """One class defined twice: in the notebook (`__main__`, stored by value) and in a step
-    function (`step.<locals>.Log`). Such objects compare by their attributes."""
+    function (`step.<locals>.Log`), or rebuilt from two artifacts (cloudpickle stores a
+    `__main__` class by value, each read makes a new class object). Such objects compare by
+    their attributes."""
     ta, te = type(a), type(e)
     return (
         ta.__name__ == te.__name__
-        and ta.__module__ != te.__module__
         and "__main__" in (ta.__module__, te.__module__)
         and _state(a) is not None
         and _state(e) is not None
@@ -325,6 +332,30 @@ WALL_CLOCK = frozenset({"refit_time_", "_stop_words_id"})
 WALL_CLOCK_RESULTS = frozenset(
     {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
 )
+
+
+def _notebook_classes(a: type, e: type, path: str) -> str | None:
+    """Two class objects of a notebook class (stored by value, so never the same object):
+    equal when name, bases, attribute names, enum members and methods' bytecode are (line
+    numbers aside: the step module places the class elsewhere than the notebook cell)."""
+
+    def code_key(code: Any) -> Any:
+        consts = tuple(code_key(c) if hasattr(c, "co_code") else c for c in code.co_consts)
+        return code.co_code, consts
+
+    def shape(kind: type) -> tuple[Any, ...]:
+        code = {}
+        for key, value in vars(kind).items():
+            if not (key.startswith("__") and key.endswith("__")):
+                func = getattr(getattr(value, "__func__", value), "__code__", None)
+                code[key] = code_key(func) if func is not None else None
+        members = getattr(kind, "__members__", None)
+        enum = [(n, m.value) for n, m in members.items()] if members is not None else None
+        return kind.__name__, [b.__name__ for b in kind.__bases__], enum, sorted(code.items())
+
+    if shape(a) != shape(e):
+        return f"{path}: class {a.__name__} differs from expected {e.__name__}"
+    return None
 
 
 def _state(value: Any) -> dict[str, Any] | None:
