@@ -158,3 +158,14 @@ CLASSES: list[Cell] = [
     (["step:report"], "summary = (len(circles), total, circles[0].kind == Kind.CIRCLE)"),
     (["pipeline-metrics"], "print(summary)"),
 ]
+
+# A module the notebook writes itself (`%%writefile`) and a step imports: when productionize
+# compiles, the file does not exist yet (no COPY in the Dockerfile, "no installed distribution
+# provides `mathutil`"); the verifying notebook run creates it next to the notebook, so the
+# chained steps import it and verification passes; the image (or a clean checkout) has no module.
+WRITEFILE: list[Cell] = [
+    ([], "%%writefile mathutil.py\ndef double(x):\n    return 2 * x\n"),
+    (["imports"], "import numpy as np"),
+    (["step:make"], "from mathutil import double\nvalues = double(np.arange(4))"),
+    (["step:use"], "total = int(values.sum())"),
+]
