@@ -153,9 +153,13 @@ CLASSES: list[Cell] = [
     (
         ["step:measure"],
         "circles = [s for s in shapes if s.kind is Kind.CIRCLE]\n"
+        "n_shapes = sum(isinstance(s, Shape) for s in shapes)\n"
         "total = round(sum(s.area() for s in shapes), 6)",
     ),
-    (["step:report"], "summary = (len(circles), total, circles[0].kind == Kind.CIRCLE)"),
+    (
+        ["step:report"],
+        "summary = (len(circles), n_shapes, total, circles[0].kind == Kind.CIRCLE)",
+    ),
     (["pipeline-metrics"], "print(summary)"),
 ]
 

@@ -216,3 +216,5 @@ def test_notebook_classes_compare_by_definition() -> None:
     assert compare(two, one) is None
     two.kind = k2.SQUARE
     assert compare(two, one) is not None
+    s2.created = 3  # a class-level counter is part of the class's value
+    assert "class Shape differs" in str(compare(s2, s1))

@@ -115,7 +115,11 @@ def test_notebook_classes_rebuilt_from_artifacts_verify(tmp_path: Path) -> None:
     project, outcome = verified(tmp_path, CLASSES, "shapes")
     assert outcome.exit_code == 0, outcome.messages
     found = verdict(project, "shapes")
-    assert found["steps"]["define"]["outputs"] == {"Kind": "equal", "shapes": "equal"}
+    assert found["steps"]["define"]["outputs"] == {
+        "Kind": "equal",
+        "Shape": "equal",
+        "shapes": "equal",
+    }
     assert found["steps"]["report"]["outputs"] == {"summary": "equal"}
 
 

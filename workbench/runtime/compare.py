@@ -336,22 +336,29 @@ WALL_CLOCK_RESULTS = frozenset(
 
 def _notebook_classes(a: type, e: type, path: str) -> str | None:
     """Two class objects of a notebook class (stored by value, so never the same object):
-    equal when name, bases, attribute names, enum members and methods' bytecode are (line
-    numbers aside: the step module places the class elsewhere than the notebook cell)."""
+    equal when name, bases, enum members, plain attributes (a class-level counter) and methods'
+    arguments, names and constants are. Not the bytecode itself: a class the step module
+    defines inside its function reads `Kind` from a closure where the notebook reads a global."""
 
     def code_key(code: Any) -> Any:
         consts = tuple(code_key(c) if hasattr(c, "co_code") else c for c in code.co_consts)
-        return code.co_code, consts
+        names = sorted({*code.co_names, *code.co_freevars})
+        return code.co_argcount, code.co_varnames, names, consts
 
     def shape(kind: type) -> tuple[Any, ...]:
-        code = {}
+        found = {}
         for key, value in vars(kind).items():
-            if not (key.startswith("__") and key.endswith("__")):
-                func = getattr(getattr(value, "__func__", value), "__code__", None)
-                code[key] = code_key(func) if func is not None else None
+            if key.startswith("__") and key.endswith("__"):
+                continue
+            func = getattr(getattr(value, "__func__", value), "__code__", None)
+            if func is not None:
+                found[key] = code_key(func)
+            elif not isinstance(value, kind):  # enum members: compared below
+                text = repr(value)  # a property's repr is an address: its type says enough
+                found[key] = type(value).__name__ if " at 0x" in text else text
         members = getattr(kind, "__members__", None)
         enum = [(n, m.value) for n, m in members.items()] if members is not None else None
-        return kind.__name__, [b.__name__ for b in kind.__bases__], enum, sorted(code.items())
+        return kind.__name__, [b.__name__ for b in kind.__bases__], enum, sorted(found.items())
 
     if shape(a) != shape(e):
         return f"{path}: class {a.__name__} differs from expected {e.__name__}"
