@@ -232,3 +232,36 @@ GENERATOR_VALUE: list[Cell] = [
     (["step:produce"], "batches = (list(range(i, i + 2)) for i in range(0, 6, 2))"),
     (["step:consume"], "first = next(batches)"),
 ]
+
+# Assignment targets that read names besides their base: `decimal.getcontext().prec = 6` (library
+# state hung on a call; `decimal` was never imported by the step: NameError) and a nested key
+# `grid[row][col] = v` (row from an earlier step was not an input: NameError): a ledger.
+TARGET_READS: list[Cell] = [
+    (["imports"], "import decimal\nfrom decimal import Decimal"),
+    (["step:setup"], "decimal.getcontext().prec = 6\nrow = 'q1'\ngrid = {'q1': {}, 'q2': {}}"),
+    (["step:book"], "grid[row]['rent'] = Decimal(1200) / Decimal(7)"),
+    (["step:close"], "third = Decimal(1) / Decimal(3)\nrent = str(grid['q1']['rent'])"),
+    (["pipeline-metrics"], "print(third, rent)"),
+]
+
+# A file one step writes and a later step reads, with nothing ordering them: the runner started
+# `stats` first; where the notebook had run it read the file the notebook left (verified), on a
+# clean checkout it failed. Weather stations, the CSV next to the notebook.
+SHARED_FILE: list[Cell] = [
+    (["parameters"], "path = 'stations.csv'"),
+    (["imports"], "import pandas as pd"),
+    (["step:read"], "obs = pd.read_csv(path, parse_dates=['date']).set_index('date').sort_index()"),
+    (["step:clean"], "obs['temp'] = obs['temp'].interpolate()\nobs.to_csv('clean_obs.csv')"),
+    (
+        ["step:stats"],
+        "again = pd.read_csv('clean_obs.csv', index_col='date', parse_dates=True)\n"
+        "means = again.groupby('station')['temp'].mean().round(4).to_dict()",
+    ),
+    (["pipeline-metrics"], "print(means)"),
+]
+SHARED_FILE_FILES = {
+    "notebooks/stations.csv": (
+        "date,station,temp\n2025-01-03,A,1.5\n2025-01-01,A,0.5\n2025-01-02,A,\n"
+        "2025-01-01,B,-2.0\n2025-01-02,B,-1.0\n2025-01-03,B,\n"
+    ),
+}

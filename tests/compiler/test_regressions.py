@@ -123,3 +123,21 @@ def test_after_edge_is_part_of_the_cache_key(tmp_path: Path) -> None:
     outputs = sorted((project / ".workbench" / "artifacts" / "report" / "publish").glob("*"))
     published = {read_value(str(p / "published")) for p in outputs if (p / "published").is_dir()}
     assert published == {"draft", "final"}
+
+
+def test_assignment_targets_read_every_name_they_use(tmp_path: Path) -> None:
+    values = chained(tmp_path, "ledger", regressions.TARGET_READS)
+    assert str(values[("close", "third")]) == "0.333333"  # the decimal context, replayed
+    assert values[("close", "rent")] == "171.429"
+
+
+def test_file_written_by_one_step_and_read_by_an_unordered_one(tmp_path: Path) -> None:
+    message = refused(tmp_path / "a", "weather", regressions.SHARED_FILE)
+    assert "cell 4 (id cell-4), line 1" in message and "'clean_obs.csv'" in message
+    assert "step 'clean' writes (cell 3, line 2)" in message and "after:clean" in message
+    ordered = [
+        (["step:stats", "after:clean"], s) if t == ["step:stats"] else (t, s)
+        for t, s in regressions.SHARED_FILE
+    ]
+    values = chained(tmp_path / "b", "weather", ordered, regressions.SHARED_FILE_FILES)
+    assert values[("stats", "means")] == {"A": 0.1667, "B": -0.5}

@@ -85,3 +85,91 @@ CLEAN: list[Cell] = [
         "table['share'] = table['count'] / table['count'].sum()\ntop = (label, table['word'][0])",
     ),
 ]
+
+# Text features: a CountVectorizer's sparse matrix and a 0-d array cross step boundaries (the
+# recorder took their len(), which raises for both, and blamed the notebook), and so does the
+# fitted vectorizer (its `_stop_words_id` is an id(), different in every process).
+SPARSE: list[Cell] = [
+    (
+        ["imports"],
+        "import numpy as np\nfrom sklearn.feature_extraction.text import CountVectorizer",
+    ),
+    (
+        ["step:vectorize"],
+        "texts = ['cold soup', 'great soup', 'great staff', 'cold and awful']\n"
+        "vec = CountVectorizer()\ncounts = vec.fit_transform(texts)\n"
+        "total = np.array(counts.sum())",
+    ),
+    (
+        ["step:rank"],
+        "ranked = np.asarray(counts.sum(axis=0)).ravel().tolist()\nn = int(total)\n"
+        "words = vec.get_feature_names_out().tolist()",
+    ),
+]
+
+# A fitted GridSearchCV handed to a later step: its refit_time_ and cv_results_ timings are
+# wall-clock seconds, different in every run, and were reported as a divergence.
+SEARCH: list[Cell] = [
+    (
+        ["imports"],
+        "import numpy as np\nfrom sklearn.linear_model import Ridge\n"
+        "from sklearn.model_selection import GridSearchCV",
+    ),
+    (
+        ["step:search"],
+        "rng = np.random.default_rng(0)\nX = rng.normal(size=(40, 3))\ny = X @ [1.0, 2.0, 0.5]\n"
+        "search = GridSearchCV(Ridge(), {'alpha': [0.1, 1.0, 10.0]}, cv=3).fit(X, y)",
+    ),
+    (["step:evaluate"], "best = search.best_params_['alpha']\nscore = float(search.score(X, y))"),
+]
+
+# An instance of a class from a `functions` cell crossing a boundary: stored by reference to
+# steps.NAME._helpers, which verification could not import when reading it (a traceback).
+HELPER_OBJECT: list[Cell] = [
+    (
+        ["functions"],
+        "class Warehouse:\n    def __init__(self, name):\n        self.name = name\n"
+        "        self.stock = {}\n\n    def receive(self, sku, qty):\n"
+        "        self.stock[sku] = self.stock.get(sku, 0) + qty",
+    ),
+    (["step:open"], "main = Warehouse('main')\nmain.receive('bolt', 100)"),
+    (["step:ship"], "main.receive('bolt', -30)"),
+    (["step:audit"], "left = dict(main.stock)"),
+]
+
+# A class and an enum defined in a step cell, their instances handed to later steps: each
+# artifact rebuilds the `__main__` class by value, so the pipeline's class objects are never the
+# notebook's (or each other's); they were reported as divergences although every value matched.
+CLASSES: list[Cell] = [
+    (["imports"], "import enum\nimport math"),
+    (
+        ["step:define"],
+        "class Kind(enum.Enum):\n    CIRCLE = 1\n    SQUARE = 2\n\n\n"
+        "class Shape:\n    def __init__(self, kind, size):\n        self.kind = kind\n"
+        "        self.size = size\n\n    def area(self):\n"
+        "        return math.pi * self.size**2 if self.kind is Kind.CIRCLE else self.size**2\n\n\n"
+        "shapes = [Shape(Kind.CIRCLE, 1.0), Shape(Kind.SQUARE, 2.0)]",
+    ),
+    (
+        ["step:measure"],
+        "circles = [s for s in shapes if s.kind is Kind.CIRCLE]\n"
+        "n_shapes = sum(isinstance(s, Shape) for s in shapes)\n"
+        "total = round(sum(s.area() for s in shapes), 6)",
+    ),
+    (
+        ["step:report"],
+        "summary = (len(circles), n_shapes, total, circles[0].kind == Kind.CIRCLE)",
+    ),
+    (["pipeline-metrics"], "print(summary)"),
+]
+
+# A module the notebook writes itself (`%%writefile`) and a step imports: when productionize
+# compiles, the file does not exist yet (no COPY in the Dockerfile, "no installed distribution
+# provides `mathutil`"); the verifying notebook run creates it next to the notebook, so the
+# chained steps import it and verification passes; the image (or a clean checkout) has no module.
+WRITEFILE: list[Cell] = [
+    ([], "%%writefile mathutil.py\ndef double(x):\n    return 2 * x\n"),
+    (["imports"], "import numpy as np"),
+    (["step:make"], "from mathutil import double\nvalues = double(np.arange(4))"),
+    (["step:use"], "total = int(values.sum())"),
+]

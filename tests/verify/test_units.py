@@ -158,3 +158,63 @@ def test_instrumented_notebook_traces_every_code_cell(tmp_path) -> None:
     assert any("enter(globals(), 's', [])" in s for s in sources)
     assert any("exit(globals(), 's', ['b'])" in s for s in sources)
     assert sources[-1].strip() == "__wb_tracer.dump()"
+
+
+def test_search_timings_are_ignored_but_scores_are_not() -> None:
+    """Two fits of one GridSearchCV differ only in wall-clock seconds, two vectorizers in an
+    id(): equal; a changed score or vocabulary still differs."""
+    import numpy as np
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV
+
+    from workbench.runtime.compare import compare
+
+    X = np.arange(30.0).reshape(10, 3)
+    y = X @ [1.0, 0.5, 0.0]
+    a = GridSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=2).fit(X, y)
+    b = GridSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, cv=2).fit(X, y)
+    b.refit_time_ = a.refit_time_ + 1.0
+    b.cv_results_["mean_fit_time"] = a.cv_results_["mean_fit_time"] + 1.0
+    assert compare(b, a) is None
+    b.cv_results_["mean_test_score"] = a.cv_results_["mean_test_score"] + 1.0
+    assert "mean_test_score" in str(compare(b, a))
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    one, two = (CountVectorizer().fit(["a cat", "a dog"]) for _ in range(2))
+    two._stop_words_id = one._stop_words_id + 16  # an id(): another process, another number
+    assert compare(two, one) is None
+    two.vocabulary_ = {"dog": 0, "cat": 1}
+    assert compare(two, one) is not None
+
+
+def test_notebook_classes_compare_by_definition() -> None:
+    """A `__main__` class rebuilt from two artifacts is two class objects: equal by name,
+    bases, enum members and methods' bytecode; their instances by attributes."""
+    import enum
+
+    from workbench.runtime.compare import compare
+
+    def make(scale: float) -> tuple[type, type]:
+        kind = enum.Enum("Kind", [("CIRCLE", 1), ("SQUARE", 2)], module="__main__")
+        if scale == 1.0:
+
+            def area(self):  # type: ignore[no-untyped-def]
+                return self.size * 1.0
+        else:
+
+            def area(self):  # type: ignore[no-untyped-def]
+                return self.size * 2.0
+
+        shape = type("Shape", (), {"__module__": "__main__", "area": area})
+        return kind, shape
+
+    (k1, s1), (k2, s2), (_, s3) = make(1.0), make(1.0), make(2.0)
+    assert k1 is not k2 and compare(k2, k1) is None and compare(s2, s1) is None
+    assert "class Shape differs" in str(compare(s3, s1))
+    one, two = s1(), s2()
+    one.kind, one.size, two.kind, two.size = k1.CIRCLE, 1.0, k2.CIRCLE, 1.0
+    assert compare(two, one) is None
+    two.kind = k2.SQUARE
+    assert compare(two, one) is not None
+    s2.created = 3  # a class-level counter is part of the class's value
+    assert "class Shape differs" in str(compare(s2, s1))

@@ -23,6 +23,7 @@ from workbench.compiler.checks import (
 from workbench.compiler.dataflow import Binding, Resolved, bindings, resolve
 from workbench.compiler.diagnostics import Diagnostics
 from workbench.compiler.environment import python_version, resolve_packages
+from workbench.compiler.files import check_shared_files
 from workbench.compiler.graph import topological_order
 from workbench.compiler.names import ImportBinding, Ref, Usage
 from workbench.compiler.params import collect_params
@@ -140,6 +141,7 @@ def analyse(
         )
         return None
     check_unordered(resolved, table, edges, blocks, diags)
+    check_shared_files(blocks, edges, diags)
     outputs = _outputs(resolved)
     effects.check_generators(blocks, outputs, diags)
     for step, names in outputs.items():

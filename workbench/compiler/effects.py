@@ -11,7 +11,8 @@ besides its variables cannot reach a later step by itself:
 - helper state (a generator or counter in a `functions` cell) changed by helper functions that
   several steps call: each step process imports fresh helpers (refused);
 - global library state (`sklearn.set_config`, `pd.set_option`, `np.set_printoptions`,
-  `np.random.seed`, matplotlib rc, `warnings.filterwarnings`, ...) set by a top-level statement:
+  `np.random.seed`, matplotlib rc, `warnings.filterwarnings`, `decimal.getcontext().prec = 6`,
+  ...) set by a top-level statement:
   replayed at the start of every later step (`global_state`); a seeded global generator that is
   drawn from before a later step draws again cannot be replayed (refused).
 """
@@ -66,6 +67,14 @@ def _chain(node: ast.expr) -> list[str]:
     return [node.id, *reversed(parts)]
 
 
+def _target_root(node: ast.expr) -> str | None:
+    """The name an assignment target hangs from, through calls too:
+    `decimal.getcontext().prec` -> "decimal"."""
+    while isinstance(node, ast.Attribute | ast.Subscript | ast.Call):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _state_statement(stmt: ast.stmt, modules: set[str]) -> tuple[bool, str]:
     """(changes library state, seeded generator chain)."""
     if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
@@ -79,8 +88,11 @@ def _state_statement(stmt: ast.stmt, modules: set[str]) -> tuple[bool, str]:
     if isinstance(stmt, ast.Assign | ast.AugAssign):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         for target in targets:
-            chain = _chain(target) if isinstance(target, ast.Attribute | ast.Subscript) else []
-            if chain and chain[0] in modules:
+            # `pd.options.x = 1`, `mpl.rcParams[k] = v`, `decimal.getcontext().prec = 6`
+            root = (
+                _target_root(target) if isinstance(target, ast.Attribute | ast.Subscript) else None
+            )
+            if root in modules:
                 return True, ""
     return False, ""
 

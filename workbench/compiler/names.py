@@ -270,8 +270,16 @@ class Scanner:
     def visit_target(self, target: ast.expr) -> None:
         if isinstance(target, ast.Attribute | ast.Subscript):
             self.mutate(target, target)
-            if isinstance(target, ast.Subscript):
-                self.visit(target.slice)
+            # every other name the target reads: each subscript's key down the chain
+            # (`d[k1][k2] = v` reads k1), and an expression at its root
+            # (`decimal.getcontext().prec = 6` reads `decimal`)
+            node: ast.expr = target
+            while isinstance(node, ast.Attribute | ast.Subscript):
+                if isinstance(node, ast.Subscript):
+                    self.visit(node.slice)
+                node = node.value
+            if not isinstance(node, ast.Name):
+                self.visit(node)
         elif isinstance(target, ast.Starred):
             self.visit_target(target.value)
         elif isinstance(target, ast.Tuple | ast.List):

@@ -40,10 +40,16 @@ def __wb_save(step, kind, values, names=None):
     base = _pathlib.Path({folder!r}) / step
     strides = {{}}
     for name, value in values.items():
-        if kind == "outputs" and hasattr(value, "__len__") and hasattr(value, "shape"):
-            if len(value) > {max_rows}:
-                strides[name] = _math.ceil(len(value) / ({max_rows} // 2))
-                value = value.iloc[::strides[name]] if hasattr(value, "iloc") else value[::strides[name]]
+        # rows from the shape, not len(): a sparse matrix's len() and a 0-d array's raise
+        shape = getattr(value, "shape", None) if kind == "outputs" else None
+        rows = shape[0] if isinstance(shape, tuple) and shape else 0
+        if hasattr(value, "__len__") and isinstance(rows, int) and rows > {max_rows}:
+            stride = _math.ceil(rows / ({max_rows} // 2))
+            try:
+                value = value.iloc[::stride] if hasattr(value, "iloc") else value[::stride]
+                strides[name] = stride
+            except Exception:  # not sliceable by rows (a coo matrix): recorded whole
+                pass
         _write(value, str(base / kind / name))
     meta_path = base / "meta.json"
     meta = _json.loads(meta_path.read_text()) if meta_path.exists() else {{}}

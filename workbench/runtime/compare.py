@@ -120,6 +120,12 @@ class _Comparer:
         return None
 
     def other(self, a: Any, e: Any, path: str, depth: int) -> str | None:
+        if (
+            isinstance(e, type)
+            and isinstance(a, type)
+            and "__main__" in (a.__module__, e.__module__)
+        ):
+            return _notebook_classes(a, e, path)
         try:
             same = a == e
             if isinstance(same, bool) and same:
@@ -307,15 +313,56 @@ def _at(shape: tuple[int, ...], flat: int) -> str:
 
 def _same_class_elsewhere(a: Any, e: Any) -> bool:
     """One class defined twice: in the notebook (`__main__`, stored by value) and in a step
-    function (`step.<locals>.Log`). Such objects compare by their attributes."""
+    function (`step.<locals>.Log`), or rebuilt from two artifacts (cloudpickle stores a
+    `__main__` class by value, each read makes a new class object). Such objects compare by
+    their attributes."""
     ta, te = type(a), type(e)
     return (
         ta.__name__ == te.__name__
-        and ta.__module__ != te.__module__
         and "__main__" in (ta.__module__, te.__module__)
         and _state(a) is not None
         and _state(e) is not None
     )
+
+
+# Fitted state of scikit-learn objects that differs between two runs of the same code: wall-clock
+# seconds of the searches (GridSearchCV, RandomizedSearchCV, the halving searches) and the id()
+# of a text vectorizer's stop-word list (CountVectorizer, TfidfVectorizer): never compared.
+WALL_CLOCK = frozenset({"refit_time_", "_stop_words_id"})
+WALL_CLOCK_RESULTS = frozenset(
+    {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
+)
+
+
+def _notebook_classes(a: type, e: type, path: str) -> str | None:
+    """Two class objects of a notebook class (stored by value, so never the same object):
+    equal when name, bases, enum members, plain attributes (a class-level counter) and methods'
+    arguments, names and constants are. Not the bytecode itself: a class the step module
+    defines inside its function reads `Kind` from a closure where the notebook reads a global."""
+
+    def code_key(code: Any) -> Any:
+        consts = tuple(code_key(c) if hasattr(c, "co_code") else c for c in code.co_consts)
+        names = sorted({*code.co_names, *code.co_freevars})
+        return code.co_argcount, code.co_varnames, names, consts
+
+    def shape(kind: type) -> tuple[Any, ...]:
+        found = {}
+        for key, value in vars(kind).items():
+            if key.startswith("__") and key.endswith("__"):
+                continue
+            func = getattr(getattr(value, "__func__", value), "__code__", None)
+            if func is not None:
+                found[key] = code_key(func)
+            elif not isinstance(value, kind):  # enum members: compared below
+                text = repr(value)  # a property's repr is an address: its type says enough
+                found[key] = type(value).__name__ if " at 0x" in text else text
+        members = getattr(kind, "__members__", None)
+        enum = [(n, m.value) for n, m in members.items()] if members is not None else None
+        return kind.__name__, [b.__name__ for b in kind.__bases__], enum, sorted(found.items())
+
+    if shape(a) != shape(e):
+        return f"{path}: class {a.__name__} differs from expected {e.__name__}"
+    return None
 
 
 def _state(value: Any) -> dict[str, Any] | None:
@@ -323,7 +370,21 @@ def _state(value: Any) -> dict[str, Any] | None:
         state = vars(value)
     except TypeError:
         return None
-    return dict(state) if isinstance(state, dict) else None
+    if not isinstance(state, dict):
+        return None
+    if type(value).__module__.startswith("sklearn.") and not WALL_CLOCK.isdisjoint(state):
+        return _timeless(state)
+    return dict(state)
+
+
+def _timeless(state: dict[str, Any]) -> dict[str, Any]:
+    """A fitted object's attributes without the run-dependent ones (a search's scores, the
+    parameters tried and the refitted estimator stay compared)."""
+    kept = {k: v for k, v in state.items() if k not in WALL_CLOCK}
+    results = kept.get("cv_results_")
+    if isinstance(results, dict):
+        kept["cv_results_"] = {k: v for k, v in results.items() if k not in WALL_CLOCK_RESULTS}
+    return kept
 
 
 def _pickled(value: Any) -> bytes | None:

@@ -15,6 +15,9 @@ execution happens only when something differs.
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +107,23 @@ def _not_reproducible(
     }
 
 
+@contextmanager
+def _steps_importable(root: Path) -> Iterator[None]:
+    """`root`'s `steps` package importable while the pipeline's artifacts are read: a value of
+    a class from a `functions` cell is pickled as `steps.NAME._helpers.Class`. Another
+    project's `steps` modules already imported are set aside meanwhile and put back after."""
+    saved_path = list(sys.path)
+    saved = {k: sys.modules.pop(k) for k in list(sys.modules) if k.split(".")[0] == "steps"}
+    sys.path.insert(0, str(root))
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        for key in [k for k in sys.modules if k.split(".")[0] == "steps"]:
+            del sys.modules[key]
+        sys.modules.update(saved)
+
+
 def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
     """Run the written pipeline chained and compare it with the recorded notebook values."""
     import cloudpickle
@@ -119,23 +139,30 @@ def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
     values = recorded.folder / "trace" / "values"
     diffs: dict[tuple[str, str], Any] = {}
     results: dict[str, dict[str, str]] = {}
-    for step in spec.steps:
-        if step.name in failed:
-            continue
-        results[step.name] = {}
-        for name in step.outputs:
-            pickled = values / step.name / f"{name}.pkl"
-            if not pickled.is_file():
-                error = values / step.name / f"{name}.error"
-                why = error.read_text() if error.is_file() else "not bound in the notebook"
-                diffs[(step.name, name)] = (Difference(f"cannot be compared: {why}"), None)
+    with _steps_importable(recorded.root):
+        for step in spec.steps:
+            if step.name in failed:
                 continue
-            expected = cloudpickle.loads(pickled.read_bytes())
-            diff = compare_values(expected, read_value(uris[step.name][name]))
-            if diff is None:
-                results[step.name][name] = "equal"
-            else:
-                diffs[(step.name, name)] = (diff, expected)
+            results[step.name] = {}
+            for name in step.outputs:
+                pickled = values / step.name / f"{name}.pkl"
+                if not pickled.is_file():
+                    error = values / step.name / f"{name}.error"
+                    why = error.read_text() if error.is_file() else "not bound in the notebook"
+                    diffs[(step.name, name)] = (Difference(f"cannot be compared: {why}"), None)
+                    continue
+                expected = cloudpickle.loads(pickled.read_bytes())
+                try:
+                    actual = read_value(uris[step.name][name])
+                except Exception as exc:  # said as a divergence, never a traceback
+                    why = f"the pipeline's value cannot be read ({type(exc).__name__}: {exc})"
+                    diffs[(step.name, name)] = (Difference(why), expected)
+                    continue
+                diff = compare_values(expected, actual)
+                if diff is None:
+                    results[step.name][name] = "equal"
+                else:
+                    diffs[(step.name, name)] = (diff, expected)
     unstable = _not_reproducible(notebook, recorded, temp, set(diffs)) if diffs else set()
     problems = [p.render(label) for p in recorded.findings.problems]
     messages = list(problems)
