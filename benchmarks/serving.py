@@ -1,15 +1,26 @@
 """Serving benchmark: `workbench serve` beside `mlflow models serve` and seldon-core's microservice.
 
-Run: `PYTHONPATH=$PWD .venv/bin/python benchmarks/serving.py [--quick]`
+Run: `PYTHONPATH=$PWD .venv/bin/python benchmarks/serving.py [--quick] [--plain-only]
+[--startup-runs N] [--startup-only] [--v2-only]`
 
-All servers get the same model (the example logistic-regression pipeline on the breast-cancer
-frame), one worker each, on 127.0.0.1, and the same bounded load generator (asyncio, raw
-HTTP/1.1 keep-alive, fixed request counts and a time cap per scenario): single-row requests at
-concurrency 1 and 16, and 1,000-row requests, in three interleaved rounds so the drifting load
-of a shared machine falls on every server alike. It prints req/s, p50, p99, start-up time (process
-start to first healthy answer) and memory (RSS of the server's process tree), then the ratios to
-`mlflow models serve` and the issue's targets. Then a RandomForest(100) served by workbench: p50
-of a single-row request against in-process predict.
+First, start-up on a scaler+LR pipeline logged with plain `mlflow.sklearn.log_model` (MLflow 3
+defaults: skops): `workbench serve models:/NAME/V` and `mlflow models serve` started
+`--startup-runs` times each (default 5), alternating, each timed from process start until its
+health route answers and then a first single-row prediction is answered; medians of wall time
+and of the server's CPU time (user+system of its process tree, less sensitive than wall time to
+the other sessions' load), and their ratios. Issue 12's target: under 2 s.
+
+Then throughput: all servers get the same model (that pipeline, then the example
+logistic-regression pipeline on the breast-cancer frame), one worker each, on 127.0.0.1, and the
+same bounded load generator (asyncio, raw HTTP/1.1 keep-alive, fixed request counts and a time
+cap per scenario): single-row requests at concurrency 1 and 16, and 1,000-row requests, in three
+interleaved rounds so the drifting load of a shared machine falls on every server alike. It
+prints req/s, p50, p99, start-up time (as above, once) and memory (RSS of the server's process
+tree), then the ratios to `mlflow models serve` and the issue's targets. Then the same 1,000 rows
+over Open Inference V2 as JSON and as binary tensor data (`Inference-Header-Content-Length`,
+binary outputs asked), alternating on one workbench server, and the ratio of p50s (issue 16's
+target: binary at least 2x faster). Then a RandomForest(100) served by workbench: p50 of a
+single-row request against in-process predict.
 
 seldon-core 1.18 runs from its own virtualenv (`/work/venv-seldon`, or SELDON_VENV), because it
 needs `setuptools<82` and pins of its own; when that is missing or does not start, the benchmark
@@ -138,7 +149,8 @@ class Server:
     name: str
     proc: subprocess.Popen[bytes]
     port: int
-    startup: float
+    startup: float  # seconds from Popen to the first prediction answered
+    cpu: float = float("nan")  # CPU seconds of the server's process tree by then
 
     def stop(self) -> None:
         for child in psutil.Process(self.proc.pid).children(recursive=True):
@@ -150,11 +162,47 @@ class Server:
             self.proc.kill()
 
 
-def start(
-    name: str, cmd: list[str], port: int, health: str, cwd: Path, env: dict[str, str]
-) -> Server:
+def tree_cpu_seconds(pid: int) -> float:
+    """User+system CPU of a process and its children: start-up cost less sensitive than wall
+    time to the other sessions' load on a shared machine."""
+    try:
+        proc = psutil.Process(pid)
+        return sum(sum(p.cpu_times()[:2]) for p in [proc, *proc.children(recursive=True)])
+    except psutil.Error:
+        return float("nan")
+
+
+def _first_prediction(port: int, protocol: str) -> None:
+    """One single-row request in the server's protocol; raises unless it answers 200."""
     import urllib.request
 
+    from serving_helpers import columns, rows
+
+    path, body = bodies(protocol, rows(1), columns())
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", body, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+def start(
+    name: str,
+    cmd: list[str],
+    port: int,
+    health: str,
+    cwd: Path,
+    env: dict[str, str],
+    protocol: str = "",
+) -> Server:
+    """Start a server; its start-up is process start until `health` answers and then the first
+    prediction (in `protocol`, when given) is answered: what a rollout waits for."""
+    import urllib.request
+
+    if protocol:  # the request body is built before the clock starts
+        from serving_helpers import training_frame
+
+        training_frame()
     started = time.perf_counter()
     log_path = cwd / ("".join(c if c.isalnum() else "_" for c in name) + ".log")
     log = open(log_path, "wb")  # noqa: SIM115 - lives with the server
@@ -163,7 +211,10 @@ def start(
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}{health}", timeout=1).close()
-            return Server(name, proc, port, time.perf_counter() - started)
+            if protocol:
+                _first_prediction(port, protocol)
+            seconds = time.perf_counter() - started
+            return Server(name, proc, port, seconds, tree_cpu_seconds(proc.pid))
         except OSError:
             if proc.poll() is not None or time.perf_counter() > deadline:
                 proc.kill()
@@ -359,6 +410,16 @@ def main() -> None:
         action="store_true",
         help="only the plain MLflow-logged model, on workbench and mlflow models serve",
     )
+    parser.add_argument(
+        "--startup-runs",
+        type=int,
+        default=5,
+        help="start each server on the plain MLflow model this many times (0: skip)",
+    )
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up comparison")
+    parser.add_argument(
+        "--v2-only", action="store_true", help="only the V2 binary vs JSON comparison"
+    )
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="serving-bench-"))
     print(f"project: {root}; cpus: {os.cpu_count()}; load average: {os.getloadavg()}")
@@ -385,19 +446,26 @@ def main() -> None:
         cmd_env: dict[str, str] | None = None,
     ) -> None:
         try:
-            targets[name] = Target(start(name, cmd, port, health, root, cmd_env or env), protocol)
+            targets[name] = Target(
+                start(name, cmd, port, health, root, cmd_env or env, protocol), protocol
+            )
         except RuntimeError as exc:
             print(f"\n{name}: not measured: {exc}")
 
-    port = free_port()
     plain_uri = f"models:/{PLAIN}/{made['plain_version']}"
-    launch(PLAIN_MLFLOW,
-        [sys.executable, "-m", "mlflow", "models", "serve", "-m", plain_uri,
-         "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
-        port, "/ping", "invocations")  # fmt: skip
+    if args.v2_only:
+        v2_binary_vs_json(reg, args.quick, wb, root, env)
+        return
+    if args.startup_runs > 0:
+        startup_compare(plain_uri, args.startup_runs, wb, root, env)
+    if args.startup_only:
+        return
     port = free_port()
-    launch(PLAIN_WORKBENCH, [*wb, plain_uri, "--port", str(port)], port, "/v2/health/ready",
+    launch(PLAIN_MLFLOW, plain_commands(plain_uri, wb, port)[PLAIN_MLFLOW], port, "/ping",
            "invocations")  # fmt: skip
+    port = free_port()
+    launch(PLAIN_WORKBENCH, plain_commands(plain_uri, wb, port)[PLAIN_WORKBENCH], port,
+           "/health/ping", "invocations")  # fmt: skip
     if not args.plain_only:
         launch_others(launch, wb, reg)
     try:
@@ -421,6 +489,44 @@ def main() -> None:
         return
     v2_binary_vs_json(reg, args.quick, wb, root, env)
     in_process_and_forest(made, args.quick, wb, root, env)
+
+
+def plain_commands(plain_uri: str, wb: list[str], port: int) -> dict[str, list[str]]:
+    """`mlflow models serve` and `workbench serve` on the plain MLflow-logged model."""
+    return {
+        PLAIN_MLFLOW: [sys.executable, "-m", "mlflow", "models", "serve", "-m", plain_uri,
+                       "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port), "-w", "1"],
+        PLAIN_WORKBENCH: [*wb, plain_uri, "--port", str(port)],
+    }  # fmt: skip
+
+
+def startup_compare(
+    plain_uri: str, runs: int, wb: list[str], root: Path, env: dict[str, str]
+) -> None:
+    """Start-up (process start to `/health/ping` or `/ping` and then a first prediction answered)
+    of both servers on the plain MLflow model, `runs` times each, alternating, so both see the
+    same machine load: medians of wall time and of the server's CPU time, and their ratios."""
+    health = {PLAIN_MLFLOW: "/ping", PLAIN_WORKBENCH: "/health/ping"}
+    wall: dict[str, list[float]] = {name: [] for name in health}
+    cpu: dict[str, list[float]] = {name: [] for name in health}
+    for _ in range(runs):
+        for name in health:
+            port = free_port()
+            cmd = plain_commands(plain_uri, wb, port)[name]
+            server = start(name, cmd, port, health[name], root, env, "invocations")
+            server.stop()
+            wall[name].append(server.startup)
+            cpu[name].append(server.cpu)
+    print(f"\nstart-up to the first prediction, plain MLflow model, {runs} runs each "
+          f"(load average {os.getloadavg()[0]:.1f}):")  # fmt: skip
+    for name in health:
+        w, c = wall[name], cpu[name]
+        print(f"  {name:40} wall median {statistics.median(w):6.2f} s (min {min(w):5.2f}, "
+              f"max {max(w):5.2f}), CPU median {statistics.median(c):5.2f} s")  # fmt: skip
+    ratio_wall = statistics.median(wall[PLAIN_WORKBENCH]) / statistics.median(wall[PLAIN_MLFLOW])
+    ratio_cpu = statistics.median(cpu[PLAIN_WORKBENCH]) / statistics.median(cpu[PLAIN_MLFLOW])
+    print(f"  workbench / mlflow models serve: wall {ratio_wall:.2f}x, CPU {ratio_cpu:.2f}x "
+          "(target: workbench under 2 s)")  # fmt: skip
 
 
 def v2_requests(n_rows: int) -> tuple[bytes, bytes]:

@@ -64,13 +64,14 @@ def _check(source: ModelSource, model: MlflowModel) -> None:
 
 def _load_sklearn(source: ModelSource, model: MlflowModel) -> Any:
     if model.serialization == "skops":
-        import skops.io
+        from workbench.serving.skopstypes import import_skops_io
 
+        skops_io = import_skops_io()
         # the types the MLmodel lists are honoured only when a digest or the operator vouches
         # for the file, since the file names them itself; else skops's own safe defaults
         extra = list(model.trusted_types) if (source.verified or source.trusted) else []
         untrusted = [
-            t for t in skops.io.get_untrusted_types(file=model.data_file) if t not in extra
+            t for t in skops_io.get_untrusted_types(file=model.data_file) if t not in extra
         ]
         if untrusted:
             raise ServeError(
@@ -78,7 +79,7 @@ def _load_sklearn(source: ModelSource, model: MlflowModel) -> Any:
                 f"trust by default: {', '.join(untrusted[:8])}; they load only when the registry "
                 "records the model's digest (workbench.artifact_sha256) or with --trust-unverified"
             )
-        return skops.io.load(model.data_file, trusted=extra or None)
+        return skops_io.load(model.data_file, trusted=extra or None)
     data = Path(model.data_file).read_bytes()
     if model.serialization == "cloudpickle":
         import cloudpickle

@@ -40,11 +40,19 @@ DEFAULT_OFFLOAD_BYTES = 1024 * 1024
 log = logging.getLogger("workbench.serving")
 
 
-def _child_signals() -> None:
+def _child_signals(parent: int) -> None:
     # The server stops its child through the pool; a terminal's Ctrl-C (sent to the whole
     # process group) must not kill a request half-way, and the parent's handlers are not ours.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # A server that dies without shutting the pool down (SIGKILL, an OOM kill, a signal racing
+    # the shutdown) sends no sentinel, and the child, holding its own end of the call queue,
+    # would wait forever with a copy of the model: Linux ends it with its parent.
+    prctl = getattr(_LIBC, "prctl", None)
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(0)
     # Bulk work yields the CPU to the event loop: a liveness probe must not wait behind the
     # parse of a 50 MB body when both share a core.
     with contextlib.suppress(OSError):
@@ -103,7 +111,10 @@ def start_offload(served: http.Served, folder: str | None = None) -> Offload:
     """A one-process pool answering for `served`, forked now (the caller has no threads yet)."""
     http._WORKER["served"] = served  # inherited by the fork: the child's own copy
     pool = ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_child_signals
+        max_workers=1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_child_signals,
+        initargs=(os.getpid(),),
     )
     pool.submit(len, b"").result()  # fork the child before anything else starts a thread
     return Offload(pool, folder or tempfile.gettempdir())
@@ -150,6 +161,7 @@ def _libc() -> Any:
 
 
 _LIBC = _libc()
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def trim_heap() -> None:

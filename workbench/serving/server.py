@@ -64,11 +64,15 @@ def build_app(
     """
     from dataclasses import replace as with_fields
 
+    # The model first: skops's import scans every loaded module for each scipy ufunc it trusts,
+    # so it costs less before the HTTP stack (starlette, uvicorn, prometheus) is imported.
+    predictor = make_predictor(source)
+
     from workbench.serving.accesslog import AccessLog
     from workbench.serving.app import Served, create_app
 
     served = Served(
-        predictor=make_predictor(source),
+        predictor=predictor,
         name=source.name,
         version=source.version,
         alias=source.alias,

@@ -1,0 +1,103 @@
+"""skops.io imported with the recorded estimator list: the same trusted types, without the walk.
+
+Each case runs in a fresh interpreter: what skops trusts is computed once, at its import.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workbench.serving import skopstypes
+
+REPO = Path(__file__).resolve().parents[2]
+LOGISTIC = "sklearn.linear_model._logistic.LogisticRegression"
+
+TRUSTED = textwrap.dedent(
+    """
+    import json, sys
+    {prelude}
+    from skops.io import _trusted_types as t
+    import sklearn.utils
+    print(json.dumps({{
+        "lists": {{name: getattr(t, name) for name in dir(t) if name.endswith("_TYPE_NAMES")}},
+        "walked": "sklearn.calibration" in sys.modules or "sklearn.utils._testing" in sys.modules,
+        "restored": sklearn.utils.all_estimators.__module__ == "sklearn.utils.discovery",
+    }}))
+    """
+)
+
+
+def trusted_in_fresh_process(prelude: str) -> dict[str, Any]:
+    script = TRUSTED.format(prelude=textwrap.dedent(prelude))
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_the_record_is_all_estimators_of_the_installed_scikit_learn() -> None:
+    # stale after a scikit-learn upgrade: `python -m workbench.serving.skopstypes --write`
+    assert skopstypes.recorded_estimators(skopstypes.sklearn_version()) == (
+        skopstypes.computed_estimators()
+    )
+
+
+@pytest.fixture(scope="module")
+def plain_import() -> dict[str, Any]:
+    return trusted_in_fresh_process("import skops.io")
+
+
+def test_same_trusted_types_without_walking_scikit_learn(plain_import: dict[str, Any]) -> None:
+    fast = trusted_in_fresh_process(
+        "from workbench.serving.skopstypes import import_skops_io; import_skops_io()"
+    )
+    assert plain_import["walked"] and not fast["walked"]
+    assert fast["restored"]
+    assert fast["lists"] == plain_import["lists"]
+    assert LOGISTIC in fast["lists"]["SKLEARN_ESTIMATOR_TYPE_NAMES"]
+
+
+def test_a_version_without_a_record_imports_skops_as_usual(
+    plain_import: dict[str, Any],
+) -> None:
+    other = trusted_in_fresh_process(
+        """
+        from workbench.serving import skopstypes
+        skopstypes.sklearn_version = lambda: "0.0.0"
+        skopstypes.import_skops_io()
+        """
+    )
+    assert other["walked"]
+    assert other["lists"] == plain_import["lists"]
+
+
+def test_the_record_decides_what_skops_trusts() -> None:
+    """The record is what skops builds its list from: an estimator left out is untrusted."""
+    doctored = trusted_in_fresh_process(
+        """
+        from workbench.serving import skopstypes
+        from workbench.serving.skops_estimators import ESTIMATORS
+        version = skopstypes.sklearn_version()
+        ESTIMATORS[version] = [e for e in ESTIMATORS[version] if e[0] != "LogisticRegression"]
+        skopstypes.import_skops_io()
+        """
+    )
+    assert LOGISTIC not in doctored["lists"]["SKLEARN_ESTIMATOR_TYPE_NAMES"]
+
+
+@pytest.mark.parametrize(
+    "record",
+    [None, "not a list", [["Name", "module"]], [["Name", "module", 3]]],
+)
+def test_a_malformed_record_is_no_record(record: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.serving import skops_estimators
+
+    monkeypatch.setitem(skops_estimators.ESTIMATORS, "9.9.9", record)
+    assert skopstypes.recorded_estimators("9.9.9") is None
