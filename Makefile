@@ -15,8 +15,10 @@ PIPELINE := train
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
-	# uv (from PyPI) resolves and installs the same requirements as pip, in a fraction of the time
-	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip install -q --python $(PY) -e '.[test]' \
+	# uv (from PyPI) resolves and installs the same requirements as pip, in a fraction of the time;
+	# --compile-bytecode as pip does: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every
+	# step, server and kernel process would otherwise compile scikit-learn & co. at each import
+	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e '.[test]' \
 	  || $(PY) -m pip install -q -e '.[test]'
 	touch $@
 

@@ -116,7 +116,7 @@ def _venv_with_workbench_from_this_checkout(venv: Path) -> None:
     if uv:
         subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
         env = {**os.environ, "VIRTUAL_ENV": str(venv)}
-        cmd = [uv, "pip", "install", "-q", str(REPO), "pytest"]
+        cmd = [uv, "pip", "install", "-q", "--compile-bytecode", str(REPO), "pytest"]
         if subprocess.run([*cmd, "--offline"], env=env).returncode != 0:
             subprocess.run(cmd, env=env, check=True)
     else:

@@ -41,7 +41,7 @@ def _build(folder: Path, reqs: list[str]) -> None:
         raise RuntimeError("the real-client tests need `uv` on PATH (make dev installs it)")
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(folder)], check=True)
     env = {**os.environ, "VIRTUAL_ENV": str(folder)}
-    subprocess.run([uv, "pip", "install", "-q", *reqs], check=True, env=env)
+    subprocess.run([uv, "pip", "install", "-q", "--compile-bytecode", *reqs], check=True, env=env)
 
 
 def run_client(python: Path, script: str, args: dict[str, Any]) -> dict[str, Any]:
