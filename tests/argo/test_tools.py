@@ -57,9 +57,9 @@ def test_validate_manifests_with_kustomize(manifests: Path) -> None:
 def test_overlay_builds_with_its_tag_everywhere(manifests: Path, overlay: Any) -> None:
     docs = _kustomize(manifests / "overlays" / overlay.name)
     images = [i for d in docs for i in _images(d)]
-    # 4 steps, lineage start and end + papermill + papermill and best-run of the sweep; the
-    # cron refers to the template
-    assert len(images) == 9
+    # 4 steps, lineage start and end + papermill + papermill and best-run of the sweep +
+    # worker and promote of the tuning fan-out; the cron refers to the template
+    assert len(images) == 11
     assert set(images) == {f"{IMAGE}:{overlay.image_tag}"}
     assert {d["metadata"]["namespace"] for d in docs} == {overlay.namespace}
     cron = next(d for d in docs if d["kind"] == "CronWorkflow")
