@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from workbench.core import clock
 from workbench.core.errors import WorkbenchError
+from workbench.deploy.rehearse.services import background_server, free_port, tcp_ready
 
 _IDENT = {
     "GIT_AUTHOR_NAME": "workbench rehearsal",
@@ -101,41 +99,14 @@ def new_commits(bare: Path, branch: str, before: str) -> tuple[str, ...]:
     return tuple(out.split())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def serve(bare: Path, log: Path) -> Iterator[str]:
     """`git daemon` for `bare` on a free 127.0.0.1 port, pushes enabled; yields its URL."""
-    port = _free_port()
+    port = free_port()
     argv = [
         "git", "-c", "safe.directory=*", "daemon", "--reuseaddr", "--listen=127.0.0.1",
         f"--port={port}", f"--base-path={bare.parent}", "--export-all",
         "--enable=receive-pack", "--informative-errors", str(bare),
     ]  # fmt: skip
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = clock.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or clock.monotonic() > deadline:
-                    raise WorkbenchError(
-                        f"git daemon did not start; its log: {log}\n"
-                        + log.read_text(errors="replace")[-2000:]
-                    ) from None
-                time.sleep(0.1)
+    with background_server(argv, tcp_ready(port), log, name="git daemon", deadline_s=30):
         yield f"git://127.0.0.1:{port}/{bare.name}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

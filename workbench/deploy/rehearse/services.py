@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,29 +43,49 @@ class Services:
         )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
+def http_ready(url: str) -> Callable[[], None]:
+    """A readiness probe: GET `url` (an OSError until the server answers)."""
+    return lambda: urllib.request.urlopen(url, timeout=2).close()
+
+
+def tcp_ready(port: int) -> Callable[[], None]:
+    """A readiness probe: a TCP connection to 127.0.0.1:`port` is accepted."""
+    return lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
 @contextmanager
-def _server(argv: list[str], probe: str, env: dict[str, str], log: Path) -> Iterator[None]:
+def background_server(
+    argv: list[str],
+    ready: Callable[[], None],
+    log: Path,
+    *,
+    name: str,
+    env: dict[str, str] | None = None,
+    deadline_s: float = 300,
+) -> Iterator[None]:
+    """`argv` running with its output in `log` until the block ends; entered once `ready()`
+    stops raising OSError, or a clear error with the log's tail when it dies or times out."""
     with open(log, "wb") as out:
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = clock.monotonic() + 300
+        deadline = clock.monotonic() + deadline_s
         while True:
             try:
-                urllib.request.urlopen(probe, timeout=2).close()
+                ready()
                 break
             except OSError:
                 if proc.poll() is not None or clock.monotonic() > deadline:
                     raise WorkbenchError(
-                        f"{argv[2]} did not start; its log: {log}\n"
+                        f"{name} did not start; its log: {log}\n"
                         + log.read_text(errors="replace")[-2000:]
                     ) from None
-                time.sleep(0.2)
+                time.sleep(0.1)
         yield
     finally:
         proc.terminate()
@@ -93,16 +113,17 @@ def services(workdir: Path) -> Iterator[Services]:
             "the rehearsal's S3 server is moto's: pip install 'moto[server]'"
         ) from exc
     base = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "AWS_"))}
-    s3_port, mlflow_port = _free_port(), _free_port()
+    s3_port, mlflow_port = free_port(), free_port()
     s3_url = f"http://127.0.0.1:{s3_port}"
     creds = {"AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
     with ExitStack() as stack:
         stack.enter_context(
-            _server(
+            background_server(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
-                f"{s3_url}/moto-api/",
-                base,
+                http_ready(f"{s3_url}/moto-api/"),
                 workdir / "s3.log",
+                name="moto.server",
+                env=base,
             )
         )
         found = Services(
@@ -112,7 +133,7 @@ def services(workdir: Path) -> Iterator[Services]:
         )
         make_buckets(found, [MLFLOW_BUCKET])
         stack.enter_context(
-            _server(
+            background_server(
                 [
                     sys.executable,
                     "-m",
@@ -129,9 +150,10 @@ def services(workdir: Path) -> Iterator[Services]:
                     "--artifacts-destination",
                     f"s3://{MLFLOW_BUCKET}/artifacts",
                 ],
-                f"{found.tracking_uri}/health",
-                {**base, **creds, "MLFLOW_S3_ENDPOINT_URL": s3_url},
+                http_ready(f"{found.tracking_uri}/health"),
                 workdir / "mlflow.log",
+                name="mlflow",
+                env={**base, **creds, "MLFLOW_S3_ENDPOINT_URL": s3_url},
             )
         )
         yield found
