@@ -8,6 +8,7 @@ later draws restyle in place.
 
 from __future__ import annotations
 
+from copy import deepcopy
 from typing import Any
 
 import ipywidgets as W
@@ -15,7 +16,8 @@ import ipywidgets as W
 
 def set_figure(fig: Any, spec: dict[str, Any]) -> None:
     """Show `spec` in a FigureWidget: restyle traces in place when their kinds are unchanged
-    (one message, no re-validation of the template), else replace them."""
+    (one message, no re-validation of the template), else replace them; then publish the whole
+    figure as the widget's synced state."""
     data = spec["data"]
     same = len(fig.data) == len(data) and all(
         t.type == d["type"] for t, d in zip(fig.data, data, strict=True)
@@ -25,11 +27,24 @@ def set_figure(fig: Any, spec: dict[str, Any]) -> None:
             for trace, new in zip(fig.data, data, strict=True):
                 trace.update(new, overwrite=True)
             fig.layout.update(spec["layout"], overwrite=True)
-        return
-    with fig.batch_update():
-        fig.data = ()
-        fig.layout = spec["layout"]
-    fig.add_traces(data)
+    else:
+        with fig.batch_update():
+            fig.data = ()
+            fig.layout = spec["layout"]
+        fig.add_traces(data)
+    _publish_state(fig)
+
+
+def _publish_state(fig: Any) -> None:
+    """Assign the figure's whole data and layout to the traits a front-end view is drawn from.
+
+    plotly's anywidget model applies the edit messages above to a deserialised copy of its
+    state, so only views that already exist see them; a view created after they arrived (the
+    5 MB bundle still loading, a tab drawn later, the view shown again) drew the empty figure
+    the widget was created with. plotly's own display path does the same full assignment.
+    """
+    fig._widget_layout = deepcopy(fig._layout_obj._props)
+    fig._widget_data = deepcopy(fig._data)
 
 
 class LazyFigure(W.Box):
