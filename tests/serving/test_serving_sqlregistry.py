@@ -6,6 +6,7 @@ deleted through MLflow (kept in the table as Deleted_Internal), so `@latest` mus
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import subprocess
@@ -167,7 +168,8 @@ def test_other_stores_and_unknown_schemas_fall_back_to_mlflow(
         lookup_sql(ref, f"sqlite:///{missing}")
     assert not missing.exists()  # read-only: never created
     empty = tmp_path / "other.db"
-    sqlite3.connect(empty).execute("create table t (x)").connection.commit()
+    with contextlib.closing(sqlite3.connect(empty)) as conn, conn:
+        conn.execute("create table t (x)")
     with pytest.raises(RegistryUnavailable, match="no alembic_version table"):
         lookup_sql(ref, f"sqlite:///{empty}")
     # the server process never imports mlflow: it is told to resolve in a child instead

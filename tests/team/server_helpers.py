@@ -29,14 +29,15 @@ class TrackingServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 400) -> None:  # mlflow workers import slowly under load
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench", "server", "--backend-store-uri", self.backend,
-             "--artifacts-destination", self.artifacts, "--port", str(self.port),
-             "--workers", "2"],
-            cwd=self.cwd, env={**os.environ, **self.env},
-            stdout=subprocess.DEVNULL, stderr=open(self.cwd / "server.log", "ab"),  # noqa: SIM115
-            start_new_session=True,  # mlflow's uvicorn workers go with it on stop
-        )  # fmt: skip
+        with open(self.cwd / "server.log", "ab") as log:  # the child keeps its own copy
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "workbench", "server", "--backend-store-uri", self.backend,
+                 "--artifacts-destination", self.artifacts, "--port", str(self.port),
+                 "--workers", "2"],
+                cwd=self.cwd, env={**os.environ, **self.env},
+                stdout=subprocess.DEVNULL, stderr=log,
+                start_new_session=True,  # mlflow's uvicorn workers go with it on stop
+            )  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
             try:
