@@ -57,13 +57,15 @@ def test_overlays_edited_by_gitops_are_kept_and_not_drift(train_project: Path) -
     generated = staging.read_bytes()
     assert generated.startswith(b"# Seeded by workbench productionize")
 
-    set_image(production.parent, ["workbench/train-steps=registry/x:v2"])
+    digest = "sha256:" + "5e" * 32
+    set_image(production.parent, [f"workbench/train-steps=registry/x@{digest}"])
     (production.parent / "extra-patch.yaml").write_text("# added by hand\n")
     edited = production.read_bytes()
-    assert b"newName: registry/x" in edited and b"newTag: v2" in edited
+    assert b"newName: registry/x" in edited and f"digest: {digest}".encode() in edited
+    assert b"newTag" not in edited  # production's seed names its images, tags none
     assert productionize(notebook, root=train_project, check=True).exit_code == 0
     assert productionize(notebook, root=train_project).exit_code == 0
-    assert production.read_bytes() == edited  # the tag CI set survives a regeneration
+    assert production.read_bytes() == edited  # the digest CI set survives a regeneration
     assert (production.parent / "extra-patch.yaml").read_text() == "# added by hand\n"
     assert productionize(notebook, root=train_project, check=True).exit_code == 0
 

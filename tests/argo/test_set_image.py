@@ -131,7 +131,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_kustomize_build_sees_the_edit(manifests: Path, arg: str, image: str) -> None:
-    overlay = manifests / "overlays" / "production"
+    overlay = manifests / "overlays" / "staging"
     set_image(overlay, [arg])
     kubectl = shutil.which("kubectl")
     assert kubectl
@@ -161,9 +161,18 @@ def test_production_overlays_take_digests_only(
     with pytest.raises(SystemExit) as ok:
         main(["set-image", str(prod), f"busybox=reg.io/busybox@{DIGEST}"])
     assert ok.value.code == 0 and _images(prod)["busybox"]["digest"] == DIGEST
-    with pytest.raises(SystemExit) as forced:
+    promoted = (prod / "kustomization.yaml").read_text()
+    for refused_arg in ("busybox:1.37", "busybox=reg.io/busybox:1.37", "busybox=reg.io/busybox",
+                        "busybox@sha256:abc", "busybox@*"):  # fmt: skip
+        with pytest.raises(SystemExit) as refused:
+            main(["set-image", str(prod), refused_arg])
+        err = capsys.readouterr().err
+        assert refused.value.code == 1 and repr(refused_arg) in err, refused_arg
+        assert "NAME=NEWNAME@sha256:<64 hex digits>" in err
+    with pytest.raises(SystemExit) as no_escape:
         main(["set-image", "--allow-tag", str(prod), "busybox:1.37"])
-    assert forced.value.code == 0 and _images(prod)["busybox"]["newTag"] == "1.37"
+    assert no_escape.value.code != 0
+    assert (prod / "kustomization.yaml").read_text() == promoted  # nothing written
     staging = _write(overlays / "staging")
     with pytest.raises(SystemExit) as tagged:
         main(["set-image", str(staging), "busybox:1.37"])

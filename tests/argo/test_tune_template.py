@@ -115,3 +115,39 @@ def test_model_name_falls_back_to_the_pipeline(spec: PipelineSpec) -> None:
     wt = tune_template(spec, ArgoOptions(notebook="tiny.ipynb")).to_dict()
     params = {p["name"]: p["value"] for p in wt["spec"]["arguments"]["parameters"]}
     assert params["model-name"] == "tiny"
+
+
+def _retry_wanted(expression: str, status: str, exit_code: str) -> bool:
+    """The retry expression evaluated for one last attempt (Argo's expr: ||, &&, asInt, ==)."""
+    python = expression.replace("||", " or ").replace("&&", " and ").replace("asInt", "int")
+    last = type("LastRetry", (), {"status": status, "exitCode": exit_code})
+    return bool(eval(python, {"int": int, "lastRetry": last}))  # our own generated text
+
+
+def test_workers_are_retried_past_the_heartbeat_grace_period(manifests: Path) -> None:
+    """A dead worker pod is retried (limited, backed off longer than Optuna's grace period,
+    so the new pod finds the dead pod's trial stale and re-runs it); its bad-input exit (2)
+    is not; every worker stops at the study's target of COMPLETE trials."""
+    from workbench.emit.argo.tune import GRACE_SECONDS, HEARTBEAT_SECONDS
+    from workbench.tuning.heartbeat import DEFAULT_HEARTBEAT
+
+    assert (
+        DEFAULT_HEARTBEAT.interval,
+        DEFAULT_HEARTBEAT.grace_period,
+    ) == (HEARTBEAT_SECONDS, GRACE_SECONDS)
+    doc = _tune(manifests)
+    worker = _templates(doc)["tune-worker"]
+    retry = worker["retryStrategy"]
+    assert retry["limit"] == ArgoOptions(notebook="").retry_limit
+    assert retry["retryPolicy"] == "Always"
+    assert int(retry["backoff"]["duration"].removesuffix("s")) > GRACE_SECONDS
+    assert retry["backoff"]["factor"] == 2 and retry["backoff"]["maxDuration"]
+    wanted = {(s, c): _retry_wanted(retry["expression"], s, c)
+              for s, c in [("Error", ""), ("Failed", "137"), ("Failed", "1"), ("Failed", "2")]}  # fmt: skip
+    assert wanted == {("Error", ""): True, ("Failed", "137"): True, ("Failed", "1"): True,
+                      ("Failed", "2"): False}  # fmt: skip
+    assert "retryStrategy" not in _templates(doc)["tune-promote"]  # registers a model: once
+    argv = worker["container"]["args"]
+    assert argv[argv.index("--study-trials") + 1] == "{{workflow.parameters.study-trials}}"
+    params = {p["name"]: p["value"] for p in doc["spec"]["arguments"]["parameters"]}
+    assert int(params["study-trials"]) == int(params["workers"]) * int(params["trials-per-worker"])

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -72,9 +73,10 @@ def test_the_dag_builds_once_and_promotes_the_same_digests(ci: dict[str, Any]) -
     assert "suspend" in templates(ci)["approve"]
     staging = tasks["set-image-staging"]["arguments"]["parameters"]
     assert staging == tasks["set-image-production"]["arguments"]["parameters"]
-    assert {p["value"] for p in staging} == {
-        "{{tasks.build-steps.outputs.parameters.digest}}",
-        "{{tasks.build-serving.outputs.parameters.digest}}",
+    assert {p["name"]: p["value"] for p in staging} == {
+        "steps-digest": "{{tasks.build-steps.outputs.parameters.digest}}",
+        "serving-digest": "{{tasks.build-serving.outputs.parameters.digest}}",
+        "ci-image": BUILT,
     }
     build = templates(ci)["build-serving"]["container"]
     assert build["image"].startswith("moby/buildkit:") and build["image"].endswith("-rootless")
@@ -84,6 +86,89 @@ def test_the_dag_builds_once_and_promotes_the_same_digests(ci: dict[str, Any]) -
     assert env["DOCKER_CONFIG"]["value"] == "/home/user/.docker" and env["TARGET"]["value"]
     assert build["securityContext"]["runAsNonRoot"] is True
     assert build["securityContext"]["allowPrivilegeEscalation"] is False
+
+
+CI_REPOSITORY = "registry.example.com/ml/workbench-ci"
+BUILT = f"{CI_REPOSITORY}@{{{{tasks.build-ci.outputs.parameters.digest}}}}"
+
+
+def _ancestors(tasks: dict[str, dict[str, Any]], name: str) -> set[str]:
+    """Every task `name` depends on, directly or not (names read from `depends`)."""
+    out: set[str] = set()
+    todo = [name]
+    while todo:
+        depends = tasks[todo.pop()].get("depends", "")
+        for found in re.findall(r"([a-z0-9-]+)\.Succeeded", depends):
+            if found not in out:
+                out.add(found)
+                todo.append(found)
+    return out
+
+
+def test_the_ci_image_runs_by_digest_never_by_a_tag(ci: dict[str, Any]) -> None:
+    """After build-ci every step runs the digest it pushed; before it (and the exit handler)
+    the digest the last main run recorded in the `churn-ci-image` ConfigMap."""
+    spec_ = ci["WorkflowTemplate"]["spec"]
+    by_name = templates(ci)
+    tasks = {t["name"]: t for t in by_name["ci"]["dag"]["tasks"]}
+    (param,) = [p for p in spec_["arguments"]["parameters"] if p["name"] == "ci-image"]
+    assert param["valueFrom"] == {"configMapKeyRef": {"name": "churn-ci-image", "key": "image"}}
+    assert "value" not in param
+    bootstrap = "{{workflow.parameters.ci-image}}"
+    seen = {"bootstrap": set(), "built": set()}
+    for name, template in by_name.items():
+        if "container" not in template:
+            continue
+        image = template["container"]["image"]
+        assert ":latest" not in image and "workbench-ci:" not in image, name
+        if image.startswith("moby/buildkit:"):
+            continue
+        if image == bootstrap:
+            seen["bootstrap"].add(name)
+            continue
+        assert image == "{{inputs.parameters.ci-image}}", (name, image)
+        seen["built"].add(name)
+        inputs = {p["name"] for p in template["inputs"]["parameters"]}
+        assert "ci-image" in inputs, name
+    assert seen["bootstrap"] == {"status-pending", "status-final", "clone", "test"}
+    assert seen["built"] == {"set-image-staging", "wait-staging", "integration-test",
+                             "set-image-production", "wait-production"}  # fmt: skip
+    for name in seen["built"] | {"record-ci-image"}:
+        args = {p["name"]: p["value"] for p in tasks[name]["arguments"]["parameters"]}
+        assert args["ci-image"] == BUILT, name
+        assert "build-ci" in _ancestors(tasks, name), name  # the output exists when it runs
+    for name in seen["bootstrap"] - {"status-final"}:
+        assert "build-ci" not in _ancestors(tasks, name)
+
+
+def test_main_records_the_image_it_ran_for_the_next_run(ci: dict[str, Any]) -> None:
+    """record-ci-image, a resource template (no image), applies the ConfigMap the next run's
+    `ci-image` parameter reads, with the label Argo requires, after the integration tests; the
+    CI's Role may get and patch that ConfigMap only."""
+    record = templates(ci)["record-ci-image"]
+    tasks = {t["name"]: t for t in templates(ci)["ci"]["dag"]["tasks"]}
+    assert record["resource"]["action"] == "apply" and "container" not in record
+    assert "integration-test" in _ancestors(tasks, "record-ci-image")
+    digest = "sha256:" + "c" * 64
+    value = BUILT.replace("{{tasks.build-ci.outputs.parameters.digest}}", digest)
+    manifest = record["resource"]["manifest"].replace("{{inputs.parameters.ci-image}}", value)
+    doc = yaml.safe_load(manifest)
+    assert doc["metadata"] == {
+        "name": "churn-ci-image",
+        "namespace": "churn-ci",
+        "labels": {"workflows.argoproj.io/configmap-type": "Parameter"},
+    }
+    assert doc["data"] == {"image": f"{CI_REPOSITORY}@{digest}"}
+    files = build_platform(spec())
+    rules = [
+        rule
+        for d in yaml.safe_load_all(files["manifests/platform/ci/rbac.yaml"])
+        if d and d["kind"] == "Role"
+        for rule in d["rules"]
+    ]
+    (cm_rule,) = [r for r in rules if "configmaps" in r["resources"]]
+    assert cm_rule["resourceNames"] == ["churn-ci-image"]
+    assert sorted(cm_rule["verbs"]) == ["get", "patch"]
 
 
 def rehearse(template: dict[str, Any], tmp: Path, values: dict[str, str], scripts: Path,
@@ -183,3 +268,74 @@ def test_the_run_reports_a_github_commit_status_start_and_end(
         assert seen["body"]["context"] == "churn/ci"
         assert seen["body"]["target_url"].endswith("/workflows/churn-ci/churn-ci-x7k2p")
     assert (pending["body"]["state"], final["body"]["state"]) == ("pending", "failure")
+
+
+def _all_images(node: Any) -> list[str]:
+    """Every `image:` value anywhere in a built document (pods, Argo templates, Seldon)."""
+    if isinstance(node, dict):
+        own = [str(v) for k, v in node.items() if k == "image" and isinstance(v, str)]
+        return own + [i for v in node.values() for i in _all_images(v)]
+    if isinstance(node, list):
+        return [i for v in node for i in _all_images(v)]
+    return []
+
+
+def _built(folder: Path) -> list[str]:
+    out = subprocess.run(
+        ["kubectl", "kustomize", str(folder)], capture_output=True, text=True, check=True
+    )
+    return [i for d in yaml.safe_load_all(out.stdout) if d for i in _all_images(d)]
+
+
+@pytest.mark.integration
+def test_promotion_pins_every_production_image_by_digest(tmp_path: Path) -> None:
+    """This repository's manifests/train in a GitOps remote; set-image-production rehearsed as
+    the YAML says with the three digests: afterwards every image of the built production
+    overlays (pipeline and serving) is REGISTRY/NAME@sha256:…; a tag in its place is refused
+    (by the script and by `workbench set-image`) and changes nothing."""
+    from workbench.emit.gitops.project import discover
+
+    platform = replace(spec(), pipelines=discover(REPO / "manifests"))
+    assert platform.pipelines[0].has_deploy  # the example's pipeline ends with its deploy task
+    files = build_platform(platform)
+    docs = [d for d in yaml.safe_load_all(files["manifests/platform/ci/workflowtemplate.yaml"])]
+    by_name = {t["name"]: t for t in docs[0]["spec"]["templates"]}
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    for name, text in read_ci_scripts(REPO):
+        (scripts / name).write_text(text)
+    tracked = git("ls-files", "manifests/train", cwd=REPO).splitlines()
+    (tmp_path / "gitops").mkdir()
+    remote, _ = bare_repo(tmp_path / "gitops", {r: (REPO / r).read_text() for r in tracked})
+    production = REPO / "manifests/train/overlays/production"
+    for rel in ("kustomization.yaml", "serving/kustomization.yaml"):  # the honest seed
+        seeded = yaml.safe_load((production / rel).read_text())
+        assert seeded["images"] and all(set(e) == {"name"} for e in seeded["images"]), rel
+
+    digests = {kind: "sha256:" + c * 64 for kind, c in (("steps", "1"), ("serving", "2"),
+                                                        ("deploy", "3"))}  # fmt: skip
+    values = {f"inputs.parameters.{k}-digest": v for k, v in digests.items()}
+    values["workflow.parameters.revision"] = "0" * 40
+    tagged = {**values, "inputs.parameters.steps-digest": "v1.2"}
+    head = git("rev-parse", "main", cwd=remote)
+    out = rehearse(by_name["set-image-production"], tmp_path, tagged, scripts, remote)
+    assert out.returncode == 2 and "is not NAME=NEWNAME@sha256:DIGEST" in out.stderr
+    assert git("rev-parse", "main", cwd=remote) == head
+
+    out = rehearse(by_name["set-image-production"], tmp_path, values, scripts, remote)
+    assert out.returncode == 0, out.stdout + out.stderr
+    clone = tmp_path / "promoted"
+    git("clone", "-q", str(remote), str(clone), cwd=tmp_path)
+    overlay = clone / "manifests/train/overlays/production"
+    images = _built(overlay) + _built(overlay / "serving")
+    assert images and all(re.fullmatch(r"[a-z0-9./-]+@sha256:[0-9a-f]{64}", i) for i in images)
+    assert set(images) == {
+        f"registry.example.com/ml/train-{kind}@{digest}" for kind, digest in digests.items()
+    }
+    refused = subprocess.run(
+        [str(Path(sys.executable).parent / "workbench"), "set-image", str(overlay),
+         "workbench/train-steps=registry.example.com/ml/train-steps:v1.2"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 1 and "pinned by digest" in refused.stderr
+    assert not git("status", "--porcelain", cwd=clone)

@@ -5,6 +5,11 @@ Argument forms, as kustomize parses them:
 An entry for NAME is replaced as a whole, again as kustomize does: fields the argument does not
 give are dropped, except that `*` as the new name, tag or digest keeps the file's value. The
 `images` list ends up sorted by name. Everything else in the file stays byte for byte.
+
+A production overlay (`.../overlays/production[/...]`) takes digests only, with no way around
+it: production runs, byte for byte, the images staging tested (`NAME=NEWNAME@sha256:...`, what
+the CI's promotion step writes); a tag there could be moved to other bytes after the tests
+passed.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ PRESERVE = "*"
 _TAG = re.compile(r"^(.*):([a-zA-Z0-9._-]*|\*)$")
 FORMS = "NAME=NEWNAME:TAG, NAME=NEWNAME@DIGEST, NAME=NEWNAME, NAME:TAG or NAME@DIGEST"
 FIELDS = ("newName", "newTag", "digest")
+DIGEST_ONLY = ("production",)
+SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,24 @@ def parse_image_edit(arg: str) -> ImageEdit:
         if parts and parts[0]:
             return ImageEdit(name=parts[0], new_tag=parts[1], digest=parts[2])
     raise WorkbenchError(f"image {arg!r}: expected one of {FORMS}")
+
+
+def digest_only(folder: Path) -> bool:
+    """Whether FOLDER is (inside) an overlay whose images must be pinned by digest."""
+    parts = folder.resolve().parts
+    return any(a == "overlays" and b in DIGEST_ONLY for a, b in pairwise(parts))
+
+
+def check_digest_only(folder: Path, args: list[str], edits: list[ImageEdit]) -> None:
+    """On a production overlay every edit must pin a sha256 digest and carry no tag."""
+    if not digest_only(folder):
+        return
+    for arg, edit in zip(args, edits, strict=True):
+        if edit.new_tag or not SHA256.match(edit.digest):
+            raise WorkbenchError(
+                f"{folder}: production images are pinned by digest, what staging tested; "
+                f"{arg!r} is not one (expected NAME=NEWNAME@sha256:<64 hex digits>)"
+            )
 
 
 def find_kustomization(folder: Path) -> Path:
@@ -137,6 +162,7 @@ def set_image(folder: str | Path, args: list[str]) -> Path:
     if not args:
         raise WorkbenchError(f"no image given; expected one of {FORMS}")
     edits = [parse_image_edit(a) for a in args]
+    check_digest_only(Path(folder), args, edits)
     path = find_kustomization(Path(folder))
     text = path.read_text(encoding="utf-8")
     yaml = round_trip_yaml(text)

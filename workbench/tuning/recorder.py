@@ -78,7 +78,14 @@ class TrialRecorder:
         self._last_flush = clock.monotonic()
 
     def __call__(self, study: Any, trial: Any) -> None:
+        self.record(trial)
+
+    def record(self, trial: Any, error: str | None = None) -> None:
+        """Buffer one finished trial's run; `error` says why when the trial itself could not
+        (a trial failed for its dead worker by another process's heartbeat check)."""
         run = trial_run(trial, self.study_name, self.metric)
+        if error:
+            run.tags[ERROR_ATTR] = error[:5000]
         with self._lock:
             self._pending.append(run)
             due = (

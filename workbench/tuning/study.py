@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -19,6 +20,12 @@ from workbench.core.errors import WorkbenchError
 from workbench.core.redact import redact
 from workbench.core.settings import settings
 from workbench.core.sqlstore import with_installed_driver
+from workbench.tuning.heartbeat import (
+    DEFAULT_HEARTBEAT,
+    Heartbeat,
+    StaleTrials,
+    storage_arguments,
+)
 from workbench.tuning.identity import (
     SPACE_ATTR,
     check_resume,
@@ -41,7 +48,8 @@ def default_storage() -> str:
     return f"sqlite:///{settings().root / 'optuna.db'}"
 
 
-def _storage(storage: Any) -> Any:
+def _storage(storage: Any, stale: StaleTrials | None = None) -> Any:
+    """An Optuna storage for `storage`; an RDB URL gets the heartbeat of `stale` (if any)."""
     import optuna
 
     if storage is None:
@@ -57,7 +65,10 @@ def _storage(storage: Any) -> Any:
         for attempt in range(3):
             try:
                 # `postgresql://` means the installed driver (psycopg 3 from the team extra)
-                return optuna.storages.RDBStorage(with_installed_driver(storage))
+                extra = {} if stale is None else storage_arguments(stale.heartbeat, stale)
+                with warnings.catch_warnings():  # the heartbeat arguments are "experimental"
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return optuna.storages.RDBStorage(with_installed_driver(storage), **extra)
             except Exception as exc:  # bad driver, unreachable server, ...
                 # two processes creating a fresh database race on its schema version row;
                 # the loser finds the schema in place on its next attempt
@@ -154,6 +165,8 @@ def tune(
     metric: str = "value",
     batch_size: int = 50,
     resume: bool | str = True,
+    heartbeat: Heartbeat | None = DEFAULT_HEARTBEAT,
+    max_complete: int | None = None,
 ) -> Any:
     """Optimise `objective` and track the study in MLflow; return the `optuna.Study`.
 
@@ -169,6 +182,13 @@ def tune(
     resume: True continues an existing study of that name only if its search space and
         direction are the same; False refuses any existing study; "force" resumes even with
         another space (the direction of an Optuna study can never change).
+    heartbeat: on an RDB storage URL, running trials send Optuna heartbeats; a trial whose
+        process died (no heartbeat for `grace_period` s) is failed by the next worker to start
+        a trial, recorded in MLflow as FAILED with the reason, and re-queued with the same
+        parameters (workbench.tuning.heartbeat). None: no heartbeat.
+    max_complete: stop once the study holds this many COMPLETE trials (from every process),
+        whatever `n_trials` this call still had: a re-started worker then only makes up for
+        what is missing.
     A trial that raises is recorded as failed (with the error as a tag) and the study goes on.
     """
 
@@ -184,6 +204,8 @@ def tune(
         raise WorkbenchError(f"direction {direction!r}: use 'maximize' or 'minimize'")
     if n_trials is not None and n_trials < 0:
         raise WorkbenchError(f"n_trials {n_trials}: must be >= 0")
+    if max_complete is not None and max_complete < 1:
+        raise WorkbenchError(f"max_complete {max_complete}: must be >= 1")
     if not callable(objective):
         raise WorkbenchError("objective: expected a callable")
     check_resume_flag(resume)
@@ -196,7 +218,8 @@ def tune(
     experiment = experiment or study_name or base
     if storage is None:
         storage = default_storage()
-    rdb = _storage(storage)
+    stale = StaleTrials(heartbeat) if heartbeat is not None else None
+    rdb = _storage(storage, stale)
     study, created = _open_study(name, rdb, direction, sampler, pruner)
     if created:
         study.set_user_attr(SPACE_ATTR, signature(parsed, direction))
@@ -231,6 +254,18 @@ def tune(
     recorder = TrialRecorder(
         open_trial_writer(current_tracking_uri()), experiment_id, parent, name, metric, batch_size
     )
+    if stale is not None:
+        stale.recorder = recorder  # a stale trial this process fails gets its MLflow run here
+        if _is_rdb(rdb):  # now, too: a re-started worker may find the study already done
+            _fail_stale(study)
+    callbacks: list[Any] = [recorder]
+    if max_complete is not None:
+        import optuna
+
+        complete = (optuna.trial.TrialState.COMPLETE,)
+        callbacks.append(optuna.study.MaxTrialsCallback(max_complete, states=complete))
+        if len(study.get_trials(deepcopy=False, states=complete)) >= max_complete:
+            n_trials = 0  # already there: run nothing (optimize would run one first)
     status = "FAILED"
     try:
         study.optimize(
@@ -239,7 +274,7 @@ def tune(
             timeout=timeout,
             n_jobs=n_jobs,
             catch=(Exception,),
-            callbacks=[recorder],
+            callbacks=callbacks,
             gc_after_trial=False,
         )
         status = "FINISHED"
@@ -261,6 +296,15 @@ def _settings(study: Any, storage: Any, metric: str) -> dict[str, str]:
         "storage": redact(storage) if isinstance(storage, str) else type(storage).__name__,
         "metric": metric,
     }
+
+
+def _fail_stale(study: Any) -> None:
+    """Optuna's own stale-trial check (it also runs before each trial `optimize` starts)."""
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
 
 
 def _is_rdb(storage: Any) -> bool:

@@ -1,7 +1,9 @@
 """One tuning pod's command: optimise a shared study, or register and promote its best trial.
 
     python -m workbench.tuning.worker optimize --objective MODULE --study NAME --trials N
-                                               [--experiment E] [--metric M] [--direction D]
+                                               [--study-trials TOTAL] [--experiment E]
+                                               [--metric M] [--direction D]
+                                               [--heartbeat S] [--grace-period S]
     python -m workbench.tuning.worker promote --objective MODULE --study NAME --model-name M
                                               --promote-metric roc_auc [--output FILE]
 
@@ -21,7 +23,12 @@ module (default: `workbench.demo.tuning`, the example notebook's objective) prov
 
 `optimize` calls `workbench.tune(..., storage=...)` with the study name: every worker joins the
 same study, and tune's shared-study handling gives it one parent MLflow run with each trial
-nested under it exactly once. `promote` fits the best trial's model, logs and registers it in a
+nested under it exactly once. A pod can die mid-trial (eviction, OOM kill, a lost node): the
+trials send Optuna heartbeats, the next worker to start a trial fails the dead one (recorded in
+MLflow as FAILED, with why) and re-queues its parameters (workbench.tuning.heartbeat), and with
+`--study-trials` a worker stops once the study holds that many COMPLETE trials, so the pod Argo
+retries only makes up for what is missing. Each trial's MLflow run is written as the trial
+ends (a batch of one): a killed pod loses no finished trial's run. `promote` fits the best trial's model, logs and registers it in a
 run nested under the same parent, and puts that version through the promotion gate.
 """
 
@@ -38,6 +45,7 @@ from types import ModuleType
 from typing import Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.tuning.heartbeat import DEFAULT_HEARTBEAT, Heartbeat
 
 STORAGE_ENV = "WORKBENCH_OPTUNA_STORAGE"
 
@@ -64,8 +72,10 @@ def load_objective(name: str) -> ModuleType:
 
 
 def optimize(module: ModuleType, study: str, trials: int, experiment: str, metric: str,
-             direction: str) -> int:  # fmt: skip
-    """Run `trials` trials of the shared study here; returns how many trials the study has."""
+             direction: str, study_trials: int | None = None,
+             heartbeat: Heartbeat = DEFAULT_HEARTBEAT) -> int:  # fmt: skip
+    """Run up to `trials` trials of the shared study here (fewer once it holds `study_trials`
+    COMPLETE trials); returns how many trials the study has."""
     from workbench.tuning.study import tune
 
     found = tune(
@@ -77,6 +87,9 @@ def optimize(module: ModuleType, study: str, trials: int, experiment: str, metri
         study_name=study,
         metric=metric,
         direction=direction,
+        batch_size=1,
+        max_complete=study_trials,
+        heartbeat=heartbeat,
     )
     return len(found.get_trials(deepcopy=False))
 
@@ -129,7 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbench.tuning.worker")
     sub = parser.add_subparsers(dest="command", required=True)
     opt = sub.add_parser("optimize", help="run trials of the shared study")
-    opt.add_argument("--trials", type=int, required=True)
+    opt.add_argument("--trials", type=int, required=True, help="at most this many here")
+    opt.add_argument("--study-trials", type=int, default=None,
+                     help="stop once the study holds this many COMPLETE trials")  # fmt: skip
+    opt.add_argument("--heartbeat", type=int, default=DEFAULT_HEARTBEAT.interval,
+                     help="seconds between a running trial's heartbeats")  # fmt: skip
+    opt.add_argument("--grace-period", type=int, default=DEFAULT_HEARTBEAT.grace_period,
+                     help="seconds without heartbeat after which a trial is dead")  # fmt: skip
     opt.add_argument("--experiment", default="")
     opt.add_argument("--metric", default="value")
     opt.add_argument("--direction", default="maximize", choices=["maximize", "minimize"])
@@ -146,8 +165,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "optimize":
             if args.trials < 1:
                 raise WorkbenchError(f"--trials {args.trials}: must be >= 1")
+            if args.study_trials is not None and args.study_trials < 1:
+                raise WorkbenchError(f"--study-trials {args.study_trials}: must be >= 1")
+            beat = Heartbeat(args.heartbeat, args.grace_period, DEFAULT_HEARTBEAT.max_retry)
             total = optimize(module, args.study, args.trials, args.experiment, args.metric,
-                             args.direction)  # fmt: skip
+                             args.direction, args.study_trials, beat)  # fmt: skip
             print(f"study {args.study}: {args.trials} trials run here, {total} in the study")
             return 0
         result = promote_best(module, args.study, args.model_name, args.promote_metric)

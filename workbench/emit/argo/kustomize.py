@@ -79,12 +79,21 @@ def default_overlays(pipeline: str) -> tuple[Overlay, ...]:
         Overlay(
             name="production",
             namespace=f"{base}-production",
-            image_tag="production",
+            # no tag: production names its images by digest only, and there is none before CI's
+            # first promotion (`set-image` refuses a tag there); until then the entries only
+            # name the images the promotion pins
+            image_tag="",
             schedules=("0 3 * * *",),
             resources=Resources("500m", "1Gi", "2", "4Gi"),
             artifact_tls=True,
         ),
     )
+
+
+def image_entry(name: str, tag: str) -> dict[str, str]:
+    """A seeded `images:` entry: retagged to the environment's tag, or (production, tag "")
+    only named, for the first promotion to pin by digest."""
+    return {"name": name, "newTag": tag} if tag else {"name": name}
 
 
 def images_configuration() -> dict[str, Any]:
@@ -174,7 +183,7 @@ def overlay_kustomization(
         "namespace": overlay.namespace,
         "resources": ["../../base"],
         "images": [
-            {"name": name, "newTag": overlay.image_tag}
+            image_entry(name, overlay.image_tag)
             for name in (image_name(spec.name, options), *deploy_images(spec, options))
         ],
         "patches": [

@@ -10,13 +10,20 @@ makes the shared study one parent MLflow run with each trial nested under it exa
 final pod fits the best trial's model, registers it and runs the promotion gate
 (`workbench.tuning.worker promote`); AnySucceeded, as in the sweep, so one lost worker does not
 hide the trials the others ran. Same pods as every template (workbench.emit.argo.pods).
+
+A worker pod that dies (evicted, OOM-killed, its node lost) is retried by Argo, a limited
+number of times with a backoff longer than Optuna's heartbeat grace period, so the new pod
+finds the dead pod's trial stale, fails it and re-runs its parameters
+(workbench.tuning.heartbeat); exit code 2 (the worker's own "bad input" errors: no storage
+Secret, no such objective) is not retried, a retry cannot fix it. Every worker stops once the
+study holds `study-trials` COMPLETE trials, so a retried pod only makes up for what is missing.
 """
 
 from __future__ import annotations
 
-from hera.workflows import DAG, Container, Parameter, SecretEnv, Task
+from hera.workflows import DAG, Container, Parameter, RetryStrategy, SecretEnv, Task
 from hera.workflows import WorkflowTemplate as HeraWorkflowTemplate
-from hera.workflows.models import IntOrString, Sequence, ValueFrom
+from hera.workflows.models import Backoff, IntOrString, Sequence, ValueFrom
 
 from workbench.emit.argo import pods
 from workbench.emit.argo.options import OUTPUTS_DIR, ArgoOptions, Names, image_ref
@@ -30,6 +37,31 @@ PROMOTE = "tune-promote"
 PROMOTION = f"{OUTPUTS_DIR}/promotion.json"
 WORKERS_PARAM = "workers"
 TRIALS_PARAM = "trials-per-worker"
+STUDY_TRIALS_PARAM = "study-trials"
+USAGE_EXIT = 2  # workbench.tuning.worker: bad input, not retried
+# workbench.tuning.heartbeat.DEFAULT_HEARTBEAT (emit may not import tuning; a test compares)
+HEARTBEAT_SECONDS, GRACE_SECONDS = 30, 90
+# retried: an Argo error (pod deleted or evicted, node lost) or a failed worker other than its
+# bad-input exit (an uncaught error such as a dropped database connection, 137 for a kill)
+RETRY_WHEN = (
+    f'lastRetry.status == "Error" || '
+    f'(lastRetry.status == "Failed" && asInt(lastRetry.exitCode) != {USAGE_EXIT})'
+)
+
+
+def worker_retry(options: ArgoOptions) -> RetryStrategy:
+    """Limited, backed off past the heartbeat grace period (the new pod must see the dead
+    pod's trial as stale to re-run it)."""
+    return RetryStrategy(
+        limit=options.retry_limit,
+        retry_policy="Always",
+        expression=RETRY_WHEN,
+        backoff=Backoff(
+            duration=f"{GRACE_SECONDS + HEARTBEAT_SECONDS}s",
+            factor=IntOrString(2),
+            max_duration="15m",
+        ),
+    )
 
 
 def _param(name: str) -> str:
@@ -45,7 +77,8 @@ def model_name(spec: PipelineSpec) -> str:
 
 
 def _container(spec: PipelineSpec, options: ArgoOptions, name: str, args: list[str],
-               outputs: list[Parameter]) -> Container:  # fmt: skip
+               outputs: list[Parameter], retry: RetryStrategy | None = None,
+               ) -> Container:  # fmt: skip
     names = Names.of(spec.name)
     storage = SecretEnv(
         name=STORAGE_ENV, secret_name=options.optuna_secret, secret_key=STORAGE_KEY
@@ -62,6 +95,7 @@ def _container(spec: PipelineSpec, options: ArgoOptions, name: str, args: list[s
         resources=pods.resources(options),
         security_context=pods.container_security_context(options),
         active_deadline_seconds=options.step_deadline_seconds,
+        retry_strategy=retry,
         labels={"workbench.io/pipeline": names.base, "workbench.io/step": name},
     )
 
@@ -71,9 +105,10 @@ def tune_template(spec: PipelineSpec, options: ArgoOptions) -> HeraWorkflowTempl
     common = ["--objective", _param("objective"), "--study", _param("study-name")]
     worker = _container(spec, options, WORKER, [
         "optimize", *common, "--trials", _param(TRIALS_PARAM),
+        "--study-trials", _param(STUDY_TRIALS_PARAM),
         "--experiment", _param("experiment"), "--metric", _param("metric"),
         "--direction", _param("direction"),
-    ], [])  # fmt: skip
+    ], [], worker_retry(options))  # fmt: skip
     promote = _container(spec, options, PROMOTE, [
         "promote", *common, "--model-name", _param("model-name"),
         "--promote-metric", _param("promote-metric"), "--output", PROMOTION,
@@ -88,7 +123,10 @@ def tune_template(spec: PipelineSpec, options: ArgoOptions) -> HeraWorkflowTempl
     arguments = [
         Parameter(name=WORKERS_PARAM, value=str(options.tune_workers),
                   description="worker pods optimising the study at once"),
-        Parameter(name=TRIALS_PARAM, value=str(options.tune_trials)),
+        Parameter(name=TRIALS_PARAM, value=str(options.tune_trials),
+                  description="at most this many trials per worker pod"),
+        Parameter(name=STUDY_TRIALS_PARAM, value=str(options.tune_workers * options.tune_trials),
+                  description="workers stop once the study holds this many COMPLETE trials"),
         Parameter(name="study-name", value=study,
                   description="the shared Optuna study: a new name starts a new study"),
         Parameter(name="experiment", value=study),

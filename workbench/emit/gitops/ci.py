@@ -1,8 +1,9 @@
 """The CI WorkflowTemplate (hera) the Sensor submits, and the ConfigMap of its scripts.
 
-    clone -> test -> build steps image | serving image | CI image -> set-image staging (pipeline and
-    serving overlays, by digest) -> wait for Argo CD (synced to that commit, healthy) ->
-    integration test -> approval (suspend) -> set-image production (the same digests) -> wait
+    clone -> test -> build steps | serving | deploy (when the pipeline has it) | CI image ->
+    set-image staging (pipeline and serving overlays, by digest) -> wait for Argo CD (synced
+    to that commit, healthy) -> integration test -> approval (suspend) -> set-image
+    production (the same digests) -> wait
 
 Every step runs a script of the project's ci/scripts/ from the `PROJECT-ci-scripts` ConfigMap
 (Argo CD syncs it from the main branch, so a pull request cannot change what runs with the
@@ -12,16 +13,35 @@ credentials). Credentials are Secret references only: git (`PROJECT-ci-git`), th
 
 The commit under test gets a GitHub commit status: `pending` when the run starts, and the
 workflow's result from its exit handler (which runs whatever failed), linking the run.
+
+The CI image never runs by a tag. The steps after `build-ci` run the digest it just pushed
+(`REPOSITORY@{{tasks.build-ci.outputs.parameters.digest}}`, an input parameter of each
+template). The steps before it (status, clone, test) and the exit handler run the workflow
+parameter `ci-image`, read from the ConfigMap `PROJECT-ci-image` (key `image`) when the run
+starts: a run on main whose integration tests passed records there the digest it built and ran
+(`record-ci-image`, a resource template: no image), so each run starts in the CI image the
+previous main run proved. The first one is put there once by hand, by digest (README).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from hera.workflows import DAG, Container, Parameter, SecretEnv, Suspend, Task, WorkflowTemplate
+import yaml
+from hera.workflows import (
+    DAG,
+    Container,
+    Parameter,
+    Resource,
+    SecretEnv,
+    Suspend,
+    Task,
+    WorkflowTemplate,
+)
 from hera.workflows import Env as HeraEnv
 from hera.workflows.models import (
     Capabilities,
+    ConfigMapKeySelector,
     ConfigMapVolumeSource,
     DAGTask,
     EmptyDirVolumeSource,
@@ -41,12 +61,17 @@ from hera.workflows.models import (
 from hera.workflows.models import ObjectMeta as HeraMeta
 
 from workbench.emit.gitops.events import CI_PARAMETERS
-from workbench.emit.gitops.project import PlatformSpec
+from workbench.emit.gitops.project import PipelineRef, PlatformSpec
 
 UID = 10001
 SCRIPTS = "/ci/scripts"
 SRC = "/workspace/src"
 BUILDKIT = "moby/buildkit:v0.16.0-rootless"
+# the CI image of the steps before build-ci (a workflow parameter, from a ConfigMap) and of the
+# steps after it (an input parameter: the digest build-ci pushed)
+BOOTSTRAP_IMAGE = "{{workflow.parameters.ci-image}}"
+BUILT_IMAGE = "{{inputs.parameters.ci-image}}"
+CONFIG_MAP_PARAMETER_LABEL = {"workflows.argoproj.io/configmap-type": "Parameter"}
 
 
 def scripts_config_map(spec: PlatformSpec) -> dict[str, Any]:
@@ -91,14 +116,22 @@ def _git_env(spec: PlatformSpec) -> list[Any]:
     ]
 
 
-def _script(name: str, spec: PlatformSpec, script: str, env: list[Any], **kw: Any) -> Container:
+def _script(
+    name: str, spec: PlatformSpec, script: str, env: list[Any], built: bool = False, **kw: Any
+) -> Container:
+    """A CI step: `built` steps come after build-ci and run the image it pushed (by digest,
+    an input `ci-image`); the others the bootstrap image the last main run recorded."""
+    inputs = list(kw.pop("inputs", []))
+    if built:
+        inputs.append(Parameter(name="ci-image"))
     return Container(
         name=name,
-        image=spec.ci_image,
+        image=BUILT_IMAGE if built else BOOTSTRAP_IMAGE,
         command=["sh", f"{SCRIPTS}/{script}"],
         env=env,
         volume_mounts=_mounts(),
         security_context=_security(),
+        inputs=inputs or None,
         **kw,
     )
 
@@ -134,11 +167,11 @@ def _set_image(spec: PlatformSpec, env_name: str) -> Container:
     """The same digests for every environment: production runs what staging tested."""
     pipeline = spec.pipelines[0]
     root = f"manifests/{pipeline.name}/overlays/{env_name}"
-    images = (
-        f"workbench/{pipeline.base}-steps={spec.registry}/{pipeline.base}-steps@"
-        "{{inputs.parameters.steps-digest}} "
-        f"workbench/{pipeline.base}-serving={spec.registry}/{pipeline.base}-serving@"
-        "{{inputs.parameters.serving-digest}}"
+    built = _built_images(pipeline)
+    images = " ".join(
+        f"workbench/{pipeline.base}-{kind}={spec.registry}/{pipeline.base}-{kind}@"
+        f"{{{{inputs.parameters.{kind}-digest}}}}"
+        for kind in built
     )
     return _script(
         f"set-image-{env_name}",
@@ -155,9 +188,16 @@ def _set_image(spec: PlatformSpec, env_name: str) -> Container:
             HeraEnv(name="REVISION_FILE", value="/tmp/revision"),
             *_git_env(spec),
         ],
-        inputs=[Parameter(name="steps-digest"), Parameter(name="serving-digest")],
+        built=True,
+        inputs=[Parameter(name=f"{kind}-digest") for kind in built],
         outputs=[Parameter(name="revision", value_from=ValueFrom(path="/tmp/revision"))],
     )
+
+
+def _built_images(pipeline: PipelineRef) -> tuple[str, ...]:
+    """The images CI builds for the pipeline and pins in its overlays: steps, serving and,
+    when a template runs it, the deploy task's (target `deploy` of serving.Dockerfile)."""
+    return ("steps", "serving", "deploy") if pipeline.has_deploy else ("steps", "serving")
 
 
 def _wait(spec: PlatformSpec, env_name: str) -> Container:
@@ -176,6 +216,7 @@ def _wait(spec: PlatformSpec, env_name: str) -> Container:
                 secret_key="token",
             ),
         ],
+        built=True,
         inputs=[Parameter(name="revision")],
     )
 
@@ -255,8 +296,17 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         f"{spec.registry}/{pipeline.base}-serving",
         "serving",
     )
+    build_deploy = _build(
+        spec,
+        "build-deploy",
+        f"steps/{pipeline.name}/serving.Dockerfile",
+        f"{spec.registry}/{pipeline.base}-deploy",
+        "deploy",
+    )
+    builds = [build_steps, build_serving, *([build_deploy] if pipeline.has_deploy else [])]
     # the image these steps run in, from the project's ci/Dockerfile (checked on every run)
-    build_ci = _build(spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image), "")
+    build_ci = _build(spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "")
+    record = _record_ci_image(spec)
     staging, production = _set_image(spec, "staging"), _set_image(spec, "production")
     wait_staging, wait_production = _wait(spec, "staging"), _wait(spec, "production")
     integration = _script(
@@ -267,12 +317,14 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
             HeraEnv(name="ENDPOINT", value=spec.staging_endpoint),
             HeraEnv(name="MODEL", value="{{workflow.parameters.model}}"),
         ],
+        built=True,
     )
     approve = Suspend(name="approve")
     digests = {
-        "steps_digest": "{{tasks.build-steps.outputs.parameters.digest}}",
-        "serving_digest": "{{tasks.build-serving.outputs.parameters.digest}}",
+        f"{kind}_digest": f"{{{{tasks.build-{kind}.outputs.parameters.digest}}}}"
+        for kind in _built_images(pipeline)
     }
+    built = {"ci_image": built_ci_image(spec)}
     # pull requests stop after the tests and builds: only main goes on to environments
     on_main = f"'{{{{workflow.parameters.branch}}}}' == 'refs/heads/{spec.main_branch}'"
 
@@ -294,28 +346,36 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         task(pending),
         task(clone),
         task(test, "clone.Succeeded"),
-        task(build_steps, "test.Succeeded"),
-        task(build_serving, "test.Succeeded"),
+        *(task(build, "test.Succeeded") for build in builds),
         task(build_ci, "test.Succeeded"),
         task(
             staging,
-            "build-steps.Succeeded && build-serving.Succeeded && build-ci.Succeeded",
+            " && ".join(f"{build.name}.Succeeded" for build in [*builds, build_ci]),
             on_main,
             **digests,
+            **built,
         ),
-        task(wait_staging, "set-image-staging.Succeeded", revision=revision.format(staging.name)),
-        task(integration, "wait-staging.Succeeded"),
+        task(
+            wait_staging,
+            "set-image-staging.Succeeded",
+            revision=revision.format(staging.name),
+            **built,
+        ),
+        task(integration, "wait-staging.Succeeded", **built),
+        # the image that just ran set-image, wait and the integration tests starts the next run
+        task(record, "integration-test.Succeeded", **built),
         task(approve, "integration-test.Succeeded"),
-        task(production, "approve.Succeeded", **digests),
+        task(production, "approve.Succeeded", **digests, **built),
         task(
             wait_production,
             "set-image-production.Succeeded",
             revision=revision.format(production.name),
+            **built,
         ),
     ]
-    templates: list[Container | Suspend] = [
-        pending, final, clone, test, build_steps, build_serving, build_ci, staging, wait_staging,
-        integration, approve,
+    templates: list[Container | Suspend | Resource] = [
+        pending, final, clone, test, *builds, build_ci, staging, wait_staging,
+        integration, record, approve,
         production, wait_production,
     ]  # fmt: skip
     return WorkflowTemplate(
@@ -325,7 +385,17 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         entrypoint="ci",
         on_exit=final.name,
         arguments=[Parameter(name=n, value="") for n in CI_PARAMETERS]
-        + [Parameter(name="model", value=pipeline.name)],
+        + [
+            Parameter(name="model", value=pipeline.name),
+            Parameter(
+                name="ci-image",
+                value_from=ValueFrom(
+                    config_map_key_ref=ConfigMapKeySelector(
+                        name=spec.ci_image_config_map, key="image"
+                    )
+                ),
+            ),
+        ],
         service_account_name=f"{spec.project}-ci",
         security_context=PodSecurityContext(
             run_as_non_root=True,
@@ -349,8 +419,42 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     )
 
 
+def built_ci_image(spec: PlatformSpec) -> str:
+    """The CI image build-ci pushed in this run, by digest."""
+    return (
+        f"{_repository(spec.ci_image_repository)}@{{{{tasks.build-ci.outputs.parameters.digest}}}}"
+    )
+
+
+def ci_image_config_map(spec: PlatformSpec, image: str) -> dict[str, Any]:
+    """`PROJECT-ci-image`: the CI image the next run starts in (Argo reads a ConfigMap
+    parameter only with the `configmap-type: Parameter` label)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": spec.ci_image_config_map,
+            "namespace": spec.ci_namespace,
+            "labels": dict(CONFIG_MAP_PARAMETER_LABEL),
+        },
+        "data": {"image": image},
+    }
+
+
+def _record_ci_image(spec: PlatformSpec) -> Resource:
+    """Main's proven CI image becomes the next run's bootstrap image (kubectl apply by Argo's
+    executor: a get and a patch on that one ConfigMap, which the Role allows)."""
+    return Resource(
+        name="record-ci-image",
+        action="apply",
+        inputs=[Parameter(name="ci-image")],
+        manifest=yaml.safe_dump(ci_image_config_map(spec, BUILT_IMAGE), sort_keys=False),
+    )
+
+
 def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
-    """The CI pods' ServiceAccount: only what Argo's executor needs to report results."""
+    """The CI pods' ServiceAccount: what Argo's executor needs to report results, and to record
+    the next run's CI image."""
     name = f"{spec.project}-ci"
     meta = {"name": name, "namespace": spec.ci_namespace}
     return [
@@ -364,7 +468,13 @@ def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
                     "apiGroups": ["argoproj.io"],
                     "resources": ["workflowtaskresults"],
                     "verbs": ["create", "patch"],
-                }
+                },
+                {  # record-ci-image: that one ConfigMap, made once by hand (README)
+                    "apiGroups": [""],
+                    "resources": ["configmaps"],
+                    "resourceNames": [spec.ci_image_config_map],
+                    "verbs": ["get", "patch"],
+                },
             ],
         },
         {

@@ -21,6 +21,7 @@ class PipelineRef:
     name: str
     cache_config_maps: tuple[str, ...] = ()  # Argo memoization ConfigMaps (never in git)
     has_serving: bool = False
+    has_deploy: bool = False  # a template runs workbench/BASE-deploy (CI builds and pins it)
 
     @property
     def base(self) -> str:
@@ -44,7 +45,10 @@ class PlatformSpec:
     buckets: tuple[str, ...] = ("mlflow-artifacts", "pipeline-artifacts", "data")
     ci_scripts: tuple[tuple[str, str], ...] = ()  # (file name, text) of ci/scripts/*.sh
     registry: str = "registry.example.com/ml"  # where CI pushes images (placeholder)
-    ci_image: str = "registry.example.com/ml/workbench-ci:latest"  # git, make, python, workbench
+    # where build-ci pushes the CI image (git, make, python, workbench); never run by a tag:
+    # the steps after build-ci run the digest it pushed, the steps before it the digest the
+    # last main run recorded in the ConfigMap `PROJECT-ci-image` (see emit/gitops/ci.py)
+    ci_image_repository: str = "registry.example.com/ml/workbench-ci"
     argocd_server: str = "https://argocd-server.argocd.svc"
     argo_ui: str = "https://argo-server.argo.svc:2746"  # commit statuses link the workflow here
     staging_endpoint: str = "http://placeholder.staging.svc:9000"
@@ -57,6 +61,11 @@ class PlatformSpec:
     @property
     def ci_template(self) -> str:
         return f"{self.project}-ci"
+
+    @property
+    def ci_image_config_map(self) -> str:
+        """Holds `image`: REPOSITORY@sha256:DIGEST, the CI image the next run starts in."""
+        return f"{self.project}-ci-image"
 
     def bucket_name(self, purpose: str) -> str:
         return f"{self.project}-{purpose}"
@@ -88,6 +97,7 @@ def discover(manifests: Path) -> tuple[PipelineRef, ...]:
                 name=name,
                 cache_config_maps=_cache_config_maps(template),
                 has_serving=(template.parent / "serving").is_dir(),
+                has_deploy=_runs_image(template, f"workbench/{Names.of(name).base}-deploy"),
             )
         )
     if not found:
@@ -98,14 +108,27 @@ def discover(manifests: Path) -> tuple[PipelineRef, ...]:
     return tuple(found)
 
 
-def _cache_config_maps(path: Path) -> tuple[str, ...]:
-    """The memoization ConfigMaps the WorkflowTemplate's templates name (Argo creates them)."""
+def _runs_image(path: Path, image: str) -> bool:
+    """Whether a container template of the WorkflowTemplate file runs IMAGE (any tag)."""
+    for doc in _documents(path):
+        for template in (doc or {}).get("spec", {}).get("templates", []) or []:
+            found = str((template.get("container") or {}).get("image", ""))
+            if found == image or found.startswith((f"{image}:", f"{image}@")):
+                return True
+    return False
+
+
+def _documents(path: Path) -> list[Any]:
     try:
-        docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
+        return list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
         raise WorkbenchError(f"{path}: cannot read ({exc})") from exc
+
+
+def _cache_config_maps(path: Path) -> tuple[str, ...]:
+    """The memoization ConfigMaps the WorkflowTemplate's templates name (Argo creates them)."""
     names = set()
-    for doc in docs:
+    for doc in _documents(path):
         for template in (doc or {}).get("spec", {}).get("templates", []) or []:
             cache = (template.get("memoize") or {}).get("cache") or {}
             name = (cache.get("configMap") or {}).get("name")

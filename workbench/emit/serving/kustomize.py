@@ -111,7 +111,10 @@ def overlay_kustomization(
         "kind": "Kustomization",
         "namespace": overlay.namespace,
         "resources": [f"../../../base/serving/{options.enabled}"],
-        "images": [{"name": image, "newTag": overlay.image_tag}],
+        # production: only named, pinned by digest at CI's first promotion (no tag ever)
+        "images": [
+            {"name": image, "newTag": overlay.image_tag} if overlay.image_tag else {"name": image}
+        ],
         "configMapGenerator": [
             {
                 "name": names.config_map,
