@@ -173,3 +173,26 @@ WRITEFILE: list[Cell] = [
     (["step:make"], "from mathutil import double\nvalues = double(np.arange(4))"),
     (["step:use"], "total = int(values.sum())"),
 ]
+
+# A wine-quality style regression: the user's own `cross_validate` result (a dict of per-fold
+# arrays) handed to a reporting step; its `fit_time`/`score_time` are wall-clock seconds, which
+# were compared exactly and reported as a divergence.
+CROSS_VALIDATE: list[Cell] = [
+    (["parameters"], "folds = 4"),
+    (
+        ["imports"],
+        "import numpy as np\nfrom sklearn.linear_model import Ridge\n"
+        "from sklearn.model_selection import cross_validate",
+    ),
+    (
+        ["step:evaluate"],
+        "rng = np.random.default_rng(11)\nacidity = rng.normal(size=(80, 4))\n"
+        "quality = acidity @ [0.4, -1.0, 0.2, 0.7] + rng.normal(scale=0.1, size=80)\n"
+        "cv = cross_validate(Ridge(alpha=0.5), acidity, quality, cv=folds,\n"
+        "                    scoring='neg_root_mean_squared_error', return_train_score=True)",
+    ),
+    (
+        ["step:report"],
+        "rmse = float(-cv['test_score'].mean())\nworst = float(-cv['test_score'].min())",
+    ),
+]

@@ -14,6 +14,7 @@ from tests.verify.notebooks import (
     CLASSES,
     CLEAN,
     COMBINE,
+    CROSS_VALIDATE,
     ENV_STATE,
     HELPER_OBJECT,
     OUT_PARAM,
@@ -103,6 +104,12 @@ def test_fitted_search_timings_are_not_a_divergence(tmp_path: Path) -> None:
     project, outcome = verified(tmp_path, SEARCH, "grid")
     assert outcome.exit_code == 0, outcome.messages
     assert verdict(project, "grid")["steps"]["search"]["outputs"]["search"] == "equal"
+
+
+def test_cross_validate_timings_are_not_a_divergence(tmp_path: Path) -> None:
+    project, outcome = verified(tmp_path, CROSS_VALIDATE, "wine")
+    assert outcome.exit_code == 0, outcome.messages
+    assert verdict(project, "wine")["steps"]["evaluate"]["outputs"] == {"cv": "equal"}
 
 
 def test_helper_class_instances_are_read_back(tmp_path: Path) -> None:
