@@ -196,3 +196,31 @@ CROSS_VALIDATE: list[Cell] = [
         "rmse = float(-cv['test_score'].mean())\nworst = float(-cv['test_score'].min())",
     ),
 ]
+
+# A ride-sharing analysis whose helper module is written by the notebook itself (a common way
+# to keep a notebook self-contained): cell 0 writes geo.py, cell 1 appends to it (`-a`), a step
+# imports it; geo.py itself imports numpy, which requirements.txt must pin.
+GEO_WRITEFILE: list[Cell] = [
+    (
+        [],
+        "%%writefile geo.py\nimport numpy as np\n\nEARTH_KM = 6371.0\n\n\n"
+        "def haversine(lat1, lon1, lat2, lon2):\n"
+        "    p1, p2 = np.radians(lat1), np.radians(lat2)\n"
+        "    dp, dl = p2 - p1, np.radians(lon2 - lon1)\n"
+        "    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2\n"
+        "    return 2 * EARTH_KM * np.arcsin(np.sqrt(a))\n",
+    ),
+    (["skip"], "%%writefile -a geo.py\n\n\ndef fare(km):\n    return 2.5 + 1.2 * km\n"),
+    (["imports"], "import pandas as pd"),
+    (
+        ["step:trips"],
+        "trips = pd.DataFrame({'lat1': [52.52, 48.85], 'lon1': [13.40, 2.35],\n"
+        "                      'lat2': [52.50, 48.86], 'lon2': [13.45, 2.29]})",
+    ),
+    (
+        ["step:price"],
+        "import geo\ntrips['km'] = geo.haversine(trips.lat1, trips.lon1, trips.lat2, trips.lon2)\n"
+        "trips['fare'] = geo.fare(trips['km']).round(2)",
+    ),
+    (["step:summary"], "revenue = float(trips['fare'].sum())"),
+]

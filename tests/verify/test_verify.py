@@ -16,6 +16,7 @@ from tests.verify.notebooks import (
     COMBINE,
     CROSS_VALIDATE,
     ENV_STATE,
+    GEO_WRITEFILE,
     HELPER_OBJECT,
     OUT_PARAM,
     SEARCH,
@@ -23,6 +24,7 @@ from tests.verify.notebooks import (
     WRITEFILE,
 )
 from workbench.cli.productionize import Outcome, productionize
+from workbench.verify.chain import run_chain
 
 pytestmark = pytest.mark.slow  # each runs a kernel and the pipeline's step processes
 
@@ -130,12 +132,37 @@ def test_notebook_classes_rebuilt_from_artifacts_verify(tmp_path: Path) -> None:
     assert found["steps"]["report"]["outputs"] == {"summary": "equal"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a module written by the notebook's own %%writefile cell is missing from the image: "
-    "compiled before the file exists (no COPY), verified after the notebook run created it",
-)
-def test_module_the_notebook_writes_is_shipped_or_refused(tmp_path: Path) -> None:
+def test_module_the_notebook_writes_is_shipped(tmp_path: Path) -> None:
+    """`%%writefile mathutil.py` then `from mathutil import double` in a step: the module is
+    shipped in steps/NAME/_modules (the image copies steps/NAME), so the pipeline runs where
+    the notebook never ran, and the generated files do not depend on whether it ran here."""
     project, outcome = verified(tmp_path, WRITEFILE, "doubler")
-    dockerfile = (project / "steps" / "doubler" / "Dockerfile").read_text()
-    assert outcome.exit_code != 0 or "notebooks/mathutil.py" in dockerfile
+    assert outcome.exit_code == 0, outcome.messages
+    shipped = project / "steps" / "doubler" / "_modules" / "mathutil.py"
+    text = shipped.read_text()
+    assert "cell 0 writes this module (`%%writefile mathutil.py`)" in text
+    assert "def double(x):\n    return 2 * x\n" in text
+    assert (
+        "COPY steps/doubler /app/steps/doubler"
+        in (project / "steps" / "doubler" / "Dockerfile").read_text()
+    )
+    notebook = project / "notebooks" / "doubler.ipynb"
+    (project / "notebooks" / "mathutil.py").unlink()  # a clean checkout, as in the image
+    assert productionize(notebook, root=project, check=True).exit_code == 0
+    _, failed = run_chain("doubler", tmp_path / "chain", project)
+    assert failed == {}
+
+
+def test_appended_module_with_its_own_imports_is_shipped_and_pinned(tmp_path: Path) -> None:
+    project, outcome = verified(tmp_path, GEO_WRITEFILE, "rides")
+    assert outcome.exit_code == 0, outcome.messages
+    assert verdict(project, "rides")["steps"]["price"]["outputs"] == {"trips": "equal"}
+    text = (project / "steps" / "rides" / "_modules" / "geo.py").read_text()
+    assert "cell 0, 1 writes" in text and "def haversine" in text and "def fare" in text
+    assert "numpy==" in (project / "steps" / "rides" / "requirements.txt").read_text()
+    (project / "notebooks" / "geo.py").write_text("def fare(km):\n    return 0\n")  # stale
+    uris, failed = run_chain("rides", tmp_path / "chain", project)
+    assert failed == {}
+    from workbench.runtime import read_value
+
+    assert read_value(uris["price"]["trips"])["fare"].tolist() == [7.36, 7.93]  # not the stale 0s
