@@ -224,3 +224,18 @@ GEO_WRITEFILE: list[Cell] = [
     ),
     (["step:summary"], "revenue = float(trips['fare'].sum())"),
 ]
+
+# A clinical table "copied" by assignment (`cohort = patients`), the alias changed in a later
+# step and the original read after that: one root cause, which was said four times (the
+# in-place change, `cohort is patients`, `patients is cohort`, the reading step's KeyError).
+ALIAS: list[Cell] = [
+    (["imports"], "import pandas as pd"),
+    (
+        ["step:load"],
+        "patients = pd.DataFrame({'id': [1, 2, 3], 'weight_kg': [70.0, 82.5, 61.0],\n"
+        "                         'height_m': [1.75, 1.80, 1.62]})\n"
+        "cohort = patients  # the analysis copy",
+    ),
+    (["step:derive"], "cohort['bmi'] = cohort['weight_kg'] / cohort['height_m'] ** 2"),
+    (["step:report"], "mean_bmi = float(patients['bmi'].mean())"),
+]

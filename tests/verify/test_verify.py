@@ -11,6 +11,7 @@ import pytest
 from tests.compiler.harness import make_project
 from tests.compiler.notebooks import Cell, build, write
 from tests.verify.notebooks import (
+    ALIAS,
     CLASSES,
     CLEAN,
     COMBINE,
@@ -90,6 +91,16 @@ def test_shared_objects_refused(tmp_path: Path) -> None:
     assert ("combine, train_df" in text or "train_df, combine" in text) and "cell 2" in text
     assert "shared objects" in text
     assert verdict(project, "kaggle")["status"] == "differs"
+
+
+def test_alias_changed_in_a_later_step_is_one_message(tmp_path: Path) -> None:
+    _, outcome = verified(tmp_path, ALIAS, "clinic")
+    assert outcome.exit_code == 1
+    assert len(outcome.messages) == 1, outcome.messages
+    (message,) = outcome.messages
+    assert "step derive: patients, cohort (cell 2)" in message
+    assert "patients is changed in place through its alias cohort" in message
+    assert "step report reads patients" in message and "step report fails" in message
 
 
 def test_sparse_matrix_and_0d_array_outputs_verify(tmp_path: Path) -> None:
