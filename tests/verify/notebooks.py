@@ -239,3 +239,42 @@ ALIAS: list[Cell] = [
     (["step:derive"], "cohort['bmi'] = cohort['weight_kg'] / cohort['height_m'] ** 2"),
     (["step:report"], "mean_bmi = float(patients['bmi'].mean())"),
 ]
+
+# MovieLens-style ratings fetched once by a cell the user tags `skip` (the download stands in
+# as a write of the file), then read by a step: the pipeline never runs the skipped cell, so in
+# the cluster the file is missing, while --verify passed on the copy the notebook left here.
+SKIPPED_DOWNLOAD: list[Cell] = [
+    (["parameters"], "min_rating = 3"),
+    (["imports"], "import pandas as pd"),
+    (
+        ["skip"],
+        "# fetch once (slow API): keep a local copy\n"
+        "pd.DataFrame({'user': [1, 1, 2, 3], 'movie': [10, 11, 10, 12],\n"
+        "              'rating': [4, 2, 5, 3]}).to_csv('ratings.csv', index=False)",
+    ),
+    (
+        ["step:load"],
+        "ratings = pd.read_csv('ratings.csv')\nliked = ratings[ratings.rating >= min_rating]",
+    ),
+    (["step:top"], "top = liked.groupby('movie').size().to_dict()"),
+]
+
+# Retail sales written and read through paths built from parameters (`Path(out_dir) / f"..."`,
+# `os.path.join(out_dir, f"...")`): the file-passing check saw only literal paths, so the
+# unordered reader was accepted and read the notebook's left-over file.
+FILE_EXPRESSIONS: list[Cell] = [
+    (["parameters"], "out_dir = 'work'\nregion = 'north'\nfold = 2"),
+    (["imports"], "import os\nfrom pathlib import Path\nimport pandas as pd"),
+    (
+        ["step:prepare"],
+        "Path(out_dir).mkdir(exist_ok=True)\n"
+        "sales = pd.DataFrame({'store': [1, 2, 2, 3], 'units': [5, 7, 1, 4]})\n"
+        "sales.to_csv(Path(out_dir) / f'sales_{region}_{fold:02d}.csv', index=False)",
+    ),
+    (
+        ["step:report"],
+        "again = pd.read_csv(os.path.join(out_dir, f'sales_{region}_{fold:02d}.csv'))\n"
+        "total = int(again['units'].sum())",
+    ),
+    (["pipeline-metrics"], "print(total)"),
+]

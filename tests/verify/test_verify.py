@@ -17,14 +17,17 @@ from tests.verify.notebooks import (
     COMBINE,
     CROSS_VALIDATE,
     ENV_STATE,
+    FILE_EXPRESSIONS,
     GEO_WRITEFILE,
     HELPER_OBJECT,
     OUT_PARAM,
     SEARCH,
+    SKIPPED_DOWNLOAD,
     SPARSE,
     WRITEFILE,
 )
 from workbench.cli.productionize import Outcome, productionize
+from workbench.compiler import CompileError
 from workbench.verify.chain import run_chain
 
 pytestmark = pytest.mark.slow  # each runs a kernel and the pipeline's step processes
@@ -177,3 +180,69 @@ def test_appended_module_with_its_own_imports_is_shipped_and_pinned(tmp_path: Pa
     from workbench.runtime import read_value
 
     assert read_value(uris["price"]["trips"])["fare"].tolist() == [7.36, 7.93]  # not the stale 0s
+
+
+def _retagged(cells: list[Cell], old: list[str], new: list[str]) -> list[Cell]:
+    return [(new if tags == old else tags, source) for tags, source in cells]
+
+
+def test_file_only_a_skipped_cell_writes_is_refused(tmp_path: Path) -> None:
+    """The notebook ran here (ratings.csv left beside it): --verify still refuses, naming the
+    skipped cell, the file and the reading step, with the fixes."""
+    project = make_project(tmp_path / "movies")
+    notebook = write(build(SKIPPED_DOWNLOAD), project / "notebooks" / "movies.ipynb")
+    (project / "notebooks" / "ratings.csv").write_text("user,movie,rating\n1,10,4\n")
+    with pytest.raises(CompileError) as caught:
+        productionize(notebook, root=project, verify=True)
+    message = str(caught.value)
+    assert caught.value.exit_code == 2
+    assert "cell 2 (id cell-2), line 2" in message
+    assert "step 'load' reads the file 'ratings.csv' (cell 3, line 1)" in message
+    assert "only the skipped cell 2" in message and "tag cell 2 `step:NAME`" in message
+    # the hint's fix: the cell tagged into a step the reader runs after, on a clean checkout
+    cells = _retagged(SKIPPED_DOWNLOAD, ["skip"], ["step:fetch"])
+    cells = _retagged(cells, ["step:load"], ["step:load", "after:fetch"])
+    project, outcome = verified(tmp_path, cells, "movies2")
+    assert outcome.exit_code == 0, outcome.messages
+    (project / "notebooks" / "ratings.csv").unlink()
+    uris, failed = run_chain("movies2", tmp_path / "chain", project)
+    assert failed == {}
+    from workbench.runtime import read_value
+
+    assert read_value(uris["load"]["liked"])["movie"].tolist() == [10, 10, 12]
+
+
+def test_file_a_skipped_cell_writes_read_through_a_parameter_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cells = [
+        (["parameters"], "min_rating = 3\nratings_file = 'ratings.csv'"),
+        *SKIPPED_DOWNLOAD[1:3],
+        (
+            ["step:load"],
+            "ratings = pd.read_csv(ratings_file)\nliked = ratings[ratings.rating >= 3]",
+        ),
+        SKIPPED_DOWNLOAD[4],
+    ]
+    _, outcome = verified(tmp_path, cells, "movies")
+    assert outcome.exit_code == 0, outcome.messages
+    said = capsys.readouterr().err
+    assert "warning: step 'load' reads the file 'ratings.csv'" in said
+    assert "only the skipped cell 2" in said and "--param" in said
+
+
+def test_file_paths_built_from_parameters_order_the_steps(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "sales")
+    notebook = write(build(FILE_EXPRESSIONS), project / "notebooks" / "sales.ipynb")
+    with pytest.raises(CompileError) as caught:
+        productionize(notebook, root=project, verify=True)
+    message = str(caught.value)
+    assert "cell 3 (id cell-3), line 1" in message
+    assert "'work/sales_north_02.csv', which step 'prepare' writes (cell 2, line 3)" in message
+    ordered = _retagged(FILE_EXPRESSIONS, ["step:report"], ["step:report", "after:prepare"])
+    project, outcome = verified(tmp_path, ordered, "sales2")
+    assert outcome.exit_code == 0, outcome.messages
+    for left in (project / "notebooks" / "work").iterdir():
+        left.unlink()  # a clean checkout: only the pipeline's prepare step writes it
+    _, failed = run_chain("sales2", tmp_path / "chain", project)
+    assert failed == {}

@@ -142,7 +142,7 @@ def analyse(
         )
         return None
     check_unordered(resolved, table, edges, blocks, diags)
-    check_shared_files(blocks, edges, diags)
+    check_shared_files(blocks, edges, diags, params)
     outputs = _outputs(resolved)
     effects.check_generators(blocks, outputs, diags)
     for step, names in outputs.items():
