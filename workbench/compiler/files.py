@@ -15,30 +15,23 @@ with the two fixes (tag the cell into a step, or pass the file as a parameter); 
 reads it through a parameter already, the default is a warning (the parameter is the way to
 point the pipeline at a copy it can read).
 
-Which file an expression names is worked out statically (`_Paths`): string literals,
-`Path(...)`/`PurePath(...)`/`.joinpath(...)`, `a / "b"`, `"a" + "b"`, `os.path.join(...)`,
-`str(...)`, f-strings, over parameters (their defaults) and module-level names bound exactly once
-in the whole notebook by such an expression (`DATA_DIR = Path("../data")`). It still cannot see:
-a name bound twice or in a loop, function or branch, a path a function builds or returns,
-attributes and subscripts (`cfg.path`, `paths["train"]`), `%`-formatting and `.format()`,
-environment variables, `glob`/`listdir` results, the working directory a cell changes with
-`os.chdir`, and files other libraries write (`model.save_pretrained(...)`, `kaggle` downloads):
-such a handoff is neither ordered nor refused, and `--verify` sees it only when it diverges.
+Which file an expression names is worked out statically by `workbench.compiler.paths` (what
+it sees and what not is listed there); files other libraries write (`model.save_pretrained(...)`,
+a `kaggle` download) are not seen either: such a handoff is neither ordered nor refused, and
+`--verify` sees it only when it diverges.
 """
 
 from __future__ import annotations
 
 import ast
-import os
-import posixpath
 from collections.abc import Iterable
-from typing import Any
 
 from workbench.compiler.blocks import Blocks, Prepared
 from workbench.compiler.checks import error_at
 from workbench.compiler.diagnostics import Diagnostics
 from workbench.compiler.graph import ancestors
 from workbench.compiler.names import Ref
+from workbench.compiler.paths import Paths, constants
 from workbench.spec.model import ParamSpec
 
 # methods and functions that write a file named by one of their arguments (or, for pathlib's
@@ -65,131 +58,6 @@ TARGETED = {
 # calls that fill a folder (zipfile/tarfile `extractall(path)`, shutil.unpack_archive): a read
 # of any file under it counts
 FOLDER_WRITERS = {"extractall": (0, "path"), "unpack_archive": (1, "extract_dir")}
-PATH_CALLS = frozenset({"Path", "PurePath", "PosixPath"})
-
-
-class _Paths:
-    """Evaluate the path an expression names from constants (see the module docstring for what
-    it sees and what not). `value(node)` is the text (normalised) or None; `params_used` says
-    whether a parameter's default was used, i.e. the pipeline can be given another file."""
-
-    def __init__(self, names: dict[str, Any], params: set[str]) -> None:
-        self.names, self.params = names, params
-        self.params_used = False
-
-    def value(self, node: ast.expr) -> str | None:
-        self.params_used = False
-        found = self._eval(node)
-        if isinstance(found, str) and found.strip():
-            return os.path.normpath(found)
-        return None
-
-    def _eval(self, node: ast.expr) -> Any:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float):
-            return node.value
-        if isinstance(node, ast.Name) and node.id in self.names:
-            self.params_used |= node.id in self.params
-            return self.names[node.id]
-        if isinstance(node, ast.BinOp):
-            left, right = self._eval(node.left), self._eval(node.right)
-            if isinstance(left, str) and isinstance(right, str):
-                if isinstance(node.op, ast.Div):
-                    return posixpath.join(left, right)
-                if isinstance(node.op, ast.Add):
-                    return left + right
-            return None
-        if isinstance(node, ast.JoinedStr):
-            parts = []
-            for part in node.values:
-                if isinstance(part, ast.Constant):
-                    parts.append(str(part.value))
-                    continue
-                if not isinstance(part, ast.FormattedValue) or part.conversion not in (-1, 115):
-                    return None
-                inner = self._eval(part.value)
-                spec = self._eval(part.format_spec) if part.format_spec else ""
-                if inner is None or not isinstance(spec, str):
-                    return None
-                try:
-                    parts.append(format(inner, spec))
-                except (TypeError, ValueError):
-                    return None
-            return "".join(parts)
-        if isinstance(node, ast.Call) and not node.keywords:
-            return self._call(node)
-        return None
-
-    def _call(self, node: ast.Call) -> Any:
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-        args = [self._eval(a) for a in node.args]
-        if not all(isinstance(a, str) for a in args):
-            return None
-        if name in PATH_CALLS and args:
-            return posixpath.join(*args)
-        if name == "str" and len(args) == 1:
-            return args[0]
-        if (
-            name == "join"
-            and args
-            and _dotted(func) in ("os.path.join", "posixpath.join", "path.join")
-        ):
-            return posixpath.join(*args)
-        if name == "joinpath" and isinstance(func, ast.Attribute):
-            base = self._eval(func.value)
-            return posixpath.join(base, *args) if isinstance(base, str) else None
-        return None
-
-
-def _dotted(node: ast.expr) -> str:
-    if isinstance(node, ast.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return getattr(node, "id", "")
-
-
-def constants(blocks: Blocks, params: dict[str, ParamSpec]) -> _Paths:
-    """The names a path expression may use: parameters (their defaults) and names bound once
-    in the whole notebook, at a cell's top level, by an expression `_Paths` evaluates."""
-    counts: dict[str, int] = {}
-    for prepared in blocks.cells.values():
-        for node in ast.walk(prepared.tree):
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del):
-                counts[node.id] = counts.get(node.id, 0) + 1
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                counts[node.name] = counts.get(node.name, 0) + 1
-            elif isinstance(node, ast.Import | ast.ImportFrom):
-                for alias in node.names:
-                    bound = (alias.asname or alias.name).split(".")[0]
-                    counts[bound] = counts.get(bound, 0) + 1
-    names: dict[str, Any] = {}
-    for name, param in params.items():
-        if isinstance(param.default, str | int | float) and counts.get(name, 0) <= 1:
-            names[name] = param.default
-    paths = _Paths(names, set(names))
-    for index in sorted(blocks.cells):
-        prepared = blocks.cells[index]
-        if prepared.cell.role in ("parameters", "skip"):
-            continue
-        for statement in prepared.tree.body:
-            target = _single_target(statement)
-            if not isinstance(statement, ast.Assign | ast.AnnAssign) or statement.value is None:
-                continue
-            if target is None or counts.get(target, 0) != 1:
-                continue
-            found = paths._eval(statement.value)
-            if isinstance(found, str | int | float):
-                names[target] = found
-    return paths
-
-
-def _single_target(node: ast.stmt) -> str | None:
-    if isinstance(node, ast.Assign) and len(node.targets) == 1:
-        target = node.targets[0]
-    elif isinstance(node, ast.AnnAssign):
-        target = node.target
-    else:
-        return None
-    return target.id if isinstance(target, ast.Name) else None
 
 
 def _opened_for_writing(node: ast.Call) -> bool:
@@ -202,10 +70,10 @@ def _opened_for_writing(node: ast.Call) -> bool:
     )
 
 
-def written(tree: ast.AST, paths: _Paths | None = None) -> list[tuple[str, int]]:
+def written(tree: ast.AST, paths: Paths | None = None) -> list[tuple[str, int]]:
     """(path, line) of every write to a file whose name `paths` can evaluate, in walk order;
     a folder an archive is extracted into ends with "/"."""
-    paths = paths or _Paths({}, set())
+    paths = paths or Paths({}, set())
     found: list[tuple[str, int]] = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
@@ -232,7 +100,7 @@ def written(tree: ast.AST, paths: _Paths | None = None) -> list[tuple[str, int]]
     return found
 
 
-def _mentions(tree: ast.AST, paths: _Paths) -> list[tuple[str, int, bool]]:
+def _mentions(tree: ast.AST, paths: Paths) -> list[tuple[str, int, bool]]:
     """(path, line, through a parameter) of every outermost expression naming a file."""
     found: list[tuple[str, int, bool]] = []
 
@@ -260,7 +128,7 @@ def _under(path: str, written_path: str) -> bool:
     return path == written_path
 
 
-def _reads(tree: ast.AST, path: str, paths: _Paths) -> tuple[int, bool] | None:
+def _reads(tree: ast.AST, path: str, paths: Paths) -> tuple[int, bool] | None:
     """(line, through a parameter) of the first mention of `path` in `tree`, unless every
     mention is a write (a cell that only writes the file again does not depend on the earlier
     write)."""
@@ -313,7 +181,7 @@ def check_shared_files(
     _check_skipped_writes(blocks, paths, by_steps, diags)
 
 
-def _skipped_writes(blocks: Blocks, paths: _Paths) -> list[tuple[str, Ref]]:
+def _skipped_writes(blocks: Blocks, paths: Paths) -> list[tuple[str, Ref]]:
     """(path, where) of the files cells the pipeline does not run write: `skip` cells and the
     untagged preamble (code, or `%%writefile` of anything but a module the steps import)."""
     from workbench.compiler.written import writefile_cells
@@ -330,7 +198,7 @@ def _skipped_writes(blocks: Blocks, paths: _Paths) -> list[tuple[str, Ref]]:
 
 
 def _check_skipped_writes(
-    blocks: Blocks, paths: _Paths, by_steps: set[str], diags: Diagnostics
+    blocks: Blocks, paths: Paths, by_steps: set[str], diags: Diagnostics
 ) -> None:
     reported: set[tuple[str, str]] = set()
     for path, where in _skipped_writes(blocks, paths):
