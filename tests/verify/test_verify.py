@@ -172,7 +172,7 @@ def test_appended_module_with_its_own_imports_is_shipped_and_pinned(tmp_path: Pa
     assert outcome.exit_code == 0, outcome.messages
     assert verdict(project, "rides")["steps"]["price"]["outputs"] == {"trips": "equal"}
     text = (project / "steps" / "rides" / "_modules" / "geo.py").read_text()
-    assert "cell 0, 1 writes" in text and "def haversine" in text and "def fare" in text
+    assert "cells 0, 1 write this module" in text and "def haversine" in text and "def fare" in text
     assert "numpy==" in (project / "steps" / "rides" / "requirements.txt").read_text()
     (project / "notebooks" / "geo.py").write_text("def fare(km):\n    return 0\n")  # stale
     uris, failed = run_chain("rides", tmp_path / "chain", project)

@@ -161,9 +161,9 @@ def render_written(spec: PipelineSpec, module: WrittenModule, ctx: EmitContext) 
     """steps/NAME/_modules/PATH: the text the notebook's `%%writefile` cells write, with where
     it came from."""
     cells = ", ".join(str(c) for c in module.cells)
+    who = f"cells {cells} write" if len(module.cells) > 1 else f"cell {cells} writes"
     return (
-        ctx.header()
-        + f"# The notebook's cell {cells} writes this module (`%%writefile {module.path}`) beside\n"
+        ctx.header() + f"# The notebook's {who} this module (`%%writefile {module.path}`) beside\n"
         "# the notebook; shipped here because where the notebook never ran (the image, a clean\n"
         "# checkout) nothing writes it. The pipeline package puts this folder first on sys.path.\n"
         + module.source
