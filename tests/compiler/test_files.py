@@ -54,3 +54,15 @@ def test_files_only_a_skipped_cell_writes(tmp_path: Path, skipped: str, path: st
     message = refused(tmp_path, "kaggle", cells)
     assert f"step 'load' reads the file {path!r} (cell 2, line 1)" in message
     assert "which only the skipped cell 1" in message
+
+
+def test_writefile_inside_a_step_points_at_shipping(tmp_path: Path) -> None:
+    """An untagged `%%writefile` cell after a step joins it: refused, with the way to ship it."""
+    cells: list[Cell] = [
+        (["step:load"], "rows = [3, 1, 2]"),
+        ([], "%%writefile sorter.py\ndef ordered(xs):\n    return sorted(xs)\n"),
+        (["step:sort"], "from sorter import ordered\nresult = ordered(rows)"),
+    ]
+    message = refused(tmp_path, "sorting", cells)
+    assert "cell 1 (id cell-1), line 1" in message and "%%writefile" in message
+    assert "tag the cell skip" in message and "steps/NAME/_modules" in message
