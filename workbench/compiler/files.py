@@ -132,8 +132,12 @@ def _reads(tree: ast.AST, path: str, paths: Paths) -> tuple[int, bool] | None:
     """(line, through a parameter) of the first mention of `path` in `tree`, unless every
     mention is a write (a cell that only writes the file again does not depend on the earlier
     write)."""
-    lines = [(line, via) for p, line, via in _mentions(tree, paths) if _under(p, path)]
-    writes = sum(1 for p, _ in written(tree, paths) if p == path)
+    key = id(tree)
+    if key not in paths.seen:  # each cell is evaluated once, however many files are checked
+        paths.seen[key] = (tree, _mentions(tree, paths), written(tree, paths))
+    _, mentions, writes_in = paths.seen[key]
+    lines = [(line, via) for p, line, via in mentions if _under(p, path)]
+    writes = sum(1 for p, _ in writes_in if p == path)
     return min(lines) if len(lines) > writes else None
 
 

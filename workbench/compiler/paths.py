@@ -32,6 +32,9 @@ class Paths:
     def __init__(self, names: dict[str, Any], params: set[str]) -> None:
         self.names, self.params = names, params
         self.params_used = False
+        # the file checks' per-tree results: id -> (tree, mentions, writes); the tree is kept so
+        # its id stays its own
+        self.seen: dict[int, tuple[Any, Any, Any]] = {}
 
     def value(self, node: ast.expr) -> str | None:
         self.params_used = False
