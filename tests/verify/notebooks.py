@@ -173,3 +173,108 @@ WRITEFILE: list[Cell] = [
     (["step:make"], "from mathutil import double\nvalues = double(np.arange(4))"),
     (["step:use"], "total = int(values.sum())"),
 ]
+
+# A wine-quality style regression: the user's own `cross_validate` result (a dict of per-fold
+# arrays) handed to a reporting step; its `fit_time`/`score_time` are wall-clock seconds, which
+# were compared exactly and reported as a divergence.
+CROSS_VALIDATE: list[Cell] = [
+    (["parameters"], "folds = 4"),
+    (
+        ["imports"],
+        "import numpy as np\nfrom sklearn.linear_model import Ridge\n"
+        "from sklearn.model_selection import cross_validate",
+    ),
+    (
+        ["step:evaluate"],
+        "rng = np.random.default_rng(11)\nacidity = rng.normal(size=(80, 4))\n"
+        "quality = acidity @ [0.4, -1.0, 0.2, 0.7] + rng.normal(scale=0.1, size=80)\n"
+        "cv = cross_validate(Ridge(alpha=0.5), acidity, quality, cv=folds,\n"
+        "                    scoring='neg_root_mean_squared_error', return_train_score=True)",
+    ),
+    (
+        ["step:report"],
+        "rmse = float(-cv['test_score'].mean())\nworst = float(-cv['test_score'].min())",
+    ),
+]
+
+# A ride-sharing analysis whose helper module is written by the notebook itself (a common way
+# to keep a notebook self-contained): cell 0 writes geo.py, cell 1 appends to it (`-a`), a step
+# imports it; geo.py itself imports numpy, which requirements.txt must pin.
+GEO_WRITEFILE: list[Cell] = [
+    (
+        [],
+        "%%writefile geo.py\nimport numpy as np\n\nEARTH_KM = 6371.0\n\n\n"
+        "def haversine(lat1, lon1, lat2, lon2):\n"
+        "    p1, p2 = np.radians(lat1), np.radians(lat2)\n"
+        "    dp, dl = p2 - p1, np.radians(lon2 - lon1)\n"
+        "    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2\n"
+        "    return 2 * EARTH_KM * np.arcsin(np.sqrt(a))\n",
+    ),
+    (["skip"], "%%writefile -a geo.py\n\n\ndef fare(km):\n    return 2.5 + 1.2 * km\n"),
+    (["imports"], "import pandas as pd"),
+    (
+        ["step:trips"],
+        "trips = pd.DataFrame({'lat1': [52.52, 48.85], 'lon1': [13.40, 2.35],\n"
+        "                      'lat2': [52.50, 48.86], 'lon2': [13.45, 2.29]})",
+    ),
+    (
+        ["step:price"],
+        "import geo\ntrips['km'] = geo.haversine(trips.lat1, trips.lon1, trips.lat2, trips.lon2)\n"
+        "trips['fare'] = geo.fare(trips['km']).round(2)",
+    ),
+    (["step:summary"], "revenue = float(trips['fare'].sum())"),
+]
+
+# A clinical table "copied" by assignment (`cohort = patients`), the alias changed in a later
+# step and the original read after that: one root cause, which was said four times (the
+# in-place change, `cohort is patients`, `patients is cohort`, the reading step's KeyError).
+ALIAS: list[Cell] = [
+    (["imports"], "import pandas as pd"),
+    (
+        ["step:load"],
+        "patients = pd.DataFrame({'id': [1, 2, 3], 'weight_kg': [70.0, 82.5, 61.0],\n"
+        "                         'height_m': [1.75, 1.80, 1.62]})\n"
+        "cohort = patients  # the analysis copy",
+    ),
+    (["step:derive"], "cohort['bmi'] = cohort['weight_kg'] / cohort['height_m'] ** 2"),
+    (["step:report"], "mean_bmi = float(patients['bmi'].mean())"),
+]
+
+# MovieLens-style ratings fetched once by a cell the user tags `skip` (the download stands in
+# as a write of the file), then read by a step: the pipeline never runs the skipped cell, so in
+# the cluster the file is missing, while --verify passed on the copy the notebook left here.
+SKIPPED_DOWNLOAD: list[Cell] = [
+    (["parameters"], "min_rating = 3"),
+    (["imports"], "import pandas as pd"),
+    (
+        ["skip"],
+        "# fetch once (slow API): keep a local copy\n"
+        "pd.DataFrame({'user': [1, 1, 2, 3], 'movie': [10, 11, 10, 12],\n"
+        "              'rating': [4, 2, 5, 3]}).to_csv('ratings.csv', index=False)",
+    ),
+    (
+        ["step:load"],
+        "ratings = pd.read_csv('ratings.csv')\nliked = ratings[ratings.rating >= min_rating]",
+    ),
+    (["step:top"], "top = liked.groupby('movie').size().to_dict()"),
+]
+
+# Retail sales written and read through paths built from parameters (`Path(out_dir) / f"..."`,
+# `os.path.join(out_dir, f"...")`): the file-passing check saw only literal paths, so the
+# unordered reader was accepted and read the notebook's left-over file.
+FILE_EXPRESSIONS: list[Cell] = [
+    (["parameters"], "out_dir = 'work'\nregion = 'north'\nfold = 2"),
+    (["imports"], "import os\nfrom pathlib import Path\nimport pandas as pd"),
+    (
+        ["step:prepare"],
+        "Path(out_dir).mkdir(exist_ok=True)\n"
+        "sales = pd.DataFrame({'store': [1, 2, 2, 3], 'units': [5, 7, 1, 4]})\n"
+        "sales.to_csv(Path(out_dir) / f'sales_{region}_{fold:02d}.csv', index=False)",
+    ),
+    (
+        ["step:report"],
+        "again = pd.read_csv(os.path.join(out_dir, f'sales_{region}_{fold:02d}.csv'))\n"
+        "total = int(again['units'].sum())",
+    ),
+    (["pipeline-metrics"], "print(total)"),
+]

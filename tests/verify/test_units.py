@@ -218,3 +218,27 @@ def test_notebook_classes_compare_by_definition() -> None:
     assert compare(two, one) is not None
     s2.created = 3  # a class-level counter is part of the class's value
     assert "class Shape differs" in str(compare(s2, s1))
+
+
+def test_cross_validate_timings_are_ignored_but_scores_are_not() -> None:
+    """A user's own `cross_validate` result: fit/score seconds differ between runs and are
+    compared by dtype and shape only; the scores, and a dict that is not such a result, are
+    compared exactly."""
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import cross_validate
+
+    from workbench.runtime.compare import compare
+
+    X = np.arange(30.0).reshape(10, 3)
+    y = X @ [1.0, 0.5, 0.0]
+    a = cross_validate(Ridge(), X, y, cv=2, return_train_score=True)
+    b = {k: v.copy() for k, v in a.items()}
+    b["fit_time"] = a["fit_time"] + 1.0
+    b["score_time"] = a["score_time"] * 3
+    assert compare(b, a) is None
+    b["test_score"] = a["test_score"] + 1.0
+    assert "['test_score']" in str(compare(b, a))
+    b = {**a, "fit_time": a["fit_time"][:1]}
+    assert "timings" in str(compare(b, a))
+    plain = {"fit_time": np.array([1.0]), "score_time": np.array([2.0])}  # no test_* key
+    assert "['fit_time']" in str(compare({**plain, "fit_time": np.array([3.0])}, plain))

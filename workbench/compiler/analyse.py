@@ -28,6 +28,7 @@ from workbench.compiler.graph import topological_order
 from workbench.compiler.names import ImportBinding, Ref, Usage
 from workbench.compiler.params import collect_params
 from workbench.compiler.parse import NotebookDoc
+from workbench.compiler.written import module_imports, top_name, written_modules
 from workbench.spec.model import CellSpec, ParamSpec, PipelineSpec, StepSpec
 
 MODULE_GLOBALS = {"Any", "NamedTuple"}
@@ -141,7 +142,7 @@ def analyse(
         )
         return None
     check_unordered(resolved, table, edges, blocks, diags)
-    check_shared_files(blocks, edges, diags)
+    check_shared_files(blocks, edges, diags, params)
     outputs = _outputs(resolved)
     effects.check_generators(blocks, outputs, diags)
     for step, names in outputs.items():
@@ -402,6 +403,18 @@ def _spec(
         )
     helper_imports = _helper_imports(blocks, table, helpers)
     modules.update(b.module for b in helper_imports if not b.level)
+    shipped = written_modules(doc.cells, modules)
+    tops = {top_name(m) for m in shipped}
+    modules = {m for m in modules if m.split(".")[0] not in tops} | (module_imports(shipped) - tops)
+    ids = {c.index: c.id for c in doc.cells}
+    for written in shipped:
+        diags.note(
+            f"the notebook writes {written.path} (%%writefile) and the steps import it: shipped "
+            f"as steps/{name}/_modules/{written.path}",
+            cell=written.cells[-1],
+            cell_id=ids.get(written.cells[-1], ""),
+            name=written.path,
+        )
     packages, unknown = resolve_packages(modules)
     local = sorted({p for m in unknown if (p := local_module(folder, doc.path, m))})
     unknown = [m for m in unknown if not local_module(folder, doc.path, m)]
@@ -427,4 +440,5 @@ def _spec(
         python=python_version(),
         packages=packages,
         local_modules=tuple(local),
+        written_modules=tuple(shipped),
     )

@@ -27,6 +27,10 @@ SHELL_HINT = (
     "shell commands do not run in a pipeline step: use subprocess.run([...]) in Python, "
     "or tag the cell skip"
 )
+WRITEFILE_HINT = (
+    "tag the cell skip (an untagged cell after a step joins that step): a .py module it writes "
+    "that the steps import is then shipped with the pipeline (steps/NAME/_modules)"
+)
 INSTALL_HINT = (
     "remove it: steps/NAME/requirements.txt is generated from the imports and pinned from "
     "this environment"
@@ -142,6 +146,8 @@ def _cell_magic(source: str, lines: list[str]) -> Translation:
     hint = (
         SHELL_HINT
         if name in ("bash", "sh", "script", "system")
+        else WRITEFILE_HINT
+        if name in ("writefile", "file")
         else ("rewrite the cell in plain Python, or tag it skip")
     )
     out = Translation("pass\n", source)

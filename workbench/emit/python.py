@@ -19,7 +19,7 @@ from workbench.emit.pysource import (
     render_imports,
     wrap_call,
 )
-from workbench.spec.model import PipelineSpec, StepSpec
+from workbench.spec.model import PipelineSpec, StepSpec, WrittenModule
 from workbench.spec.params import param_type
 
 
@@ -71,6 +71,7 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
         *_wrapped(f"Inputs: {sources}."),
         *_wrapped(f"Outputs: {', '.join(step.outputs) or 'none'}."),
         *_wrapped(f"Parameters: {', '.join(step.params) or 'none'}."),
+        *_shipped_line(spec),
         '"""',
         "",
         *render_imports(["from typing import Any, NamedTuple", *module_imports, *module_helpers]),
@@ -133,6 +134,42 @@ def render_step(spec: PipelineSpec, step: StepSpec, ctx: EmitContext) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shipped_line(spec: PipelineSpec) -> list[str]:
+    """The notebook-written modules and their digests, in every step's docstring: an edited
+    `%%writefile` cell changes the step modules' text, so their cache keys (code digests)."""
+    if not spec.written_modules:
+        return []
+    parts = [
+        f"{m.path} (cell {', '.join(map(str, m.cells))}, sha256 {_sha(m.source)[:16]})"
+        for m in spec.written_modules
+    ]
+    return [
+        "",
+        *_wrapped(
+            f"Modules the notebook writes (steps/{spec.name}/_modules): " + "; ".join(parts) + "."
+        ),
+    ]
+
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def render_written(spec: PipelineSpec, module: WrittenModule, ctx: EmitContext) -> str:
+    """steps/NAME/_modules/PATH: the text the notebook's `%%writefile` cells write, with where
+    it came from."""
+    cells = ", ".join(str(c) for c in module.cells)
+    who = f"cells {cells} write" if len(module.cells) > 1 else f"cell {cells} writes"
+    return (
+        ctx.header() + f"# The notebook's {who} this module (`%%writefile {module.path}`) beside\n"
+        "# the notebook; shipped here because where the notebook never ran (the image, a clean\n"
+        "# checkout) nothing writes it. The pipeline package puts this folder first on sys.path.\n"
+        + module.source
+    )
+
+
 def render_helpers(spec: PipelineSpec, ctx: EmitContext) -> str:
     cells = ", ".join(str(c.index) for c in spec.helper_cells)
     lines = [
@@ -156,8 +193,18 @@ def render_package(spec: PipelineSpec, ctx: EmitContext) -> str:
         ctx.header() + f'"""Pipeline `{spec.name}`: one module per step ({steps}).\n\n'
         "Steps run in the notebook's folder, as JupyterLab and papermill run the notebook.\n"
         '"""\n\n'
-        "from workbench.runtime.workdir import notebook_dir\n\n"
-        f"NOTEBOOK_DIR = notebook_dir(__file__, {py_literal(folder)})\n"
+        + (
+            "from workbench.runtime.workdir import notebook_dir, shipped_modules\n\n"
+            if spec.written_modules
+            else "from workbench.runtime.workdir import notebook_dir\n\n"
+        )
+        + f"NOTEBOOK_DIR = notebook_dir(__file__, {py_literal(folder)})\n"
+        + (
+            "# modules the notebook's %%writefile cells write, first on sys.path\n"
+            "MODULES_DIR = shipped_modules(__file__)\n"
+            if spec.written_modules
+            else ""
+        )
     )
 
 
@@ -172,4 +219,6 @@ def emit_python(spec: PipelineSpec, ctx: EmitContext) -> dict[str, str]:
         files[f"{base}/{step.name}.py"] = render_step(spec, step, ctx)
     if spec.helpers_module:
         files[f"{base}/_helpers.py"] = render_helpers(spec, ctx)
+    for module in spec.written_modules:
+        files[f"{base}/_modules/{module.path}"] = render_written(spec, module, ctx)
     return files

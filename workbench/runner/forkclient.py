@@ -79,6 +79,7 @@ def preload_modules(root: Path, spec: PipelineSpec) -> list[str]:
     for path in files:
         found += module_imports(path)
     local = {"steps", "__future__", *(Path(m).stem for m in spec.local_modules)}
+    local |= {m.path.split("/")[0].removesuffix(".py") for m in spec.written_modules}
     local |= _names_in(root) | _names_in((root / spec.notebook).parent)
     wanted = [*RUNTIME, *(n for n in found if n.split(".")[0] not in local)]
     if any(n.split(".")[0] in DATA_LIBRARIES for n in wanted):

@@ -111,8 +111,12 @@ class _Comparer:
             parts = [f"missing key {_short(missing[0])}"] if missing else []
             parts += [f"extra key {_short(extra[0])}"] if extra else []
             return f"{path}: {', '.join(parts)}"
+        timings = _cross_validate_timings(e)
         for k in e:
-            found = self.run(a[k], e[k], f"{path}[{k!r}]", depth + 1)
+            if k in timings:
+                found = _same_layout(a[k], e[k], f"{path}[{k!r}]")
+            else:
+                found = self.run(a[k], e[k], f"{path}[{k!r}]", depth + 1)
             if found:
                 return found
         if list(a) != list(e):
@@ -332,6 +336,38 @@ WALL_CLOCK = frozenset({"refit_time_", "_stop_words_id"})
 WALL_CLOCK_RESULTS = frozenset(
     {"mean_fit_time", "std_fit_time", "mean_score_time", "std_score_time"}
 )
+
+
+# The dict scikit-learn's cross_validate returns: `fit_time` and `score_time` are wall-clock
+# seconds per fold, different in every run; the scores, estimators and indices are not.
+CV_TIMINGS = frozenset({"fit_time", "score_time"})
+
+
+def _cross_validate_timings(value: dict[Any, Any]) -> frozenset[str]:
+    """The timing keys of a `cross_validate` result (both timings and a `test_*` score key,
+    every value of them a float array of one length), else nothing: only such a dict's timings
+    are compared by layout (dtype and shape) instead of by value."""
+    np = sys.modules.get("numpy")
+    if np is None or not value.keys() >= CV_TIMINGS:
+        return frozenset()
+    if not any(isinstance(k, str) and k.startswith("test_") for k in value):
+        return frozenset()
+    arrays = [value[k] for k in (*CV_TIMINGS, *(k for k in value if str(k).startswith("test_")))]
+    if not all(isinstance(v, np.ndarray) and v.ndim == 1 for v in arrays):
+        return frozenset()
+    if len({v.shape for v in arrays}) != 1 or any(value[k].dtype.kind != "f" for k in CV_TIMINGS):
+        return frozenset()
+    return CV_TIMINGS
+
+
+def _same_layout(a: Any, e: Any, path: str) -> str | None:
+    """Timings: the same kind of array (dtype, shape), whatever the seconds."""
+    np = sys.modules.get("numpy")
+    if np is None or not isinstance(a, np.ndarray):
+        return f"{path}: type {_tname(a)} != expected {_tname(e)}"
+    if a.dtype != e.dtype or a.shape != e.shape:
+        return f"{path}: {a.dtype}{a.shape} != expected {e.dtype}{e.shape} (timings)"
+    return None
 
 
 def _notebook_classes(a: type, e: type, path: str) -> str | None:

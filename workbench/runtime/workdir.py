@@ -23,6 +23,17 @@ def notebook_dir(package_file: str, relative: str) -> str:
     return folder
 
 
+def shipped_modules(package_file: str) -> str:
+    """steps/NAME/_modules (the modules the notebook's `%%writefile` cells write), put first on
+    sys.path: the text the cell holds now wins over a file an older run left beside the
+    notebook, and the module imports where the notebook never ran."""
+    folder = os.path.normpath(Path(package_file).resolve().parent / "_modules")
+    if folder in sys.path:
+        sys.path.remove(folder)
+    sys.path.insert(0, folder)
+    return folder
+
+
 def absolute_uri(uri: str) -> str:
     """A local artifact path made absolute before the step changes its working directory;
     URLs (s3://, file://, ...) are left as they are."""

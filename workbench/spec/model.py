@@ -58,6 +58,18 @@ class CellSpec:
 
 
 @dataclass(frozen=True)
+class WrittenModule:
+    """A module the notebook writes itself with `%%writefile PATH` (PATH relative to the
+    notebook's folder) and a step imports: shipped as steps/NAME/_modules/PATH, since where the
+    notebook never ran (the image, a clean checkout) no cell has written it. `cells` are the
+    writing cells in notebook order (`-a` appends), `source` the resulting file text."""
+
+    path: str
+    cells: tuple[int, ...]
+    source: str
+
+
+@dataclass(frozen=True)
 class StepSpec:
     name: str
     module: str
@@ -97,6 +109,8 @@ class PipelineSpec:
     # modules next to the notebook that steps import (project-relative paths): copied into the
     # image beside the notebook, importable because steps run in the notebook's folder
     local_modules: tuple[str, ...] = ()
+    # modules the notebook's own `%%writefile` cells write and steps import (steps/NAME/_modules)
+    written_modules: tuple[WrittenModule, ...] = ()
     version: int = SPEC_VERSION
     # the last `productionize --verify` verdict (workbench.verify.verdict): notebook digest,
     # parameters, per-step result, runtime outputs; carried over by later compiles
@@ -129,6 +143,8 @@ class PipelineSpec:
         raw = asdict(self)
         for param in raw["parameters"]:
             param["default"] = _json_view(param["default"])
+        if not raw["written_modules"]:  # the common case: pipeline.json as before
+            del raw["written_modules"]
         return json.dumps(raw, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
     @classmethod
@@ -180,6 +196,10 @@ class PipelineSpec:
             packages=dict(raw.get("packages", {})),
             lock_digest=raw.get("lock_digest", ""),
             local_modules=tuple(raw.get("local_modules", ())),
+            written_modules=tuple(
+                WrittenModule(m["path"], tuple(m["cells"]), m["source"])
+                for m in raw.get("written_modules", ())
+            ),
             version=raw["version"],
             verification=dict(raw.get("verification", {})),
         )

@@ -41,6 +41,11 @@ class Problem:
     cell: int | None
     what: str
     cause: str
+    reader: str = ""  # the later step that reads the value (a shared-objects problem)
+
+    @property
+    def names(self) -> list[str]:
+        return self.name.split(", ")
 
     def render(self, notebook: str) -> str:
         where = f"cell {self.cell}" if self.cell is not None else "the notebook"
@@ -102,15 +107,18 @@ def analyse_trace(spec: PipelineSpec, trace: dict[str, Any]) -> Findings:
                         f"changed in place without being read by step {step} (through a shared "
                         f"object{_partners(trace, name)}); {reader.name} reads it",
                         "shared objects",
+                        reader.name,
                     )
                 )
     found.problems.extend(_shared_problems(spec, trace, owner))
+    found.problems = _one_per_root_cause(found.problems, trace)
+    refused = {n for p in found.problems for n in p.names}
     rewired = {(o.step, o.name) for o in found.outputs}
     for change in changes:
         step = owner.get(change["cell"])
         if step is None or not change["inplace"] or (step, change["name"]) in rewired:
             continue
-        if change["name"] in spec.step(step).outputs:
+        if change["name"] in spec.step(step).outputs or change["name"] in refused:
             continue
         earlier = [c for c in changes if c["name"] == change["name"] and c["cell"] < change["cell"]]
         if earlier and owner.get(earlier[-1]["cell"]) != step:
@@ -178,10 +186,62 @@ def _shared_problems(
                         f"and step {readers[0].name} would miss the change; keep them in one "
                         "value or copy one (e.g. `.copy()`) before the pipeline boundary",
                         "shared objects",
+                        readers[0].name,
                     )
                 )
                 break
     return problems
+
+
+def _one_per_root_cause(problems: list[Problem], trace: dict[str, Any]) -> list[Problem]:
+    """One message per aliasing root cause: the shared-objects problems one cell causes
+    (`df` changed through `view`, `view is df`, `df is view`) merged into one naming the cell,
+    the name a later step reads and the alias it was changed through."""
+    groups: list[list[Problem]] = []
+    for problem in problems:
+        if problem.cause != "shared objects":
+            groups.append([problem])
+            continue
+        for group in groups:
+            head = group[0]
+            if (
+                head.cause == problem.cause
+                and (head.step, head.cell) == (problem.step, problem.cell)
+                and {n for p in group for n in p.names} & set(problem.names)
+            ):
+                group.append(problem)
+                break
+        else:
+            groups.append([problem])
+    merged: list[Problem] = []
+    for group in groups:
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        names = list(dict.fromkeys(n for p in group for n in p.names))
+        # the name read later: one the step changed without reading it, else the first named
+        roots = [p.name for p in group if len(p.names) == 1] or [names[0]]
+        root = roots[0]
+        aliases = [n for n in names if n != root]
+        reader = next((p.reader for p in group if p.reader), "")
+        hows = [how for a, b, how in _pairs(trace) if root in (a, b) and {a, b} & set(aliases)]
+        alias = ", ".join(aliases) or "another name"
+        how = f" ({hows[0]})" if hows else ""
+        merged.append(
+            Problem(
+                group[0].step,
+                ", ".join([root, *aliases]),
+                group[0].cell,
+                f"{root} is changed in place through its alias {alias}{how}; step "
+                f"{reader or 'a later step'} reads {root}, which the pipeline stores apart from "
+                f"{alias} (separate artifacts do not share), so it would miss the change: keep "
+                f"them one value, or copy before changing (e.g. `{aliases[0] if aliases else alias}"
+                f" = {root}.copy()`)",
+                "shared objects",
+                reader,
+            )
+        )
+    return merged
 
 
 def apply_runtime_outputs(spec: PipelineSpec, outputs: list[dict[str, Any]]) -> PipelineSpec:

@@ -165,13 +165,21 @@ def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
                     diffs[(step.name, name)] = (diff, expected)
     unstable = _not_reproducible(notebook, recorded, temp, set(diffs)) if diffs else set()
     problems = [p.render(label) for p in recorded.findings.problems]
-    messages = list(problems)
+    # what follows from a refused root cause (a step failing or differing on a name a problem
+    # names) is said in that problem's message, not as messages of its own
+    consequences: dict[int, list[str]] = {}
+    blamed = {n: i for i, p in enumerate(recorded.findings.problems) for n in p.names}
     causes = {p.name: p.cause for p in recorded.findings.problems}
+    messages: list[str] = []
     diverged: dict[str, str] = {}
     tolerant = False
     for step in spec.steps:
         if step.name in failed:
-            messages.append(f"{label}: step {step.name}: {failed[step.name]}")
+            root = next((blamed[n] for n in step.inputs if n in blamed), None)
+            if root is not None:
+                consequences.setdefault(root, []).append(f"step {step.name} fails")
+            else:
+                messages.append(f"{label}: step {step.name}: {failed[step.name]}")
             continue
         for name in step.outputs:
             if (step.name, name) not in diffs:
@@ -183,13 +191,21 @@ def check_chain(notebook: Path, recorded: Recorded, temp: Path) -> Outcome:
                 continue
             results[step.name][name] = diff.render(name)
             cause = _cause(step, name, expected, causes, diverged, unstable, temp)
+            diverged[name] = step.name
+            root = next((blamed[n] for n in (name, *step.inputs) if n in blamed), None)
+            if root is not None:
+                consequences.setdefault(root, []).append(f"step {step.name}'s {name} differs")
+                continue
             cell = _last_cell(trace, name, step.cells[-1].index)
             where = f"cell {cell}" if cell is not None else "the notebook"
             messages.append(
                 f"{label}: step {step.name}: {name} (last changed in {where}) differs from "
                 f"the notebook: {diff.render(name)} [likely cause: {cause}]"
             )
-            diverged[name] = step.name
+    messages = [
+        text + (f" (as a result: {', '.join(consequences[i])})" if i in consequences else "")
+        for i, text in enumerate(problems)
+    ] + messages
     for failed_step in failed:
         results.pop(failed_step, None)
     verdict = build_verdict(
