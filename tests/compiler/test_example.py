@@ -133,8 +133,10 @@ def test_committed_example_tests_pass_on_a_clean_clone_and_leave_it_unchanged(
         **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))},
         "PYTHONPATH": str(REPO),
     }
+    # a project of its own settings: no `slow` marker declared, unknown marks are errors
+    strict = ["--strict-markers", "tests/steps/train"]
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/steps/train"],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *strict],
         cwd=project,
         env=env,
         capture_output=True,

@@ -37,6 +37,12 @@ sampled = RECORDED.sampled
 __all__ = ["assert_matches", "load_recorded", "recorded_files", "sampled"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Declare the marker these tests use, so a project that does not list it in its own
+    pytest settings runs them without a warning (or an error under --strict-markers)."""
+    config.addinivalue_line("markers", "slow: generated step tests that log to MLflow or chain")
+
+
 @pytest.fixture(autouse=True)
 def isolated_stores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """MLflow, model, artifact and cache stores in tmp_path; cwd is the notebook's folder, where
