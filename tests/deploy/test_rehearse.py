@@ -180,6 +180,9 @@ def test_an_unseen_notebook_rehearses_like_its_local_run(tmp_path: Path, running
     assert result.comparison is not None and result.comparison.key_mismatches == []
     assert result.comparison.output_mismatches == ["fit.fit_run"]  # an MLflow run id
     assert result.registered["diabetes-ridge"] == ["1"]
+    # the %%writefile module came from the steps package the image holds: the notebook never ran
+    assert (proj / "steps/diabetes/_modules/diabfeat.py").is_file()
+    assert not (proj / "notebooks/diabfeat.py").exists()
     assert (result.model_store / "workbench-model-store/diabetes-ridge/1/model.pkl").is_file()
     # Secret references only: no value in the built manifests, the pods' logs or the tracking
     from workbench.deploy.argo_client import overlay_dir, render_overlay

@@ -1,6 +1,7 @@
 """A notebook the compiler and the manifests were never written against: disease progression
 regression (scikit-learn's diabetes table), Kaggle style, with plain `mlflow` calls beside
-`workbench.tracking`, a bool switch and a list parameter."""
+`workbench.tracking`, a bool switch, a list parameter and a helper module the notebook writes
+itself with `%%writefile` (shipped in the image by productionize, absent until the notebook runs)."""
 
 from __future__ import annotations
 
@@ -22,10 +23,18 @@ CELLS = [
         "from sklearn.model_selection import KFold, cross_val_score\n\n"
         "import workbench.data as wbdata\nimport workbench.tracking as wbt\n",
     ),
+    (
+        [],
+        "%%writefile diabfeat.py\n"
+        "def interaction(frame, a, b):\n"
+        '    """The product of two standardised columns."""\n'
+        "    return frame[a] * frame[b]\n",
+    ),
     (["step:ingest"], "df = wbdata.load(data_path)\ndf = df.drop(columns=drop_cols)\ndf.shape\n"),
     (
         ["step:features"],
-        "df['bmi_bp'] = df['bmi'] * df['bp']\n"
+        "from diabfeat import interaction\n\n"
+        "df['bmi_bp'] = interaction(df, 'bmi', 'bp')\n"
         "y = np.log1p(df.pop('target')) if log_target else df.pop('target')\n"
         "holdout = df.index % 5 == 0\nX_fit, X_hold = df[~holdout], df[holdout]\n"
         "y_fit, y_hold = y[~holdout], y[holdout]\n",
