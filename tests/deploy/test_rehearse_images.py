@@ -170,3 +170,12 @@ def test_installing_the_copied_source_leaves_the_staged_tree_as_it_was(tmp_path:
     out = subprocess.run([str(venv / "bin/python"), "-c", "import pkg; print(pkg.X)"],
                          capture_output=True, text=True, check=True)  # fmt: skip
     assert out.stdout.strip() == "42"
+
+
+def test_image_venvs_live_in_the_project_unless_a_shared_folder_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORKBENCH_REHEARSAL_VENVS")  # set for the rehearsal tests (conftest)
+    assert image.venv_cache(tmp_path / "state") == tmp_path / "state/venvs"
+    monkeypatch.setenv("WORKBENCH_REHEARSAL_VENVS", str(tmp_path / "shared"))
+    assert image.venv_cache(tmp_path / "state") == tmp_path / "shared"
