@@ -122,9 +122,13 @@ verify: install
 # pytest-xdist, one worker per core (`PYTEST_WORKERS=0` runs in one process); `--dist
 # loadfile` keeps each test file on one worker, so a module fixture (a served model, a migrated
 # store, a started server) is still made once. Session fixtures (PostgreSQL, moto) start per
-# worker on free ports; venvs are cached by digest under a lock (tests/cache_helpers.py).
+# worker on free ports; venvs are cached by digest under a lock (tests/cache_helpers.py, the
+# rehearsal's image venvs: tests/deploy/conftest.py). `--no-loadscope-reorder` keeps the order
+# tests/conftest.py gives the files (the heaviest first) instead of xdist's by-test-count
+# order, which left the single 100+ s tests running alone at the end.
 PYTEST_WORKERS ?= auto
-PYTEST := WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST := WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
+	--no-loadscope-reorder
 
 pytest: install system-deps $(TOOLS)/bin/checkov
 	$(PYTEST) --durations=25

@@ -16,6 +16,48 @@ from tests.s3_helpers import moto_server
 REPO = Path(__file__).resolve().parents[1]
 
 
+# Seconds each of the heaviest files took in CI (call times of `make pytest --durations`, 2
+# workers): an order only, never a filter. Files not listed follow in collection order.
+HEAVY_FILES = {
+    "tests/deploy/test_rehearse.py": 400,
+    "tests/team/test_team_load.py": 190,
+    "tests/deploy/test_rehearse_deploy.py": 175,
+    "tests/test_init.py": 160,
+    "tests/deploy/test_rehearse_tune.py": 76,
+    "tests/browser/test_compare_ui.py": 60,
+    "tests/compiler/test_example.py": 60,
+    "tests/argo/test_local_execution.py": 46,
+    "tests/test_no_secrets.py": 40,
+    "tests/runner/test_run_report.py": 30,
+    "tests/execute/test_ui.py": 28,
+    "tests/browser/test_runs_table_ui.py": 27,
+    "tests/team/test_team_tuning.py": 27,
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist, the heaviest files are handed out first (longest processing first).
+
+    `make pytest` runs `--dist loadfile --no-loadscope-reorder`: each file is one unit of work,
+    given to the next free worker in this order. xdist's own order (by number of tests) puts
+    the files of one or two 100+ s tests (the rehearsals, the new project's `make test`) last,
+    where one worker runs them alone while the other has nothing left; heaviest first, the many
+    short files fill in at the end. Within a file the order is unchanged, and a run without
+    workers keeps the plain collection order.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(item.nodeid.split("::")[0], index)
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        file = item.nodeid.split("::")[0]
+        return -HEAVY_FILES.get(file, 0), first[file]
+
+    items.sort(key=key)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _no_repository_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """No test reads or writes the repository's own tracking store.

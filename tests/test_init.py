@@ -108,6 +108,24 @@ def test_a_name_that_cannot_be_a_project_is_refused(
     assert not (tmp_path / "x").exists()
 
 
+def _cached_venv_with_workbench() -> Path:
+    """`_venv_with_workbench_from_this_checkout`, in the test cache under the digest of what it
+    installs (the checkout's package, its metadata files, the interpreter), built in place under
+    a lock: two pytest-xdist workers or later runs reuse it instead of reinstalling."""
+    from tests.cache_helpers import built_in_place, cache_root, digest, tree_digest
+
+    key = digest(
+        tree_digest(REPO / "workbench"),
+        (REPO / "pyproject.toml").read_text(),
+        (REPO / "README.md").read_text(),
+        sys.version,
+        "pytest",
+    )
+    return built_in_place(
+        cache_root() / "init-venvs" / key, _venv_with_workbench_from_this_checkout
+    )
+
+
 def _venv_with_workbench_from_this_checkout(venv: Path) -> None:
     """A fresh virtualenv holding workbench installed (not editable) from this checkout, the
     way a new project's `make install` does with WORKBENCH=/path/to/checkout. uv installs from
@@ -135,8 +153,11 @@ def test_a_new_project_passes_its_own_make_test(tmp_path: Path) -> None:
         [sys.executable, "-m", "workbench", "init", str(target)], capture_output=True, text=True
     )
     assert code.returncode == 0, code.stderr
-    _venv_with_workbench_from_this_checkout(target / ".venv")
-    (target / ".venv" / ".installed").touch()  # installed above: the Makefile's stamp
+    # the project's .venv: workbench installed from this checkout, built once per content of
+    # what it installs (reused by later tests and runs); the stamp, touched after `init` wrote
+    # pyproject.toml, tells the Makefile it is installed, so nothing installs into the shared venv
+    (target / ".venv").symlink_to(_cached_venv_with_workbench(), target_is_directory=True)
+    (target / ".venv" / ".installed").touch()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "WORKBENCH_"))}
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(

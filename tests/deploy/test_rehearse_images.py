@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,84 @@ def test_untagged_image_names() -> None:
         untagged("registry:5000/workbench/train-deploy") == "registry:5000/workbench/train-deploy"
     )
     assert untagged("registry:5000/w/x:1.0") == "registry:5000/w/x"
+
+
+def _staged_source(staging: Path, text: str) -> image.Image:
+    """An image that installs only a copied source folder (as `pip install --no-deps /app/src`)."""
+    (staging / "app/src/pkg").mkdir(parents=True)
+    (staging / "app/src/pkg/__init__.py").write_text(text)
+    return image.Image(self_install="/app/src")
+
+
+def test_image_venvs_are_addressed_by_the_source_they_install(tmp_path: Path) -> None:
+    one = _staged_source(tmp_path / "one", "X = 1\n")
+    same = _staged_source(tmp_path / "same", "X = 1\n")
+    edited = _staged_source(tmp_path / "edited", "X = 2\n")
+    digest = image.venv_digest(one, tmp_path / "one", 0)
+    assert image.venv_digest(same, tmp_path / "same", 0) == digest  # another project's copy
+    # an edited workbench gets a venv of its own, never a reinstall into one pods may be using
+    assert image.venv_digest(edited, tmp_path / "edited", 0) != digest
+    (tmp_path / "one/app/src/pkg/new.py").write_text("")
+    assert image.venv_digest(one, tmp_path / "one", 0) != digest
+
+
+def test_a_venv_another_process_is_building_is_waited_for_then_reused(tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    empty = image.Image()
+    cache = tmp_path / "venvs"
+    venv = cache / image.venv_digest(empty, tmp_path, 0)
+    cache.mkdir()
+    found: list[Path] = []
+    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # "another worker" is building it
+        waiter = threading.Thread(
+            target=lambda: found.append(image.build_venv(empty, tmp_path, cache, 0))
+        )
+        waiter.start()
+        waiter.join(1.0)
+        assert waiter.is_alive() and not found  # a half-built venv is never handed out
+        venv.mkdir()
+        (venv / "built-by-the-other").write_text("")
+        (venv / image.COMPLETE).write_text("ok\n")
+    waiter.join(30)
+    assert found == [venv] and (venv / "built-by-the-other").is_file()  # reused, not rebuilt
+
+
+def test_a_venv_left_half_built_is_built_again(tmp_path: Path) -> None:
+    empty = image.Image()
+    cache = tmp_path / "venvs"
+    venv = cache / image.venv_digest(empty, tmp_path, 0)
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin/python").write_text("a build killed half-way")  # no COMPLETE marker
+    assert image.build_venv(empty, tmp_path, cache, 0) == venv
+    assert (venv / image.COMPLETE).is_file()
+    assert (venv / "bin/python").resolve().name.startswith("python3")  # a real interpreter now
+
+
+def test_installing_the_copied_source_leaves_the_staged_tree_as_it_was(tmp_path: Path) -> None:
+    """The build backend writes build/ and *.egg-info beside the sources it builds: the install
+    runs from a copy, so the next venv of the same image finds the same digest (and reuses)."""
+    staging = tmp_path / "staging"
+    img = _staged_source(staging, "X = 41 + 1\n")
+    (staging / "app/src/pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n'
+        '[project]\nname = "pkg"\nversion = "1.0"\n'
+    )
+    before = image.venv_digest(img, staging, 0)
+    venv = image.build_venv(img, staging, tmp_path / "venvs", 0)
+    assert sorted(p.name for p in (staging / "app/src").iterdir()) == ["pkg", "pyproject.toml"]
+    assert image.venv_digest(img, staging, 0) == before == venv.name
+    out = subprocess.run([str(venv / "bin/python"), "-c", "import pkg; print(pkg.X)"],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    assert out.stdout.strip() == "42"
+
+
+def test_image_venvs_live_in_the_project_unless_a_shared_folder_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORKBENCH_REHEARSAL_VENVS")  # set for the rehearsal tests (conftest)
+    assert image.venv_cache(tmp_path / "state") == tmp_path / "state/venvs"
+    monkeypatch.setenv("WORKBENCH_REHEARSAL_VENVS", str(tmp_path / "shared"))
+    assert image.venv_cache(tmp_path / "state") == tmp_path / "shared"

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.cache_helpers import cache_root, digest
-from tests.deploy.test_rehearse import REPO, copy_example
+from tests.deploy.test_rehearse import copy_example
 from tests.pg_helpers import PgServer
 from workbench.deploy.rehearse import rehearse
 from workbench.deploy.rehearse.services import services
@@ -32,12 +31,6 @@ def test_tune_template_fans_out_on_one_study_then_promotes_the_best(
     from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
 
     example = copy_example(tmp_path / "proj")
-    # the image's virtualenvs, reused by their requirements' digest as in a project's own
-    # `.workbench/rehearsal/venvs` (one cache per checkout: workbench is reinstalled into it)
-    venvs = cache_root() / "rehearsal-venvs" / digest(str(REPO))
-    venvs.mkdir(parents=True, exist_ok=True)
-    (example / ".workbench/rehearsal").mkdir(parents=True)
-    (example / ".workbench/rehearsal/venvs").symlink_to(venvs, target_is_directory=True)
     url = pg_server.create_database("optuna").replace(
         "postgresql+psycopg://workbench@", f"postgresql://workbench:{PASSWORD}@"
     )

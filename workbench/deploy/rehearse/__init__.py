@@ -180,8 +180,8 @@ def _rehearse(
     image_mod.stage_files(img, project, staging)
     # the step pods get requirements.txt alone (it must suffice: it is the steps' lock digest),
     # the others (lineage, notebook, sweep) every layer of the image
-    venv = image_mod.build_venv(img, staging, state / "venvs", 1)
-    image_venv = image_mod.build_venv(img, staging, state / "venvs", len(img.installs))
+    venv = image_mod.build_venv(img, staging, image_mod.venv_cache(state), 1)
+    image_venv = image_mod.build_venv(img, staging, image_mod.venv_cache(state), len(img.installs))
     image_mod.drop_sources(img, staging)
     repo = yaml.safe_load(built.config_maps()[names.artifact_repository]["s3"])["s3"]
     spec = json.loads((project / "steps" / pipeline / "pipeline.json").read_text(encoding="utf-8"))
@@ -274,7 +274,7 @@ def _other_images(
     img = image_mod.read_dockerfile(dockerfile, target="deploy")
     staging = workdir / "deploy-image"
     image_mod.stage_files(img, project, staging)
-    venv = image_mod.build_venv(img, staging, state / "venvs", len(img.installs))
+    venv = image_mod.build_venv(img, staging, image_mod.venv_cache(state), len(img.installs))
     image_mod.drop_sources(img, staging)
     _readonly(staging)
     hidden = image_mod.system_packages(img, dockerfile)

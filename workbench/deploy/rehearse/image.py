@@ -15,13 +15,16 @@ Any other instruction or command is refused by name.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import re
 import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +36,7 @@ BASE_ENV = {"LANG": "C.UTF-8", "PATH": BASE_PATH}  # the base image's ENV
 # Debian packages python:3.11-slim lacks but this machine may have: a pod whose image does not
 # `apt-get install` one gets its programs hidden (`sandbox`), so a missing package fails here too
 HIDEABLE = ("git", "openssh-client")
+COMPLETE = ".complete"  # written last into a fully built venv
 
 
 @dataclass(frozen=True)
@@ -196,44 +200,80 @@ def stage_files(image: Image, project: Path, staging: Path) -> None:
 
 
 def venv_digest(image: Image, staging: Path, layers: int) -> str:
+    """The venv's content address: the interpreter, the first `layers` installs' requirement
+    and constraint files and specs, and the workbench source the image installs into it."""
     digest = hashlib.sha256(BASE_PYTHON.encode())
     for layer in image.installs[:layers]:
         for name in (layer.requirement, layer.constraint):
             if name:
                 digest.update((staging / name.lstrip("/")).read_bytes())
         digest.update(json.dumps(layer.specs).encode())
+    if image.self_install:
+        digest.update(b"\0self-install\0" + _tree_digest(staging / image.self_install.lstrip("/")))
     return digest.hexdigest()[:16]
 
 
+def _tree_digest(folder: Path) -> bytes:
+    """Every file's relative path and bytes under `folder` (as `stage_files` copied them)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.digest()
+
+
+def venv_cache(project_state: Path) -> Path:
+    """Where image venvs are kept: `WORKBENCH_REHEARSAL_VENVS` (one folder shared by several
+    projects or test runs: every venv in it is content-addressed), else the project's own."""
+    given = os.environ.get("WORKBENCH_REHEARSAL_VENVS")
+    return Path(given) if given else project_state / "venvs"
+
+
 def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
-    """The image's site-packages: the first `layers` pip installs, then workbench (no deps)."""
+    """The image's site-packages: the first `layers` pip installs, then workbench (no deps).
+
+    Built once per content address (`venv_digest`) and never changed afterwards: pods of other
+    rehearsals, in other processes, may be using it. A venv is not relocatable (its scripts name
+    its path, and pods see it at that path), so it is built at its final path under an exclusive
+    file lock; only the `.complete` marker, written last, makes it usable: a build that died
+    half-way is removed and redone by the next one."""
+    venv = cache / venv_digest(image, staging, layers)
+    if (venv / COMPLETE).is_file():
+        return venv
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if not (venv / COMPLETE).is_file():  # else another process built it while we waited
+            shutil.rmtree(venv, ignore_errors=True)
+            _build(image, staging, venv, layers)
+            (venv / COMPLETE).write_text("ok\n", encoding="utf-8")
+    return venv
+
+
+def _build(image: Image, staging: Path, venv: Path, layers: int) -> None:
     beside = Path(sys.executable).parent / "uv"  # the `uv` test dependency of this venv
     uv = str(beside) if beside.is_file() else shutil.which("uv")
     if uv is None:
         raise WorkbenchError("the rehearsal builds image virtualenvs with uv: pip install uv")
-    venv = cache / venv_digest(image, staging, layers)
-    if not (venv / ".complete").is_file():
-        shutil.rmtree(venv, ignore_errors=True)
-        _uv([uv, "venv", "-q", "-p", BASE_PYTHON, str(venv)], venv)
-        for layer in image.installs[:layers]:
-            # bytecode compiled as `pip install` does in the image: a pod's imports cost what
-            # they cost there, not a compile per process (PYTHONDONTWRITEBYTECODE on CI hosts)
-            cmd = [uv, "pip", "install", "-q", "--compile-bytecode", "-p",
-                   str(venv / "bin/python"), *layer.specs]  # fmt: skip
-            if layer.requirement:
-                cmd += ["-r", str(staging / layer.requirement.lstrip("/"))]
-            if layer.constraint:
-                cmd += ["-c", str(staging / layer.constraint.lstrip("/"))]
-            _uv(cmd, venv)
-        (venv / ".complete").write_text("ok\n", encoding="utf-8")
+    _uv([uv, "venv", "-q", "-p", BASE_PYTHON, str(venv)], venv)
+    python = str(venv / "bin/python")
+    for layer in image.installs[:layers]:
+        # bytecode compiled as `pip install` does in the image: a pod's imports cost what
+        # they cost there, not a compile per process (PYTHONDONTWRITEBYTECODE on CI hosts)
+        cmd = [uv, "pip", "install", "-q", "--compile-bytecode", "-p", python, *layer.specs]
+        if layer.requirement:
+            cmd += ["-r", str(staging / layer.requirement.lstrip("/"))]
+        if layer.constraint:
+            cmd += ["-c", str(staging / layer.constraint.lstrip("/"))]
+        _uv(cmd, venv)
     if image.self_install:
-        source = staging / image.self_install.lstrip("/")
-        _uv(
-            [uv, "pip", "install", "-q", "--no-deps", "--reinstall", "-p",
-             str(venv / "bin/python"), str(source)],
-            venv,
-        )  # fmt: skip
-    return venv
+        # from a copy: the build backend writes its build/ and *.egg-info beside the sources,
+        # which would change the staged tree (and so the next venv's digest) under our feet
+        with tempfile.TemporaryDirectory(prefix="workbench-src-") as tmp:
+            source = Path(tmp) / "src"
+            shutil.copytree(staging / image.self_install.lstrip("/"), source)
+            _uv([uv, "pip", "install", "-q", "--no-deps", "--compile-bytecode", "-p", python,
+                 str(source)], venv)  # fmt: skip
 
 
 def drop_sources(image: Image, staging: Path) -> None:
