@@ -256,3 +256,18 @@ def test_a_store_record_without_signature_reads_the_local_mlmodel_not_mlflow(
         record_path.write_text(saved)
     from_mlmodel, from_record = signature_from_dict(source.signature), signature_from_dict(logged)
     assert from_mlmodel is not None and from_mlmodel.inputs == from_record.inputs  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sqlite:////tmp/a%20b/mlflow.db",
+        "sqlite:///relative/mlflow.db",
+        "sqlite:////tmp/x.db?mode=ro",
+        "sqlite:////tmp/100%25/mlflow.db",
+    ],
+)
+def test_the_sqlite_file_is_the_one_sqlalchemy_and_so_mlflow_would_open(uri: str) -> None:
+    import sqlalchemy
+
+    assert sqlite_database(uri) == sqlalchemy.engine.make_url(uri).database

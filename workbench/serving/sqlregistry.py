@@ -179,11 +179,14 @@ def lookup_sql(ref: ModelRef, registry_uri: str) -> VersionRecord:
 
 
 def sqlite_database(registry_uri: str) -> str:
-    """The file of a `sqlite:///PATH` URI (SQLAlchemy's spelling: `sqlite:////abs`, `sqlite:///rel`)."""
+    """The file of a `sqlite:///PATH` URI (SQLAlchemy's spelling: `sqlite:////abs`, `sqlite:///rel`),
+    percent-decoded and without a query, as SQLAlchemy's `make_url` reads it."""
+    from urllib.parse import unquote
+
     rest = registry_uri.split(":", 1)[1]
     if not rest.startswith("///"):
         raise RegistryUnavailable("not a sqlite:/// file URI")
-    return rest[3:].split("?", 1)[0]
+    return unquote(rest[3:].split("?", 1)[0])
 
 
 def _rows_sqlite(ref: ModelRef, registry_uri: str) -> list[Any]:
