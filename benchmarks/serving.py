@@ -505,7 +505,15 @@ def startup_compare(
 ) -> None:
     """Start-up (process start to `/health/ping` or `/ping` and then a first prediction answered)
     of both servers on the plain MLflow model, `runs` times each, alternating, so both see the
-    same machine load: medians of wall time and of the server's CPU time, and their ratios."""
+    same machine load: medians of wall time and of the server's CPU time, and their ratios.
+
+    workbench's own modules are byte-compiled first, as in an installed package or the serving
+    image (site-packages are, for both servers): a checkout run with PYTHONDONTWRITEBYTECODE (as
+    on CI) would otherwise compile them at every start."""
+    import compileall
+
+    compileall.compile_dir(str(REPO / "workbench"), quiet=1)
+    load_before = os.getloadavg()[0]
     health = {PLAIN_MLFLOW: "/ping", PLAIN_WORKBENCH: "/health/ping"}
     wall: dict[str, list[float]] = {name: [] for name in health}
     cpu: dict[str, list[float]] = {name: [] for name in health}
@@ -518,7 +526,8 @@ def startup_compare(
             wall[name].append(server.startup)
             cpu[name].append(server.cpu)
     print(f"\nstart-up to the first prediction, plain MLflow model, {runs} runs each "
-          f"(load average {os.getloadavg()[0]:.1f}):")  # fmt: skip
+          f"(1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
+          f"{os.cpu_count()} CPUs):")  # fmt: skip
     for name in health:
         w, c = wall[name], cpu[name]
         print(f"  {name:40} wall median {statistics.median(w):6.2f} s (min {min(w):5.2f}, "

@@ -88,6 +88,33 @@ def test_plain_sklearn_model_is_served_in_place_without_mlflow(plain_project: Pr
     assert "MLFLOW False" in out
 
 
+# Left out of `workbench serve`'s start-up on a SQLite store for its time (issue 12: under 2 s):
+# mlflow (~2 s), SQLAlchemy (the registry lookup reads the tables with sqlite3), fsspec (the
+# model-store file is a local path).
+NOT_AT_START_UP = ("mlflow", "sqlalchemy", "fsspec")
+
+
+def test_the_start_up_path_on_a_sqlite_store_leaves_out_mlflow_sqlalchemy_fsspec(
+    plain_project: Project,
+) -> None:
+    root, logged = plain_project
+    uri = f"models:/{PLAIN}@latest"
+    code = (
+        "import sys\n"
+        "from workbench.serving.server import _resolve, build_app, ServeOptions\n"
+        f"source = _resolve({uri!r}, ServeOptions(), '/nonexistent')\n"
+        "build_app(source, 1024, False)\n"
+        "print(source.version, source.format)\n"
+        f"print(sorted(m for m in {NOT_AT_START_UP!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [f"{logged[PLAIN].version} mlflow", "[]"]
+
+
 def test_skops_trusted_types_are_honoured_only_when_vouched(plain_project: Project) -> None:
     import mlflow
 

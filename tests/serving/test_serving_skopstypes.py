@@ -29,6 +29,9 @@ TRUSTED = textwrap.dedent(
         "lists": {{name: getattr(t, name) for name in dir(t) if name.endswith("_TYPE_NAMES")}},
         "walked": "sklearn.calibration" in sys.modules or "sklearn.utils._testing" in sys.modules,
         "restored": sklearn.utils.all_estimators.__module__ == "sklearn.utils.discovery",
+        "ufuncs_restored": t.get_public_type_names.__module__ == "skops.io._utils"
+        and sys.modules["skops.io._utils"].get_public_type_names is t.get_public_type_names
+        and not any(type(f).__name__ == "_AfterExec" for f in sys.meta_path),
     }}))
     """
 )
@@ -67,8 +70,8 @@ def test_same_trusted_types_without_walking_scikit_learn(plain_import: dict[str,
         "from workbench.serving.skopstypes import import_skops_io; import_skops_io()"
     )
     assert plain_import["walked"] and not fast["walked"]
-    assert fast["restored"]
-    assert fast["lists"] == plain_import["lists"]
+    assert fast["restored"] and fast["ufuncs_restored"]
+    assert fast["lists"] == plain_import["lists"]  # SCIPY_UFUNC_TYPE_NAMES too
     assert LOGISTIC in fast["lists"]["SKLEARN_ESTIMATOR_TYPE_NAMES"]
 
 
@@ -98,6 +101,40 @@ def test_the_record_decides_what_skops_trusts() -> None:
         """
     )
     assert LOGISTIC not in doctored["lists"]["SKLEARN_ESTIMATOR_TYPE_NAMES"]
+
+
+def test_the_ufunc_record_is_skops_own_answer_for_the_installed_scipy() -> None:
+    """skops's walk over sys.modules, run here, finds what the record says for these versions."""
+    recorded = skopstypes.recorded_scipy_ufuncs(skopstypes.ufunc_versions())
+    if recorded is None:
+        pytest.skip("no ufunc record for this scipy/numpy: skops walks as usual (same result)")
+    assert recorded == skopstypes.computed_scipy_ufuncs()
+    assert any(name.endswith(".expit") for name in recorded)
+
+
+def test_the_ufunc_record_decides_what_skops_trusts() -> None:
+    doctored = trusted_in_fresh_process(
+        """
+        from workbench.serving import skopstypes
+        from workbench.serving.skops_ufuncs import SCIPY_UFUNCS
+        key = skopstypes.ufunc_versions()
+        SCIPY_UFUNCS[key] = [n for n in SCIPY_UFUNCS[key] if not n.endswith(".expit")]
+        skopstypes.import_skops_io()
+        """
+    )
+    names = doctored["lists"]["SCIPY_UFUNC_TYPE_NAMES"]
+    assert names and not any(n.endswith(".expit") for n in names)
+    assert doctored["ufuncs_restored"]
+
+
+@pytest.mark.parametrize("record", [None, "not a list", [3], ["name", None]])
+def test_a_malformed_ufunc_record_is_no_record(
+    record: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.serving import skops_ufuncs
+
+    monkeypatch.setitem(skops_ufuncs.SCIPY_UFUNCS, "scipy 0, numpy 0", record)
+    assert skopstypes.recorded_scipy_ufuncs("scipy 0, numpy 0") is None
 
 
 @pytest.mark.parametrize(

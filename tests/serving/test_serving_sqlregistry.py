@@ -34,6 +34,7 @@ from workbench.serving.sqlregistry import (
     lookup_query,
     lookup_sql,
     parse_models_uri,
+    sqlite_database,
 )
 
 
@@ -93,6 +94,47 @@ def test_sql_and_mlflow_give_the_same_clear_errors(
         registry.lookup_mlflow(ref)
     expected = f"{uri}: no such registered model version ({reason})"
     assert str(by_sql.value) == str(by_mlflow.value) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "uri",
+    [
+        f"models:/{NAME}@champion",
+        f"models:/{NAME}@LATEST",
+        f"models:/{NAME}/2",
+        f"models:/{NAME}/3",  # deleted
+        f"models:/{NAME}/9",
+        f"models:/{NAME}@nobody",
+        "models:/no-such-model@champion",
+    ],
+)
+def test_the_sqlite3_query_reads_the_same_rows_as_the_sqlalchemy_one(
+    three_versions: Registered, uri: str
+) -> None:
+    """The server reads a SQLite store with the standard library; other databases through
+    SQLAlchemy's query. Both must find the same rows on one store."""
+    import sqlalchemy
+
+    from workbench.core.mlflow_schema import read_registry_version_sqlite
+
+    ref = parse_models_uri(uri)
+    database = sqlite_database(settings().registry_uri)
+    by_sqlite3 = read_registry_version_sqlite(
+        database,
+        ref.name,
+        alias=ref.alias,
+        version=ref.version,
+        latest=ref.alias.lower() == "latest",
+    )
+    engine = sqlalchemy.create_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as conn:
+            by_sqlalchemy = [tuple(row) for row in conn.execute(lookup_query(ref)).all()]
+    finally:
+        engine.dispose()
+    assert sorted(by_sqlite3, key=repr) == sorted(by_sqlalchemy, key=repr)
+    assert by_sqlite3 or ref.name == "no-such-model"
 
 
 @pytest.mark.slow
@@ -216,3 +258,18 @@ def test_a_store_record_without_signature_reads_the_local_mlmodel_not_mlflow(
         record_path.write_text(saved)
     from_mlmodel, from_record = signature_from_dict(source.signature), signature_from_dict(logged)
     assert from_mlmodel is not None and from_mlmodel.inputs == from_record.inputs  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sqlite:////tmp/a%20b/mlflow.db",
+        "sqlite:///relative/mlflow.db",
+        "sqlite:////tmp/x.db?mode=ro",
+        "sqlite:////tmp/100%25/mlflow.db",
+    ],
+)
+def test_the_sqlite_file_is_the_one_sqlalchemy_and_so_mlflow_would_open(uri: str) -> None:
+    import sqlalchemy
+
+    assert sqlite_database(uri) == sqlalchemy.engine.make_url(uri).database

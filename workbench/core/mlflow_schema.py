@@ -13,20 +13,26 @@ the registry tables) to `dc11669786a5` (the head of MLflow 3.17); none after the
 column used here. tests/core/test_mlflow_schema.py fails when the installed MLflow's head is not
 in the set, so an MLflow upgrade is a conscious review of this file, not a silent misread.
 
-This module imports only SQLAlchemy: the model server uses it without importing mlflow.
+This module imports nothing heavy at import time: the SQLAlchemy table clauses below are built on
+first use (PEP 562 `__getattr__`), and the model server's registry lookup on a SQLite store
+(`read_registry_version_sqlite`) uses only the standard library's sqlite3, so `workbench serve`
+does not pay SQLAlchemy's import (a quarter of a second) to read three small tables.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-import sqlalchemy as sa
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.sqlstore import is_sql_uri, with_installed_driver
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
@@ -61,72 +67,104 @@ class UnknownSchema(Exception):
     """The store is not at a revision this layout was checked against (or has no tables)."""
 
 
-def _table(name: str, *columns: tuple[str, Any]) -> sa.TableClause:
-    return sa.table(name, *(sa.column(col, kind) for col, kind in columns))
-
-
-_S, _I, _B, _F, _BOOL = sa.String, sa.Integer, sa.BigInteger, sa.Float, sa.Boolean
-
-# ---- tracking ------------------------------------------------------------------------------
-EXPERIMENTS = _table(
-    "experiments",
-    ("experiment_id", _I),
-    ("name", _S),
-    ("artifact_location", _S),
-    ("lifecycle_stage", _S),
-)
-RUNS = _table(
-    "runs",
-    ("run_uuid", _S),
-    ("name", _S),
-    ("source_type", _S),
-    ("source_name", _S),
-    ("entry_point_name", _S),
-    ("user_id", _S),
-    ("status", _S),
-    ("start_time", _B),
-    ("end_time", _B),
-    ("deleted_time", _B),
-    ("source_version", _S),
-    ("lifecycle_stage", _S),
-    ("artifact_uri", _S),
-    ("experiment_id", _I),
-)
-PARAMS = _table("params", ("run_uuid", _S), ("key", _S), ("value", _S))
-TAGS = _table("tags", ("run_uuid", _S), ("key", _S), ("value", _S))
+# MLflow's tables as (table, ((column, SQLAlchemy type name), ...)), by the name exported here
+_S, _I, _B, _F, _BOOL = "String", "Integer", "BigInteger", "Float", "Boolean"
 _NUMERIC = (("value", _F), ("step", _B), ("timestamp", _B), ("is_nan", _BOOL))
-METRICS = _table("metrics", ("run_uuid", _S), ("key", _S), *_NUMERIC)
-LATEST_METRICS = _table("latest_metrics", ("run_uuid", _S), ("key", _S), *_NUMERIC)
+_KEY = (("workspace", _S), ("name", _S))  # the registry: every table keyed by workspace, name
+_LAYOUT: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    # ---- tracking ----
+    "EXPERIMENTS": (
+        "experiments",
+        (("experiment_id", _I), ("name", _S), ("artifact_location", _S), ("lifecycle_stage", _S)),
+    ),
+    "RUNS": (
+        "runs",
+        (
+            ("run_uuid", _S),
+            ("name", _S),
+            ("source_type", _S),
+            ("source_name", _S),
+            ("entry_point_name", _S),
+            ("user_id", _S),
+            ("status", _S),
+            ("start_time", _B),
+            ("end_time", _B),
+            ("deleted_time", _B),
+            ("source_version", _S),
+            ("lifecycle_stage", _S),
+            ("artifact_uri", _S),
+            ("experiment_id", _I),
+        ),
+    ),
+    "PARAMS": ("params", (("run_uuid", _S), ("key", _S), ("value", _S))),
+    "TAGS": ("tags", (("run_uuid", _S), ("key", _S), ("value", _S))),
+    "METRICS": ("metrics", (("run_uuid", _S), ("key", _S), *_NUMERIC)),
+    "LATEST_METRICS": ("latest_metrics", (("run_uuid", _S), ("key", _S), *_NUMERIC)),
+    # ---- model registry ----
+    "REGISTERED_MODELS": ("registered_models", _KEY),
+    "MODEL_VERSIONS": (
+        "model_versions",
+        (
+            *_KEY,
+            ("version", _I),
+            ("current_stage", _S),
+            ("storage_location", _S),
+            ("run_id", _S),
+        ),
+    ),
+    "MODEL_VERSION_TAGS": (
+        "model_version_tags",
+        (*_KEY, ("version", _I), ("key", _S), ("value", _S)),
+    ),
+    "REGISTERED_MODEL_ALIASES": (
+        "registered_model_aliases",
+        (*_KEY, ("alias", _S), ("version", _I)),
+    ),
+    "ALEMBIC_VERSION": ("alembic_version", (("version_num", _S),)),
+}
 
-# ---- model registry: every table keyed by workspace, name[, version] -----------------------
-_KEY = (("workspace", _S), ("name", _S))
-REGISTERED_MODELS = _table("registered_models", *_KEY)
-MODEL_VERSIONS = _table(
-    "model_versions",
-    *_KEY,
-    ("version", _I),
-    ("current_stage", _S),
-    ("storage_location", _S),
-    ("run_id", _S),
-)
-MODEL_VERSION_TAGS = _table(
-    "model_version_tags", *_KEY, ("version", _I), ("key", _S), ("value", _S)
-)
-REGISTERED_MODEL_ALIASES = _table("registered_model_aliases", *_KEY, ("alias", _S), ("version", _I))
+if TYPE_CHECKING:  # built by __getattr__ on first use
+    EXPERIMENTS: sa.TableClause
+    RUNS: sa.TableClause
+    PARAMS: sa.TableClause
+    TAGS: sa.TableClause
+    METRICS: sa.TableClause
+    LATEST_METRICS: sa.TableClause
+    REGISTERED_MODELS: sa.TableClause
+    MODEL_VERSIONS: sa.TableClause
+    MODEL_VERSION_TAGS: sa.TableClause
+    REGISTERED_MODEL_ALIASES: sa.TableClause
+    ALEMBIC_VERSION: sa.TableClause
 
-ALEMBIC_VERSION = _table("alembic_version", ("version_num", _S))
+
+def __getattr__(name: str) -> Any:
+    """The SQLAlchemy table clause `name` (EXPERIMENTS, MODEL_VERSIONS, ...), built once."""
+    if name not in _LAYOUT:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import sqlalchemy as sa
+
+    table, columns = _LAYOUT[name]
+    clause = sa.table(table, *(sa.column(col, getattr(sa, kind)) for col, kind in columns))
+    globals()[name] = clause
+    return clause
 
 
 def schema_revision(conn: sa.Connection) -> str | None:
     """The store's alembic revision, or None when it has no `alembic_version` table."""
+    import sqlalchemy as sa
+
     if not sa.inspect(conn).has_table("alembic_version"):
         return None
-    return conn.scalar(sa.select(ALEMBIC_VERSION.c.version_num))
+    revisions: sa.TableClause = __getattr__("ALEMBIC_VERSION")  # a module global once built
+    return conn.scalar(sa.select(revisions.c.version_num))
 
 
 def check_schema(conn: sa.Connection) -> str:
     """The store's revision when this layout holds for it; else UnknownSchema saying which."""
-    revision = schema_revision(conn)
+    return _known(schema_revision(conn))
+
+
+def _known(revision: str | None) -> str:
     if revision is None:
         raise UnknownSchema("no alembic_version table (not an initialised MLflow store)")
     if revision not in KNOWN_REVISIONS:
@@ -134,8 +172,79 @@ def check_schema(conn: sa.Connection) -> str:
     return revision
 
 
+# ---- the registry lookup at server start, on a SQLite store, with the standard library -------
+# The same rows as workbench.serving.sqlregistry.lookup_query builds with SQLAlchemy for the other
+# databases (tests/serving/test_serving_sqlregistry.py compares the two on one store): the model's
+# row, outer-joined to the target version (deleted ones excluded) and that version's tags.
+_REGISTRY_SELECT = """
+SELECT mv.version, mv.storage_location, t.key, t.value
+FROM registered_models AS rm {alias_join}
+LEFT OUTER JOIN model_versions AS mv
+  ON mv.workspace = rm.workspace AND mv.name = rm.name AND mv.version = {target}
+  AND mv.current_stage != :deleted
+LEFT OUTER JOIN model_version_tags AS t
+  ON t.workspace = mv.workspace AND t.name = mv.name AND t.version = mv.version
+WHERE rm.workspace = :workspace AND rm.name = :name
+"""
+_ALIAS_JOIN = """
+LEFT OUTER JOIN registered_model_aliases AS a
+  ON a.workspace = rm.workspace AND a.name = rm.name AND a.alias = :alias"""
+_LATEST_TARGET = """(SELECT max(live.version) FROM model_versions AS live
+  WHERE live.workspace = rm.workspace AND live.name = rm.name AND live.current_stage != :deleted)"""
+
+
+def registry_select_sqlite(*, latest: bool, alias: bool) -> str:
+    """The lookup's SQL text: `:name`, `:workspace`, `:deleted` and `:alias` or `:version` bound.
+
+    `latest`: the highest live version (MLflow's reserved `@latest`); `alias`: the version the
+    alias names; neither: the version `:version`. Only values are bound, never formatted in.
+    """
+    if latest:
+        return _REGISTRY_SELECT.format(alias_join="", target=_LATEST_TARGET)
+    if alias:
+        return _REGISTRY_SELECT.format(alias_join=_ALIAS_JOIN, target="a.version")
+    return _REGISTRY_SELECT.format(alias_join="", target=":version")
+
+
+def read_registry_version_sqlite(
+    database: str, name: str, *, alias: str = "", version: str = "", latest: bool = False
+) -> list[tuple[Any, ...]]:
+    """Rows `(version, storage_location, tag key, tag value)` for a registered model's version in
+    the SQLite store file `database`, opened read-only (never created or migrated).
+
+    No row: the model is not registered; one row with a NULL version: the alias or version is
+    missing. Raises UnknownSchema for a revision this layout does not know, sqlite3.Error for a
+    file that is not a readable MLflow store.
+    """
+    ro_uri = f"file:{quote(str(Path(database).resolve()))}?mode=ro"
+    conn = sqlite3.connect(ro_uri, uri=True)
+    try:
+        revision = None
+        if conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone():
+            found = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            revision = str(found[0]) if found else None
+        _known(revision)
+        sql = registry_select_sqlite(latest=latest, alias=bool(alias))
+        params: dict[str, Any] = {
+            "name": name,
+            "workspace": DEFAULT_WORKSPACE,
+            "deleted": DELETED_STAGE,
+        }
+        if alias and not latest:
+            params["alias"] = alias
+        elif not latest:
+            params["version"] = int(version)
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
 def describe_url(uri: str) -> str:
     """`postgresql://HOST:PORT/DB` for messages: never the user name or password."""
+    import sqlalchemy as sa
+
     try:
         url = sa.engine.make_url(uri)
     except sa.exc.ArgumentError:
@@ -147,6 +256,8 @@ def describe_url(uri: str) -> str:
 
 @lru_cache(maxsize=8)
 def _engine_for(uri: str) -> sa.Engine:
+    import sqlalchemy as sa
+
     # SQLite: wait for another process's write (a shared study) instead of failing at once
     connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
     return sa.create_engine(uri, connect_args=connect_args, pool_pre_ping=True)
@@ -161,6 +272,8 @@ def sql_engine(uri: str) -> sa.Engine | None:
     """
     if not is_sql_uri(uri):
         return None
+    import sqlalchemy as sa
+
     uri = with_installed_driver(uri)
     if uri.startswith("sqlite"):
         path = uri.split(":///", 1)[-1]
@@ -199,6 +312,7 @@ def check_reachable(uri: str) -> None:
     """
     if uri in _REACHED or not is_sql_uri(uri) or uri.startswith("sqlite"):
         return
+    import sqlalchemy as sa
     from sqlalchemy.pool import NullPool
 
     try:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import gc
 import logging
 import mmap
 import multiprocessing
@@ -45,6 +46,9 @@ def _child_signals(parent: int) -> None:
     # process group) must not kill a request half-way, and the parent's handlers are not ours.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # forked while the server paused garbage collection to load the model (server.py): this
+    # process answers requests for as long as the server runs, so it collects as usual
+    gc.enable()
     # A server that dies without shutting the pool down (SIGKILL, an OOM kill, a signal racing
     # the shutdown) sends no sentinel, and the child, holding its own end of the call queue,
     # would wait forever with a copy of the model: Linux ends it with its parent.

@@ -13,6 +13,7 @@ Shutdown is uvicorn's: on SIGTERM/SIGINT it stops accepting, lets in-flight requ
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -257,6 +258,28 @@ def _preload() -> None:
         import sklearn.pipeline  # noqa: F401
 
 
+@contextlib.contextmanager
+def _gc_paused_then_frozen() -> Any:
+    """No cyclic garbage collection while the model and its libraries load; then every object
+    alive is frozen (never scanned again) and collection resumes.
+
+    Why: importing scikit-learn, scipy and pandas allocates ~300,000 tracked objects, and the
+    collector scans them again and again as they pile up, about a tenth of the start-up's CPU,
+    to find ~1,000 garbage objects. They live as long as the server, so the freeze also spares
+    each later full collection (~0.13 s, a stall on the event loop) from walking them, and keeps
+    their pages shared with the forked offload process (which turns collection back on, see
+    offload._child_signals): the recipe of the `gc.freeze` documentation.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
+
+
 def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> None:
     """Serve an already resolved source (loading and verifying it here)."""
     import uvicorn
@@ -275,13 +298,14 @@ def serve_source(source: ModelSource, opts: ServeOptions, started: float) -> Non
     os.environ[HEADER_SECONDS_ENV] = str(opts.header_seconds)
     if opts.workers <= 1:
         try:
-            app = build_app(
-                source,
-                opts.max_body_bytes,
-                opts.access_log,
-                body_seconds=opts.body_seconds,
-                offload_bytes=opts.offload_bytes,
-            )
+            with _gc_paused_then_frozen():
+                app = build_app(
+                    source,
+                    opts.max_body_bytes,
+                    opts.access_log,
+                    body_seconds=opts.body_seconds,
+                    offload_bytes=opts.offload_bytes,
+                )
         except WorkbenchError as exc:
             raise ServeError(str(exc)) from None
         _startup_line(source, opts, clock.monotonic() - started)

@@ -10,6 +10,10 @@ keyed by `workspace`, `name`[, `version`]; deleted versions kept with
 workspace, deleted versions excluded, `@latest` meaning the highest live version. Names and
 aliases are bound parameters, never formatted into the SQL.
 
+On a SQLite store (the default) the query runs through the standard library's sqlite3
+(`mlflow_schema.read_registry_version_sqlite`): SQLAlchemy's import alone cost about as much as
+the rest of the lookup, at every server start. Other databases go through SQLAlchemy.
+
 Anything this module cannot answer (another store kind, a schema revision mlflow_schema does not
 know, an unreachable database) raises `RegistryUnavailable`, and the caller falls back to mlflow.
 The SQLite file is opened read-only (`mode=ro`), so a lookup never creates or migrates it.
@@ -26,7 +30,7 @@ from urllib.parse import quote
 from workbench.core.errors import WorkbenchError
 from workbench.core.sqlstore import is_sql_uri
 
-# workbench.core.mlflow_schema (tables, revision check) imports SQLAlchemy: imported on first use
+# workbench.core.mlflow_schema's table clauses import SQLAlchemy: used for non-SQLite stores only
 LATEST = "latest"  # MLflow's reserved alias (case-insensitive): the highest live version
 
 _MODELS = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))/?$")
@@ -162,6 +166,52 @@ def lookup_sql(ref: ModelRef, registry_uri: str) -> VersionRecord:
     """The version `ref` names, from the SQL registry at `registry_uri` (read-only)."""
     if not is_sql_uri(registry_uri):
         raise RegistryUnavailable("not a SQL registry")
+    if registry_uri.split(":", 1)[0] == "sqlite":
+        rows = _rows_sqlite(ref, registry_uri)
+    else:
+        rows = _rows_sqlalchemy(ref, registry_uri)
+    if not rows:
+        raise ref.missing_model()
+    if rows[0][0] is None:
+        raise ref.missing_target()
+    tags = {str(key): "" if value is None else str(value) for _, _, key, value in rows if key}
+    return VersionRecord(ref.name, str(rows[0][0]), tags, str(rows[0][1] or ""))
+
+
+def sqlite_database(registry_uri: str) -> str:
+    """The file of a `sqlite:///PATH` URI (SQLAlchemy's spelling: `sqlite:////abs`, `sqlite:///rel`),
+    percent-decoded and without a query, as SQLAlchemy's `make_url` reads it."""
+    from urllib.parse import unquote
+
+    rest = registry_uri.split(":", 1)[1]
+    if not rest.startswith("///"):
+        raise RegistryUnavailable("not a sqlite:/// file URI")
+    return unquote(rest[3:].split("?", 1)[0])
+
+
+def _rows_sqlite(ref: ModelRef, registry_uri: str) -> list[Any]:
+    import sqlite3
+
+    from workbench.core.mlflow_schema import UnknownSchema, read_registry_version_sqlite
+
+    database = sqlite_database(registry_uri)
+    if database in ("", ":memory:") or not Path(database).is_file():
+        raise RegistryUnavailable(f"no SQLite registry file at {database or '(memory)'}")
+    try:
+        return read_registry_version_sqlite(
+            database,
+            ref.name,
+            alias=ref.alias,
+            version=ref.version,
+            latest=ref.alias.lower() == LATEST,
+        )
+    except UnknownSchema as exc:  # a layout this module was not checked against: ask mlflow
+        raise RegistryUnavailable(str(exc)) from exc
+    except sqlite3.Error as exc:  # missing tables or columns, a locked or corrupt file
+        raise RegistryUnavailable(f"registry query failed ({type(exc).__name__})") from exc
+
+
+def _rows_sqlalchemy(ref: ModelRef, registry_uri: str) -> list[Any]:
     try:
         import sqlalchemy.exc
 
@@ -175,7 +225,7 @@ def lookup_sql(ref: ModelRef, registry_uri: str) -> VersionRecord:
     try:
         with engine.connect() as conn:  # only reads; the transaction is rolled back on exit
             check_schema(conn)
-            rows = conn.execute(lookup_query(ref)).all()
+            return list(conn.execute(lookup_query(ref)).all())
     except UnknownSchema as exc:  # a layout this module was not checked against: ask mlflow
         raise RegistryUnavailable(str(exc)) from exc
     except sqlalchemy.exc.SQLAlchemyError as exc:
@@ -184,9 +234,3 @@ def lookup_sql(ref: ModelRef, registry_uri: str) -> VersionRecord:
         raise RegistryUnavailable(f"registry query failed ({type(exc).__name__})") from exc
     finally:
         engine.dispose()
-    if not rows:
-        raise ref.missing_model()
-    if rows[0][0] is None:
-        raise ref.missing_target()
-    tags = {str(key): "" if value is None else str(value) for _, _, key, value in rows if key}
-    return VersionRecord(ref.name, str(rows[0][0]), tags, str(rows[0][1] or ""))
