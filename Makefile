@@ -6,21 +6,34 @@ PY := $(VENV)/bin/python
 WB := $(VENV)/bin/workbench
 STAMP := $(VENV)/.workbench-installed
 TOOLS := .venv-tools
+# uv installs the environments; pinned like everything else they hold (constraints.txt)
+UV_VERSION := 0.13.10
 SHARED ?= ../shared
 # The example pipeline the demo productionizes and runs.
 NOTEBOOK := notebooks/train.ipynb
 PIPELINE := train
 
-.PHONY: demo test test-quick install labextension tools system-deps lint typecheck drift verify manifests checkov pytest clean
+.PHONY: demo test test-quick lock install labextension tools system-deps lint typecheck drift verify manifests checkov pytest clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	# uv (from PyPI) resolves and installs the same requirements as pip, in a fraction of the time;
 	# --compile-bytecode as pip does: with PYTHONDONTWRITEBYTECODE set (as on CI machines) every
-	# step, server and kernel process would otherwise compile scikit-learn & co. at each import
-	$(PY) -m pip install -q uv && $(VENV)/bin/uv pip install -q --compile-bytecode --python $(PY) -e '.[test]' \
-	  || $(PY) -m pip install -q -e '.[test]'
+	# step, server and kernel process would otherwise compile scikit-learn & co. at each import.
+	# constraints.txt holds the exact versions the committed generated files pin (see `lock`).
+	$(PY) -m pip install -q 'uv==$(UV_VERSION)' && $(VENV)/bin/uv pip install -q --compile-bytecode \
+	  --python $(PY) -c constraints.txt -e '.[test]' \
+	  || $(PY) -m pip install -q -c constraints.txt -e '.[test]'
 	touch $@
+
+# Re-resolve pyproject.toml's requirements to today's releases into constraints.txt; then run
+# `make install` and `productionize` the example so the generated pins follow, and commit both.
+lock:
+	$(PY) -m pip install -q 'uv==$(UV_VERSION)'
+	$(VENV)/bin/uv pip compile -q --python $(PY) --extra test --no-header --no-annotate \
+	  -o constraints.txt.new pyproject.toml
+	{ sed -n '/^#/p' constraints.txt; grep -v '^#' constraints.txt.new; } > constraints.txt
+	rm -f constraints.txt.new
 
 # The JupyterLab extension (labextension/, TypeScript): built by the JupyterLab extension toolchain
 # from the npm registry (npm ci on the committed lock file, tsc, @jupyterlab/builder's webpack)
@@ -95,7 +108,7 @@ typecheck: install
 CHECKOV_VERSION := 3.3.30
 $(TOOLS)/bin/checkov:
 	test -x $(TOOLS)/bin/python || python3 -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install -q uv && $(TOOLS)/bin/uv pip install -q --python $(TOOLS)/bin/python \
+	$(TOOLS)/bin/pip install -q 'uv==$(UV_VERSION)' && $(TOOLS)/bin/uv pip install -q --python $(TOOLS)/bin/python \
 	  'checkov==$(CHECKOV_VERSION)' || $(TOOLS)/bin/pip install -q 'checkov==$(CHECKOV_VERSION)'
 
 tools: $(TOOLS)/bin/checkov

@@ -97,3 +97,38 @@ def test_drift_reports_names_pins_and_python() -> None:
         "pin differs for scikit-learn: pyproject.toml >=1.5 vs environment.yml >=1.4",
         "python differs: pyproject.toml >=3.11 vs environment.yml >=3.12",
     ]
+
+
+def exact_pins(lines: list[str]) -> dict[str, str]:
+    """name -> version of every `name==version` line (comments and blanks skipped)."""
+    pins: dict[str, str] = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if line:
+            req = Requirement(line)
+            (spec,) = req.specifier
+            assert spec.operator == "==", f"not an exact pin: {line}"
+            pins[_name(req.name)] = spec.version
+    return pins
+
+
+def test_constraints_pin_every_requirement_at_the_generated_files_versions() -> None:
+    """`make install` installs constraints.txt's versions; the committed generated files pin
+    versions of the environment that generated them. The two must agree, or a clean clone's
+    drift check fails the day a library publishes a release."""
+    locked = exact_pins((REPO / "constraints.txt").read_text().splitlines())
+    doc = tomllib.loads((REPO / "pyproject.toml").read_text())
+    wanted = [*doc["project"]["dependencies"]]
+    for extra in doc["project"]["optional-dependencies"].values():
+        wanted += [r for r in extra if not r.startswith(doc["project"]["name"])]
+    unpinned = sorted({_name(Requirement(r).name) for r in wanted} - set(locked))
+    assert not unpinned, f"constraints.txt has no pin for {unpinned}: run `make lock`"
+    generated = sorted(REPO.glob("steps/*/*requirements.txt"))
+    assert generated, "no generated requirement files found"
+    differ = [
+        f"{path.relative_to(REPO)}: {name}=={version}, constraints.txt {locked.get(name)}"
+        for path in generated
+        for name, version in exact_pins(path.read_text().splitlines()).items()
+        if locked.get(name) != version
+    ]
+    assert not differ, "generated pins and constraints.txt disagree:\n  " + "\n  ".join(differ)
