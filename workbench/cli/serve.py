@@ -53,6 +53,14 @@ def command(
     MODEL is models:/NAME@ALIAS, models:/NAME/VERSION, runs:/RUN_ID/PATH, a model-store
     folder (<store>/<NAME>/<VERSION>/) or its model.pkl, or a local MLflow model folder.
     """
+    import os
+
+    from workbench.core.native_threads import default_one_thread
+
+    # before numpy loads: requests and workers are the concurrency; a BLAS pool per process
+    # would spin against the start-up imports and the other requests (set the variables to
+    # give one request more threads)
+    default_one_thread(os.environ)
     from workbench.serving.server import ServeOptions, serve
 
     serve(

@@ -14,15 +14,8 @@ import sys
 import types
 from collections.abc import Mapping
 
+from workbench.core.native_threads import POOL_VARIABLES
 from workbench.runner.launch import parent_death_signal
-
-# the variables each thread pool reads when a fresh process loads it, in priority order
-POOL_VARIABLES = {
-    "openblas": ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"),
-    "mkl": ("MKL_NUM_THREADS", "OMP_NUM_THREADS"),
-    "blis": ("BLIS_NUM_THREADS", "OMP_NUM_THREADS"),
-    "openmp": ("OMP_NUM_THREADS",),
-}
 
 
 def _default_signals() -> None:

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from workbench.runner.forkchild import POOL_VARIABLES
+from workbench.core.native_threads import ONE_THREAD
 from workbench.runner.launch import fresh_process, parent_death_signal, register
 from workbench.spec.model import PipelineSpec
 
@@ -36,12 +36,7 @@ DATA_LIBRARIES = ("numpy", "pandas", "scipy", "sklearn")
 # workbench.tracking loads mlflow on first use: a step that tracks pays for it in every process
 TRACKING = ("mlflow", "workbench.tracking.runs")
 # the fork server's own environment: native pools at one thread, so none exists at fork time
-SERVER_LIMITS = {
-    **{var: "1" for names in POOL_VARIABLES.values() for var in names},
-    "VECLIB_MAXIMUM_THREADS": "1",
-    "NUMEXPR_NUM_THREADS": "1",
-    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's jemalloc thread
-}
+SERVER_LIMITS = ONE_THREAD
 
 
 def module_imports(path: Path) -> list[str]:
