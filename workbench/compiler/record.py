@@ -195,6 +195,10 @@ def record_notebook(
                 kernel_name="python3",
                 progress_bar=False,
                 log_output=False,
+                # the executed copy is thrown away (values come from the trace): papermill's
+                # save after every cell start and end (validated and written whole, twice per
+                # cell with the probes) was most of a 20-step notebook's --verify time
+                request_save_on_cell_execute=False,
             )
         except PapermillExecutionError as exc:
             raise WorkbenchError(
