@@ -32,8 +32,8 @@ lock:
 	$(PY) -m pip install -q 'uv==$(UV_VERSION)'
 	$(VENV)/bin/uv pip compile -q --python $(PY) --extra test --no-header --no-annotate \
 	  -o constraints.txt.new pyproject.toml
-	{ sed -n '/^#/p' constraints.txt; grep -v '^#' constraints.txt.new; } > constraints.txt
-	rm -f constraints.txt.new
+	{ sed -n '/^#/p' constraints.txt; grep -v '^#' constraints.txt.new; } > constraints.txt.tmp
+	mv constraints.txt.tmp constraints.txt && rm -f constraints.txt.new
 
 # The JupyterLab extension (labextension/, TypeScript): built by the JupyterLab extension toolchain
 # from the npm registry (npm ci on the committed lock file, tsc, @jupyterlab/builder's webpack)
