@@ -17,6 +17,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from workbench.core.fs import built_in_place
+from workbench.core.hashing import tree_sha256
+
+__all__ = ["built_in_place", "built_once", "cache_root", "digest", "tree_digest"]
+
 COMPLETE = ".complete"
 
 
@@ -48,32 +53,9 @@ def built_once(folder: Path, build: Callable[[Path], None]) -> Path:
     return folder
 
 
-def built_in_place(folder: Path, build: Callable[[Path], None]) -> Path:
-    """`folder`, built by `build(folder)` at its final path unless an earlier build completed
-    it: for what cannot move once built (a virtualenv's scripts name its path). The same lock
-    as `built_once`; only the marker written last makes it usable, so a build that died half-way
-    is removed and redone by the next caller."""
-    if (folder / COMPLETE).exists():
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (folder / COMPLETE).exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            build(folder)
-            (folder / COMPLETE).write_text("ok\n")
-    return folder
-
-
 def tree_digest(folder: Path) -> str:
-    """A digest of every file's relative path and bytes under `folder` (no bytecode)."""
-    found = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        if "__pycache__" in path.parts or path.suffix == ".pyc":
-            continue
-        found.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        found.update(hashlib.sha256(path.read_bytes()).digest())
-    return found.hexdigest()[:16]
+    """A short digest of every file under `folder` (bytecode left out)."""
+    return tree_sha256(folder, skip=lambda p: "__pycache__" in p.parts or p.suffix == ".pyc")[:16]
 
 
 def mlflow_sqlite_template() -> Path:

@@ -9,9 +9,14 @@ one, and no `.tmp` is ever left behind.
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+
+COMPLETE = ".complete"  # written last into a folder `built_in_place` finished
 
 _REASONS = {
     errno.ENOSPC: "no space left on the device",
@@ -58,3 +63,20 @@ def atomic_write_text(
 ) -> None:
     """`atomic_write_bytes` of UTF-8 text with LF line endings as given."""
     atomic_write_bytes(path, text.encode("utf-8"), fsync=fsync, mode=mode)
+
+
+def built_in_place(folder: Path, build: Callable[[Path], None]) -> Path:
+    """`folder`, built by `build(folder)` at its final path unless an earlier build completed
+    it: for what cannot move once built (a virtualenv's scripts name its path). An exclusive
+    file lock beside it makes a second process wait and then reuse the result; only the marker
+    written last makes it usable, so a build that died half-way is removed and redone."""
+    if (folder / COMPLETE).is_file():
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
+        if not (folder / COMPLETE).is_file():  # else another process built it while we waited
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            (folder / COMPLETE).write_text("ok\n", encoding="utf-8")
+    return folder

@@ -7,7 +7,7 @@ Argo workflow computes (with sprig's sha256sum over the same material string) ar
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -22,6 +22,20 @@ def sha256_file(path: str | Path) -> str:
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(CHUNK), b""):
             digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_sha256(folder: str | Path, skip: Callable[[Path], bool] | None = None) -> str:
+    """One digest over every file below `folder`: sorted relative paths with their sha256.
+    `skip(path)` leaves files out (bytecode caches, say). The format is part of what registries
+    record (`workbench.artifact_sha256` of an MLflow model folder): never change it."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if skip is not None and skip(path):
+            continue
+        rel = path.relative_to(root).as_posix()
+        digest.update(f"{rel}\0{sha256_file(path)}\n".encode())
     return digest.hexdigest()
 
 

@@ -17,12 +17,11 @@ a pyfunc model runs its pickled object, its code paths and its artifacts alike.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workbench.core.hashing import sha256_file
+from workbench.core.hashing import sha256_file, tree_sha256
 from workbench.serving.source import MLFLOW, ModelSource, ServeError, check_digest
 
 SKLEARN_FORMATS = ("skops", "pickle", "cloudpickle")
@@ -83,16 +82,6 @@ def read_mlmodel(folder: str) -> MlflowModel:
         f"{path}: flavors {', '.join(sorted(flavors)) or '(none)'} have no python_function "
         "flavor, so nothing can call predict on this model"
     )
-
-
-def tree_sha256(folder: str) -> str:
-    """One digest over every file below `folder`: sorted relative paths with their sha256."""
-    root = Path(folder)
-    digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        rel = path.relative_to(root).as_posix()
-        digest.update(f"{rel}\0{sha256_file(path)}\n".encode())
-    return digest.hexdigest()
 
 
 def model_digest(model: MlflowModel) -> str:

@@ -15,7 +15,6 @@ Any other instruction or command is refused by name.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -29,6 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.fs import COMPLETE as COMPLETE  # the marker a finished venv holds
+from workbench.core.fs import built_in_place
+from workbench.core.hashing import tree_sha256
 
 BASE_PYTHON = "/usr/bin/python3.11"  # the Debian interpreter, the minor of python:3.11-slim
 BASE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # python:3.11-slim
@@ -36,7 +38,6 @@ BASE_ENV = {"LANG": "C.UTF-8", "PATH": BASE_PATH}  # the base image's ENV
 # Debian packages python:3.11-slim lacks but this machine may have: a pod whose image does not
 # `apt-get install` one gets its programs hidden (`sandbox`), so a missing package fails here too
 HIDEABLE = ("git", "openssh-client")
-COMPLETE = ".complete"  # written last into a fully built venv
 
 
 @dataclass(frozen=True)
@@ -209,17 +210,9 @@ def venv_digest(image: Image, staging: Path, layers: int) -> str:
                 digest.update((staging / name.lstrip("/")).read_bytes())
         digest.update(json.dumps(layer.specs).encode())
     if image.self_install:
-        digest.update(b"\0self-install\0" + _tree_digest(staging / image.self_install.lstrip("/")))
+        source = tree_sha256(staging / image.self_install.lstrip("/"))
+        digest.update(f"\0self-install\0{source}".encode())
     return digest.hexdigest()[:16]
-
-
-def _tree_digest(folder: Path) -> bytes:
-    """Every file's relative path and bytes under `folder` (as `stage_files` copied them)."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.digest()
 
 
 def venv_cache(project_state: Path) -> Path:
@@ -237,17 +230,10 @@ def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
     its path, and pods see it at that path), so it is built at its final path under an exclusive
     file lock; only the `.complete` marker, written last, makes it usable: a build that died
     half-way is removed and redone by the next one."""
-    venv = cache / venv_digest(image, staging, layers)
-    if (venv / COMPLETE).is_file():
-        return venv
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(venv.with_name(venv.name + ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or the process dies
-        if not (venv / COMPLETE).is_file():  # else another process built it while we waited
-            shutil.rmtree(venv, ignore_errors=True)
-            _build(image, staging, venv, layers)
-            (venv / COMPLETE).write_text("ok\n", encoding="utf-8")
-    return venv
+    return built_in_place(
+        cache / venv_digest(image, staging, layers),
+        lambda venv: _build(image, staging, venv, layers),
+    )
 
 
 def _build(image: Image, staging: Path, venv: Path, layers: int) -> None:
