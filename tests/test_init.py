@@ -130,13 +130,16 @@ def _venv_with_workbench_from_this_checkout(venv: Path) -> None:
     """A fresh virtualenv holding workbench installed (not editable) from this checkout, the
     way a new project's `make install` does with WORKBENCH=/path/to/checkout. uv installs from
     its cache when present (seconds); otherwise venv + pip from the configured index."""
+    from tests.cache_helpers import compile_venv
+
     uv = shutil.which("uv")
     if uv:
         subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
         env = {**os.environ, "VIRTUAL_ENV": str(venv)}
-        cmd = [uv, "pip", "install", "-q", "--compile-bytecode", str(REPO), "pytest"]
+        cmd = [uv, "pip", "install", "-q", str(REPO), "pytest"]
         if subprocess.run([*cmd, "--offline"], env=env).returncode != 0:
             subprocess.run(cmd, env=env, check=True)
+        compile_venv(venv)  # as --compile-bytecode would, from the shared bytecode store
     else:
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q"]

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.cache_helpers import built_once, cache_root, digest
+from tests.cache_helpers import built_once, cache_root, compile_venv, digest
 
 CLIENTS = Path(__file__).parent / "clients"
 REQUIREMENTS = {
@@ -41,7 +41,8 @@ def _build(folder: Path, reqs: list[str]) -> None:
         raise RuntimeError("the real-client tests need `uv` on PATH (make dev installs it)")
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(folder)], check=True)
     env = {**os.environ, "VIRTUAL_ENV": str(folder)}
-    subprocess.run([uv, "pip", "install", "-q", "--compile-bytecode", *reqs], check=True, env=env)
+    subprocess.run([uv, "pip", "install", "-q", *reqs], check=True, env=env)
+    compile_venv(folder)  # as --compile-bytecode would, from the shared bytecode store
 
 
 def run_client(python: Path, script: str, args: dict[str, Any]) -> dict[str, Any]:

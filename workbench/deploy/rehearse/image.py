@@ -244,9 +244,7 @@ def _build(image: Image, staging: Path, venv: Path, layers: int) -> None:
     _uv([uv, "venv", "-q", "-p", BASE_PYTHON, str(venv)], venv)
     python = str(venv / "bin/python")
     for layer in image.installs[:layers]:
-        # bytecode compiled as `pip install` does in the image: a pod's imports cost what
-        # they cost there, not a compile per process (PYTHONDONTWRITEBYTECODE on CI hosts)
-        cmd = [uv, "pip", "install", "-q", "--compile-bytecode", "-p", python, *layer.specs]
+        cmd = [uv, "pip", "install", "-q", "-p", python, *layer.specs]
         if layer.requirement:
             cmd += ["-r", str(staging / layer.requirement.lstrip("/"))]
         if layer.constraint:
@@ -258,8 +256,32 @@ def _build(image: Image, staging: Path, venv: Path, layers: int) -> None:
         with tempfile.TemporaryDirectory(prefix="workbench-src-") as tmp:
             source = Path(tmp) / "src"
             shutil.copytree(staging / image.self_install.lstrip("/"), source)
-            _uv([uv, "pip", "install", "-q", "--no-deps", "--compile-bytecode", "-p", python,
-                 str(source)], venv)  # fmt: skip
+            _uv([uv, "pip", "install", "-q", "--no-deps", "-p", python, str(source)], venv)
+    # bytecode as `pip install` compiles it in the image, so a pod's imports cost what they
+    # cost there, not a compile per process (PYTHONDONTWRITEBYTECODE); shared between venvs
+    compile_bytecode(Path(python), bytecode_store(venv.parent), site_packages(venv))
+
+
+def site_packages(venv: Path) -> Path:
+    """The venv's site-packages (the base interpreter's minor version)."""
+    return venv / "lib" / f"python{BASE_PYTHON.rsplit('python', 1)[1]}" / "site-packages"
+
+
+def bytecode_store(cache: Path) -> Path:
+    """The compiled files shared by the venvs in `cache` (see `bytecode`)."""
+    return cache / ".bytecode"
+
+
+def compile_bytecode(python: Path, store: Path, *roots: Path) -> None:
+    """Compile every module under `roots` with `python` (its own magic number), taking each
+    file the store already holds (`workbench.deploy.rehearse.bytecode`, run as a script: it
+    needs only the standard library, which every venv has)."""
+    from workbench.deploy.rehearse import bytecode
+
+    cmd = [str(python), "-I", bytecode.__file__, str(store), *map(str, roots)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise WorkbenchError(f"compiling the bytecode of {roots[0]} failed: {out.stderr.strip()}")
 
 
 def drop_sources(image: Image, staging: Path) -> None:
