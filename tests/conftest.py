@@ -19,9 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 # Seconds each of the heaviest files took in CI (call times of `make pytest --durations`, 2
 # workers): an order only, never a filter. Files not listed follow in collection order.
 HEAVY_FILES = {
-    "tests/deploy/test_rehearse.py": 400,
+    "tests/deploy/test_rehearse.py": 480,
     "tests/team/test_team_load.py": 190,
-    "tests/deploy/test_rehearse_deploy.py": 175,
     "tests/test_init.py": 160,
     "tests/deploy/test_rehearse_tune.py": 76,
     "tests/browser/test_compare_ui.py": 60,

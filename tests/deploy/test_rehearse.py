@@ -1,6 +1,7 @@
 """The rehearsal runs the example's built manifests as the cluster's pods would: every step as
 uid 10001 with only the image's packages and files, artifacts through S3, a real MLflow server;
-and it matches `workbench pipeline run`. A package missing from requirements.txt and a write
+and it matches `workbench pipeline run`; its deploy pod pushes to GitOps only when promotion
+moved `champion`. A package missing from requirements.txt and a write
 outside the writable folders fail, naming the step and the import or the path."""
 
 from __future__ import annotations
@@ -8,17 +9,21 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.deploy.deploy_helpers import MODEL, OVERLAY, GitOpsRepo, make_gitops_repo
+from tests.deploy.test_deploy_gitops import changed_lines
 from workbench.core.errors import WorkbenchError
-from workbench.deploy.rehearse import rehearse
+from workbench.deploy.rehearse import Rehearsal, rehearse
 from workbench.deploy.rehearse.services import Services, services
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 REPO = Path(__file__).resolve().parents[2]
+KUSTOMIZATION = f"{OVERLAY}/kustomization.yaml"
 IMAGE_SOURCES = ("pyproject.toml", "README.md", "workbench", "steps", "notebooks", "manifests")
 
 
@@ -49,12 +54,31 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy_example(tmp_path_factory.mktemp("example") / "proj")
 
 
-def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
-    result = rehearse(example, "train", "staging", template="steps", running=running)
+@dataclass(frozen=True)
+class First:
+    """The module's first rehearsal of the steps template: the first promotion, so its deploy
+    pod pushes the first champion to `repo` (a bare GitOps repository served on 127.0.0.1 in
+    place of the address the serving overlay's ConfigMap names), whose main branch was `seeded`
+    at `seed_head` before."""
+
+    result: Rehearsal
+    repo: GitOpsRepo
+    seeded: str
+    seed_head: str
+
+
+@pytest.fixture(scope="module")
+def first(example: Path, running: Services, tmp_path_factory: pytest.TempPathFactory) -> First:
+    repo = make_gitops_repo(tmp_path_factory.mktemp("git"))
+    seeded, seed_head = repo.show(KUSTOMIZATION), repo.head()
+    result = rehearse(example, "train", "staging", running=running, gitops_repo=repo.url)
+    return First(result, repo, seeded, seed_head)
+
+
+def test_steps_match_the_local_runner(first: First) -> None:
+    result = first.result
     steps = ["load", "preprocess", "train", "evaluate", "promote"]
     assert [p.task for p in result.pods] == ["lineage", *steps, "deploy", "onExit"]
-    # the deploy pod pushed the first champion to the stand-in GitOps repository
-    assert result.gitops is not None and len(result.gitops.commits) == 1
     found = result.comparison
     assert found is not None and found.key_mismatches == []  # the manifest's keys = local rule
     # the runs land as locally: one parent run of the workflow, each step a child run of it
@@ -73,6 +97,53 @@ def test_steps_match_the_local_runner(example: Path, running: Services) -> None:
     outputs = result.workdir / "pods" / "03-step-train" / "volumes" / "scratch" / "outputs"
     assert {p.stat().st_uid for p in outputs.rglob("*")} == {10001}
     assert result.runs >= 1
+
+
+def test_deploy_pod_commits_only_when_promotion_moved_champion(
+    first: First, example: Path, running: Services, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """The rehearsal runs the pipeline's `deploy` task too, as its pod would: the deploy image
+    (target `deploy` of serving.Dockerfile, git from its apt line), the pod's environment only.
+    A promotion that moved `champion` gives exactly one commit naming the new version, the same
+    edit `workbench deploy` makes locally; a run that did not move it, none. (Here, after the
+    module's first rehearsal and before the other templates register more versions.)"""
+    repo, seeded, result = first.repo, first.seeded, first.result
+    assert [p.task for p in result.pods][-2:] == ["deploy", "onExit"]
+    assert result.registered == {MODEL: ["1"]}
+    assert result.gitops is not None and result.gitops.bare == repo.bare.resolve()
+    # exactly one new commit on the ConfigMap's branch, and it names the new version
+    assert repo.count() == 2 and result.gitops.commits == (repo.head(),)
+    assert repo.show(KUSTOMIZATION, f"{repo.head()}~1") == seeded
+    after = repo.show(KUSTOMIZATION)
+    assert changed_lines(seeded, after) == [
+        (f"      - champion=models:/{MODEL}@champion", f"      - champion=models:/{MODEL}/1")
+    ]
+    log = (result.workdir / "logs").glob("*-deploy.log")
+    assert "deployed: " in next(log).read_text()
+
+    # `workbench deploy` run here on the seeded overlay makes the same edit
+    import workbench.deploy as deploy_module
+
+    local = tmp_path / "local-overlay"
+    local.mkdir()
+    (local / "kustomization.yaml").write_text(seeded)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", running.tracking_uri)
+    done = deploy_module.deploy(str(local), MODEL, candidate=1)
+    assert done.changed and (local / "kustomization.yaml").read_text() == after
+
+    # the same data again: an identical model registers no new version, champion stays where
+    # it is, and the deploy pod pushes nothing
+    second = rehearse(
+        example, "train", "staging", running=running, compare=False, gitops_repo=repo.url
+    )
+    assert [p.task for p in second.pods][-2:] == ["deploy", "onExit"]
+    assert second.registered == {MODEL: ["1"]}
+    assert second.gitops is not None and second.gitops.commits == ()
+    assert repo.count() == 2 and repo.show(KUSTOMIZATION) == after
+    log = (second.workdir / "logs").glob("*-deploy.log")
+    assert "no change: " in next(log).read_text()
+    assert first.seed_head != repo.head()
 
 
 def _model_run_parent(uri: str, model: str) -> str:

@@ -71,6 +71,9 @@ def test_ui_serves_the_projects_experiments(project: Path, tmp_path: Path) -> No
                 time.sleep(0.3)
         names = {e["name"] for e in body["experiments"]}
         assert "seen-by-the-ui" in names
+        # the server and its uvicorn, without MLflow's job runner and huey consumers
+        group = _group_commands(proc.pid)
+        assert group and not any("huey" in c or "_job_runner" in c for c in group), group
         # and the URL it serves on is recorded for workbench.compare()'s run links
         assert recorded_ui_url(project) == f"http://127.0.0.1:{port}"
     finally:
@@ -83,6 +86,42 @@ def test_ui_serves_the_projects_experiments(project: Path, tmp_path: Path) -> No
         log.close()
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def _group_commands(pgid: int) -> list[str]:
+    """The command lines of the live processes in process group `pgid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == pgid:
+                    found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+            except (OSError, ProcessLookupError):
+                continue  # ended meanwhile
+    return found
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "false"), ("true", "true")])
+def test_job_execution_is_off_unless_the_environment_asks(
+    project: Path, monkeypatch: pytest.MonkeyPatch, given: str | None, expected: str
+) -> None:
+    from workbench.cli.main import main
+    from workbench.core.mlflow_server import JOBS_ENV
+
+    if given is None:
+        monkeypatch.delenv(JOBS_ENV, raising=False)
+    else:
+        monkeypatch.setenv(JOBS_ENV, given)
+    seen: dict[str, str | None] = {}
+
+    def execv(path: str, argv: list[str]) -> None:
+        seen["jobs"] = os.environ.get(JOBS_ENV)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(os, "execv", execv)
+    with pytest.raises(SystemExit):
+        main(["ui", "--port", str(_free_port())])
+    assert seen == {"jobs": expected}
 
 
 def test_a_taken_port_is_a_clear_error(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

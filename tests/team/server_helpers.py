@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.s3_helpers import free_port
+from workbench.core.mlflow_server import NO_JOBS
 
 
 @dataclass
@@ -34,7 +35,9 @@ class TrackingServer:
                 [sys.executable, "-m", "workbench", "server", "--backend-store-uri", self.backend,
                  "--artifacts-destination", self.artifacts, "--port", str(self.port),
                  "--workers", "2"],
-                cwd=self.cwd, env={**os.environ, **self.env},
+                # MLflow's job runner (GenAI features) is not under test: its consumers would
+                # only add their imports to every start and restart (core.mlflow_server)
+                cwd=self.cwd, env={**os.environ, **NO_JOBS, **self.env},
                 stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True,  # mlflow's uvicorn workers go with it on stop
             )  # fmt: skip

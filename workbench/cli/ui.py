@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.mlflow_server import JOBS_ENV, NO_JOBS
 from workbench.core.settings import Settings, settings
 from workbench.core.ui_url import record_ui_url, ui_url
 
@@ -85,4 +86,7 @@ def command(port: int, host: str) -> None:
     sys.stderr.flush()
     os.chdir(cfg.root)
     argv = ui_command(cfg, host, port)
+    # no job runner and huey consumers for features the experiments do not use (see
+    # core.mlflow_server), unless the environment asks for them
+    os.environ.setdefault(JOBS_ENV, NO_JOBS[JOBS_ENV])
     os.execv(argv[0], argv)

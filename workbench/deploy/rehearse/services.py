@@ -21,6 +21,7 @@ from typing import Any
 
 from workbench.core import clock
 from workbench.core.errors import WorkbenchError
+from workbench.core.mlflow_server import NO_JOBS
 
 ACCESS_KEY = "rehearsal"  # moto accepts any credentials; these stand in for the Secret's values
 SECRET_KEY = "rehearsal-secret"
@@ -153,7 +154,8 @@ def services(workdir: Path) -> Iterator[Services]:
                 http_ready(f"{found.tracking_uri}/health"),
                 workdir / "mlflow.log",
                 name="mlflow",
-                env={**base, **creds, "MLFLOW_S3_ENDPOINT_URL": s3_url},
+                # tracking, registry and artifacts only: no job runner (core.mlflow_server)
+                env={**base, **creds, "MLFLOW_S3_ENDPOINT_URL": s3_url, **NO_JOBS},
             )
         )
         yield found
