@@ -23,9 +23,14 @@ CLOCK_CALLS = {
     ("date", "today"),
 }
 REPLACE_CALLS = {("os", "replace"), ("os", "rename"), ("tempfile", "mkstemp")}
-# Not file replacement: whole folders swapped in (productionize, init) and a request body spilled
-# to a private temporary file.
-REPLACE_ELSEWHERE = {"workbench/scaffold/write.py", "workbench/serving/offload.py"}
+# Not file replacement: whole folders swapped in (productionize, init), a request body spilled
+# to a private temporary file, and the bytecode store's writer (a standard-library-only script
+# run by another venv's interpreter, which cannot import workbench.core).
+REPLACE_ELSEWHERE = {
+    "workbench/scaffold/write.py",
+    "workbench/serving/offload.py",
+    "workbench/deploy/rehearse/bytecode.py",
+}
 
 
 def _modules() -> list[tuple[str, ast.Module]]:
