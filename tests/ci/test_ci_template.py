@@ -79,7 +79,7 @@ def test_the_dag_builds_once_and_promotes_the_same_digests(ci: dict[str, Any]) -
         "ci-image": BUILT,
     }
     build = templates(ci)["build-serving"]["container"]
-    assert build["image"].startswith("moby/buildkit:") and build["image"].endswith("-rootless")
+    assert re.fullmatch(r"moby/buildkit:v[0-9.]+-rootless@sha256:[0-9a-f]{64}", build["image"])
     assert "buildctl-daemonless.sh" in ci["ConfigMap"]["data"]["build.sh"]
     assert "type=registry,ref=" in ci["ConfigMap"]["data"]["build.sh"]  # layer cache
     env = {e["name"]: e for e in build["env"]}
@@ -122,6 +122,7 @@ def test_the_ci_image_runs_by_digest_never_by_a_tag(ci: dict[str, Any]) -> None:
         image = template["container"]["image"]
         assert ":latest" not in image and "workbench-ci:" not in image, name
         if image.startswith("moby/buildkit:"):
+            assert re.fullmatch(r"moby/buildkit:v[0-9.]+-rootless@sha256:[0-9a-f]{64}", image)
             continue
         if image == bootstrap:
             seen["bootstrap"].add(name)

@@ -66,7 +66,15 @@ from workbench.emit.gitops.project import PipelineRef, PlatformSpec
 UID = 10001
 SCRIPTS = "/ci/scripts"
 SRC = "/workspace/src"
-BUILDKIT = "moby/buildkit:v0.16.0-rootless"
+# Rootless BuildKit by digest, never by its moving release tag. The digest is the one
+# freedomofpress/dangerzone records for this tag and runs the same way (buildctl-daemonless.sh,
+# BUILDKITD_FLAGS=--oci-worker-no-process-sandbox): dev_scripts/repro-build.py,
+# DEFAULT_BUILDKIT_IMAGE_ROOTLESS (commit 094d876dbaae6ce51654283bbcde8609e239b887). Bump tag
+# and digest together, from a recorded source or `docker buildx imagetools inspect`.
+BUILDKIT = (
+    "moby/buildkit:v0.19.0-rootless"
+    "@sha256:e901cffdad753892a7c3afb8b9972549fca02c73888cf340c91ed801fdd96d71"
+)
 # the CI image of the steps before build-ci (a workflow parameter, from a ConfigMap) and of the
 # steps after it (an input parameter: the digest build-ci pushed)
 BOOTSTRAP_IMAGE = "{{workflow.parameters.ci-image}}"
