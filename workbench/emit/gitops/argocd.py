@@ -222,6 +222,19 @@ def _environment(app: Obj) -> str:
     return parts[3] if len(parts) > 3 and parts[2] == "overlays" else ""
 
 
+def _ci_image_record(spec: PlatformSpec) -> list[dict[str, Any]]:
+    """CI writes the image its next run starts in into this ConfigMap's /data (never in git)."""
+    return [
+        {
+            "group": "",
+            "kind": "ConfigMap",
+            "name": spec.ci_image_config_map,
+            "namespace": spec.ci_namespace,
+            "jsonPointers": ["/data"],
+        }
+    ]
+
+
 def platform_applications(spec: PlatformSpec) -> list[Obj]:
     """Buckets first (wave -2), then the CI event plumbing (wave -1)."""
     return [
@@ -235,7 +248,16 @@ def platform_applications(spec: PlatformSpec) -> list[Obj]:
         ),
         application(spec, f"{spec.project}-events", f"{PLATFORM}/events", events.NAMESPACE, -1),
         *(
-            [application(spec, f"{spec.project}-ci", f"{PLATFORM}/ci", spec.ci_namespace, -1)]
+            [
+                application(
+                    spec,
+                    f"{spec.project}-ci",
+                    f"{PLATFORM}/ci",
+                    spec.ci_namespace,
+                    -1,
+                    _ci_image_record(spec),
+                )
+            ]
             if spec.ci_scripts
             else []
         ),
