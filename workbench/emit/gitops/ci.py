@@ -4,6 +4,7 @@
     set-image staging (pipeline and serving overlays, by digest) -> wait for Argo CD (synced
     to that commit, healthy) -> integration test -> approval (suspend) -> set-image
     production (the same digests) -> wait
+    (no CI image recorded yet: clone-first -> build CI image -> test in it -> the builds -> ...)
 
 Every step runs a script of the project's ci/scripts/ from the `PROJECT-ci-scripts` ConfigMap
 (Argo CD syncs it from the main branch, so a pull request cannot change what runs with the
