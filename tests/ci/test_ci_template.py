@@ -79,7 +79,7 @@ def test_the_dag_builds_once_and_promotes_the_same_digests(ci: dict[str, Any]) -
         "ci-image": BUILT,
     }
     build = templates(ci)["build-serving"]["container"]
-    assert build["image"].startswith("moby/buildkit:") and build["image"].endswith("-rootless")
+    assert re.fullmatch(r"moby/buildkit:v[0-9.]+-rootless@sha256:[0-9a-f]{64}", build["image"])
     assert "buildctl-daemonless.sh" in ci["ConfigMap"]["data"]["build.sh"]
     assert "type=registry,ref=" in ci["ConfigMap"]["data"]["build.sh"]  # layer cache
     env = {e["name"]: e for e in build["env"]}
@@ -106,39 +106,47 @@ def _ancestors(tasks: dict[str, dict[str, Any]], name: str) -> set[str]:
 
 
 def test_the_ci_image_runs_by_digest_never_by_a_tag(ci: dict[str, Any]) -> None:
-    """After build-ci every step runs the digest it pushed; before it (and the exit handler)
-    the digest the last main run recorded in the `churn-ci-image` ConfigMap."""
-    spec_ = ci["WorkflowTemplate"]["spec"]
+    """Every script template runs the CI image its task passes (input `ci-image`), except
+    the builds and the first run's checkout, which run the BuildKit image by digest. After
+    build-ci every task passes the digest it pushed; before it (and the exit handler) the one
+    the last main run recorded in the `churn-ci-image` ConfigMap (tests/ci/test_ci_first_run
+    follows a first run, which has none)."""
     by_name = templates(ci)
     tasks = {t["name"]: t for t in by_name["ci"]["dag"]["tasks"]}
-    (param,) = [p for p in spec_["arguments"]["parameters"] if p["name"] == "ci-image"]
-    assert param["valueFrom"] == {"configMapKeyRef": {"name": "churn-ci-image", "key": "image"}}
-    assert "value" not in param
-    bootstrap = "{{workflow.parameters.ci-image}}"
-    seen = {"bootstrap": set(), "built": set()}
+    exit_tasks = {t["name"]: t for t in by_name["exit"]["dag"]["tasks"]}
+    own = {"buildkit": set(), "input": set()}
     for name, template in by_name.items():
         if "container" not in template:
             continue
         image = template["container"]["image"]
-        assert ":latest" not in image and "workbench-ci:" not in image, name
         if image.startswith("moby/buildkit:"):
-            continue
-        if image == bootstrap:
-            seen["bootstrap"].add(name)
+            assert re.fullmatch(r"moby/buildkit:v[0-9.]+-rootless@sha256:[0-9a-f]{64}", image)
+            own["buildkit"].add(name)
             continue
         assert image == "{{inputs.parameters.ci-image}}", (name, image)
-        seen["built"].add(name)
-        inputs = {p["name"] for p in template["inputs"]["parameters"]}
-        assert "ci-image" in inputs, name
-    assert seen["bootstrap"] == {"status-pending", "status-final", "clone", "test"}
-    assert seen["built"] == {"set-image-staging", "wait-staging", "integration-test",
-                             "set-image-production", "wait-production"}  # fmt: skip
-    for name in seen["built"] | {"record-ci-image"}:
-        args = {p["name"]: p["value"] for p in tasks[name]["arguments"]["parameters"]}
-        assert args["ci-image"] == BUILT, name
-        assert "build-ci" in _ancestors(tasks, name), name  # the output exists when it runs
-    for name in seen["bootstrap"] - {"status-final"}:
+        assert "ci-image" in {p["name"] for p in template["inputs"]["parameters"]}, name
+        own["input"].add(name)
+    assert own["buildkit"] == {"build-steps", "build-serving", "build-ci", "clone-first"}
+
+    def image_arg(task: dict[str, Any]) -> str:
+        return next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == "ci-image")
+
+    bootstrap = "{{workflow.parameters.ci-image}}"
+    recorded = {n for n, t in tasks.items() if "arguments" in t and image_arg(t) == bootstrap}
+    assert recorded == {"status-pending", "clone", "test"}
+    for name in recorded:
         assert "build-ci" not in _ancestors(tasks, name)
+    built = {n for n, t in tasks.items() if t["template"] in own["input"] | {"record-ci-image"}}
+    for name in built - recorded:
+        assert image_arg(tasks[name]) == BUILT, name
+        assert "build-ci" in _ancestors(tasks, name), name  # the output exists when it runs
+    assert built - recorded == {"status-pending-first", "test-first", "set-image-staging",
+                                "wait-staging", "integration-test", "record-ci-image",
+                                "set-image-production", "wait-production"}  # fmt: skip
+    assert image_arg(exit_tasks["status-final"]) == bootstrap
+    assert image_arg(exit_tasks["status-final-first"]) == BUILT.replace(
+        "tasks.build-ci.outputs.parameters.digest", "workflow.outputs.parameters.ci-digest"
+    )
 
 
 def test_main_records_the_image_it_ran_for_the_next_run(ci: dict[str, Any]) -> None:
@@ -241,7 +249,8 @@ def test_the_run_reports_a_github_commit_status_start_and_end(
     whatever failed) from the YAML, against the fake GitHub of test_ci_status."""
     FakeGitHub.token = TOKEN
     wt = ci["WorkflowTemplate"]["spec"]
-    assert wt["onExit"] == "status-final"
+    assert wt["onExit"] == "exit"
+    assert {t["template"] for t in templates(ci)["exit"]["dag"]["tasks"]} == {"status-final"}
     tasks = {t["name"]: t for t in templates(ci)["ci"]["dag"]["tasks"]}
     assert "depends" not in tasks["status-pending"]
     scripts = tmp_path / "scripts"

@@ -222,13 +222,14 @@ def test_the_ci_image_is_built_from_the_projects_recipe_as_the_yaml_says(tmp_pat
 
     from tests.ci.test_ci_template import spec
     from workbench.emit import build_platform
+    from workbench.emit.gitops.ci import BUILDKIT
 
     repo = SCRIPTS.parents[1]
     text = build_platform(spec())["manifests/platform/ci/workflowtemplate.yaml"]
     (doc,) = [d for d in yaml.safe_load_all(text) if d]
     template = next(t for t in doc["spec"]["templates"] if t["name"] == "build-ci")
     container = template["container"]
-    assert container["image"].endswith("-rootless") and container["command"][1].endswith("build.sh")
+    assert container["image"] == BUILDKIT and container["command"][1].endswith("build.sh")
     env = {e["name"]: e["value"] for e in container["env"]}
     assert (
         env["DOCKERFILE"] == "ci/Dockerfile"

@@ -187,11 +187,15 @@ def test_event_source_takes_push_and_pull_request_with_a_referenced_secret(proje
 
 
 def test_argocd_syncs_every_overlay_in_waves_infrastructure_first(project: Path) -> None:
-    apps = {a["metadata"]["name"]: a for a in by_kind(project / "manifests", "Application")}
+    sets = {a["metadata"]["name"]: a for a in by_kind(project / "manifests", "ApplicationSet")}
     wave = {
-        n: int(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
-        for n, a in apps.items()
+        a["metadata"]["name"]: int(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        for a in [*by_kind(project / "manifests", "Application"), *sets.values()]
     }
+    # production Applications are ApplicationSet templates (generated once promoted)
+    apps = {a["metadata"]["name"]: a for a in by_kind(project / "manifests", "Application")}
+    apps |= {n: s["spec"]["template"] for n, s in sets.items()}
+    assert {n for n in apps if n.endswith("-production")} == set(sets)
     assert wave["churn-infrastructure"] < wave["churn-events"] < wave["churn-scoring-staging"]
     assert wave["churn-ci"] == wave["churn-events"]
     assert wave["churn-scoring-staging"] < wave["churn-scoring-production"]

@@ -21,7 +21,8 @@ def command(folder: Path, images: tuple[str, ...]) -> None:
 
     IMAGES: NAME=NEWNAME:TAG, NAME=NEWNAME@DIGEST, NAME=NEWNAME, NAME:TAG or NAME@DIGEST;
     `*` as the new name, tag or digest keeps the file's value. On overlays/production only
-    digests are accepted (NAME=NEWNAME@sha256:<64 hex>), never a tag.
+    digests are accepted (NAME=NEWNAME@sha256:<64 hex>), never a tag, and once every image
+    there is pinned FOLDER/promoted.json records them: Argo CD deploys production only then.
     """
     from workbench.kustomize import set_image
 

@@ -9,7 +9,8 @@ give are dropped, except that `*` as the new name, tag or digest keeps the file'
 A production overlay (`.../overlays/production[/...]`) takes digests only, with no way around
 it: production runs, byte for byte, the images staging tested (`NAME=NEWNAME@sha256:...`, what
 the CI's promotion step writes); a tag there could be moved to other bytes after the tests
-passed.
+passed. There, once every listed image is pinned, the edit also writes the overlay's promotion
+record (`promoted.json`, kustomize.promotion): what lets Argo CD deploy production at all.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ from typing import Any
 
 from workbench.core.errors import WorkbenchError
 from workbench.core.fs import atomic_write_text
+from workbench.core.promotion import GATED_ENVIRONMENTS
+from workbench.kustomize.promotion import record_promotion
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 PRESERVE = "*"
 _TAG = re.compile(r"^(.*):([a-zA-Z0-9._-]*|\*)$")
 FORMS = "NAME=NEWNAME:TAG, NAME=NEWNAME@DIGEST, NAME=NEWNAME, NAME:TAG or NAME@DIGEST"
 FIELDS = ("newName", "newTag", "digest")
-DIGEST_ONLY = ("production",)
+DIGEST_ONLY = GATED_ENVIRONMENTS
 SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
@@ -174,4 +177,6 @@ def set_image(folder: str | Path, args: list[str]) -> Path:
     buf = io.StringIO()
     yaml.dump(doc, buf)
     atomic_write_text(path, buf.getvalue(), fsync=False)
+    if digest_only(Path(folder)):
+        record_promotion(Path(folder), doc)
     return path

@@ -2,15 +2,27 @@
 waves order the rest: infrastructure (Crossplane buckets) first, then Argo Events, then each
 pipeline's staging overlays, then production.
 
-One Application per (pipeline, environment, component) rather than an ApplicationSet: each
-carries the exact names of its pipeline's Argo memoization ConfigMaps in ignoreDifferences
-(Argo Workflows writes them at run time; they are never in git).
+One Application per (pipeline, environment, component): each carries the exact names of its
+pipeline's Argo memoization ConfigMaps in ignoreDifferences (Argo Workflows writes them at run
+time; they are never in git).
+
+Production is gated on the promotion. Before CI's first promotion a production overlay names
+its images without digests, so it builds with the base's development tag; Argo CD must never
+sync that. So each production Application is the template of an ApplicationSet whose only
+generator is a git *files* generator over that overlay's `promoted.json`, the record
+`workbench set-image` writes in the same commit as the digests once every image there is pinned
+(core.promotion). No file on the GitOps branch: no parameter set, no Application, nothing
+deployed. A sync wave or a manual-sync policy would only delay or hand over the same tagged
+overlay; the generator makes the Application not exist. `preserveResourcesOnDeletion` keeps a
+running production in place should the record ever disappear (an overlay that lists an image
+without a digest loses it): Argo CD then stops managing production rather than deleting it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from workbench.core.promotion import GATED_ENVIRONMENTS, PROMOTED_FILE
 from workbench.emit.gitops import events
 from workbench.emit.gitops.project import PipelineRef, PlatformSpec
 from workbench.emit.gitops.types import Obj
@@ -28,6 +40,7 @@ NAMESPACED_KINDS = (
     ("", "Service"),
     ("", "ServiceAccount"),
     ("apps", "Deployment"),
+    ("argoproj.io", "ApplicationSet"),
     ("argoproj.io", "CronWorkflow"),
     ("argoproj.io", "EventBus"),
     ("argoproj.io", "EventSource"),
@@ -136,8 +149,42 @@ def _memoization(pipeline: PipelineRef, namespace: str) -> list[dict[str, Any]]:
     ]
 
 
+def promoted_application_set(spec: PlatformSpec, app: Obj) -> Obj:
+    """APP generated only while its overlay's promotion record exists on the GitOps branch (see
+    the module doc); the record's content (the digests) is not needed by the template."""
+    source = app["spec"]["source"]
+    metadata = dict(app["metadata"])
+    # preserveResourcesOnDeletion: the ApplicationSet controller adds no resources finalizer
+    metadata.pop("finalizers", None)
+    return Obj(
+        apiVersion=API,
+        kind="ApplicationSet",
+        metadata={
+            "name": app["metadata"]["name"],
+            "namespace": NAMESPACE,
+            "annotations": dict(app["metadata"].get("annotations", {})),
+        },
+        spec={
+            "goTemplate": True,
+            "goTemplateOptions": ["missingkey=error"],
+            "generators": [
+                {
+                    "git": {
+                        "repoURL": source["repoURL"],
+                        "revision": source["targetRevision"],
+                        "files": [{"path": f"{source['path']}/{PROMOTED_FILE}"}],
+                    }
+                }
+            ],
+            "syncPolicy": {"preserveResourcesOnDeletion": True},
+            "template": {"metadata": metadata, "spec": app["spec"]},
+        },
+    )
+
+
 def pipeline_applications(spec: PlatformSpec) -> list[Obj]:
-    """Staging before production (waves 1 and 2): a broken overlay stops at staging."""
+    """Staging before production (waves 1 and 2): a broken overlay stops at staging; production
+    Applications exist only once promoted (promoted_application_set)."""
     apps = []
     for index, env in enumerate(spec.environments):
         for pipeline in spec.pipelines:
@@ -163,7 +210,29 @@ def pipeline_applications(spec: PlatformSpec) -> list[Obj]:
                         1 + index,
                     )
                 )
-    return apps
+    return [
+        promoted_application_set(spec, app) if _environment(app) in GATED_ENVIRONMENTS else app
+        for app in apps
+    ]
+
+
+def _environment(app: Obj) -> str:
+    """The ENV of an Application whose source is manifests/NAME/overlays/ENV[/serving]."""
+    parts = app["spec"]["source"]["path"].split("/")
+    return parts[3] if len(parts) > 3 and parts[2] == "overlays" else ""
+
+
+def _ci_image_record(spec: PlatformSpec) -> list[dict[str, Any]]:
+    """CI writes the image its next run starts in into this ConfigMap's /data (never in git)."""
+    return [
+        {
+            "group": "",
+            "kind": "ConfigMap",
+            "name": spec.ci_image_config_map,
+            "namespace": spec.ci_namespace,
+            "jsonPointers": ["/data"],
+        }
+    ]
 
 
 def platform_applications(spec: PlatformSpec) -> list[Obj]:
@@ -179,7 +248,16 @@ def platform_applications(spec: PlatformSpec) -> list[Obj]:
         ),
         application(spec, f"{spec.project}-events", f"{PLATFORM}/events", events.NAMESPACE, -1),
         *(
-            [application(spec, f"{spec.project}-ci", f"{PLATFORM}/ci", spec.ci_namespace, -1)]
+            [
+                application(
+                    spec,
+                    f"{spec.project}-ci",
+                    f"{PLATFORM}/ci",
+                    spec.ci_namespace,
+                    -1,
+                    _ci_image_record(spec),
+                )
+            ]
             if spec.ci_scripts
             else []
         ),

@@ -4,6 +4,7 @@
     set-image staging (pipeline and serving overlays, by digest) -> wait for Argo CD (synced
     to that commit, healthy) -> integration test -> approval (suspend) -> set-image
     production (the same digests) -> wait
+    (no CI image recorded yet: clone-first -> build CI image -> test in it -> the builds -> ...)
 
 Every step runs a script of the project's ci/scripts/ from the `PROJECT-ci-scripts` ConfigMap
 (Argo CD syncs it from the main branch, so a pull request cannot change what runs with the
@@ -14,13 +15,24 @@ credentials). Credentials are Secret references only: git (`PROJECT-ci-git`), th
 The commit under test gets a GitHub commit status: `pending` when the run starts, and the
 workflow's result from its exit handler (which runs whatever failed), linking the run.
 
-The CI image never runs by a tag. The steps after `build-ci` run the digest it just pushed
-(`REPOSITORY@{{tasks.build-ci.outputs.parameters.digest}}`, an input parameter of each
-template). The steps before it (status, clone, test) and the exit handler run the workflow
-parameter `ci-image`, read from the ConfigMap `PROJECT-ci-image` (key `image`) when the run
-starts: a run on main whose integration tests passed records there the digest it built and ran
-(`record-ci-image`, a resource template: no image), so each run starts in the CI image the
-previous main run proved. The first one is put there once by hand, by digest (README).
+The CI image never runs by a tag. Every script step takes the image it runs in as an input
+parameter `ci-image`. The steps after `build-ci` run the digest it just pushed
+(`REPOSITORY@{{tasks.build-ci.outputs.parameters.digest}}`). The steps before it (status,
+clone, test) and the exit handler run the workflow parameter `ci-image`, read from the
+ConfigMap `PROJECT-ci-image` (key `image`) when the run starts: a run on main whose integration
+tests passed records there the digest it built and ran (`record-ci-image`, a resource template:
+no image), so each run starts in the CI image the previous main run proved.
+
+The very first run has no recorded image: the ConfigMap (in git, labelled for Argo, without the
+key; Argo CD ignores its /data) makes the parameter fall back to its `default`, "". Then the run
+bootstraps: `clone-first` checks out the commit in the BuildKit image (pinned by digest; it
+has sh and git, and clone.sh needs nothing more), `build-ci` builds the CI image from it, and
+the status and test steps run on the digest just built (`status-pending-first`,
+`test-first`); everything after is the same DAG. The exit handler reports in the recorded
+image, or on a first run in the one build-ci pushed (its digest is a global output); a first
+run that failed before build-ci pushed anything has no image to report in and posts nothing.
+A pull request's first run posts no status at all: its CI image is built from the pull
+request's own ci/Dockerfile, and no credential goes into an image main did not build.
 """
 
 from __future__ import annotations
@@ -66,12 +78,24 @@ from workbench.emit.gitops.project import PipelineRef, PlatformSpec
 UID = 10001
 SCRIPTS = "/ci/scripts"
 SRC = "/workspace/src"
-BUILDKIT = "moby/buildkit:v0.16.0-rootless"
-# the CI image of the steps before build-ci (a workflow parameter, from a ConfigMap) and of the
-# steps after it (an input parameter: the digest build-ci pushed)
+# Rootless BuildKit by digest, never by its moving release tag. The digest is the one
+# freedomofpress/dangerzone records for this tag and runs the same way (buildctl-daemonless.sh,
+# BUILDKITD_FLAGS=--oci-worker-no-process-sandbox): dev_scripts/repro-build.py,
+# DEFAULT_BUILDKIT_IMAGE_ROOTLESS (commit 094d876dbaae6ce51654283bbcde8609e239b887). Bump tag
+# and digest together, from a recorded source or `docker buildx imagetools inspect`.
+BUILDKIT = (
+    "moby/buildkit:v0.19.0-rootless"
+    "@sha256:e901cffdad753892a7c3afb8b9972549fca02c73888cf340c91ed801fdd96d71"
+)
+# the CI image of the steps before build-ci (a workflow parameter, from a ConfigMap; "" when no
+# run recorded one yet) and the image every script template runs (its input parameter)
 BOOTSTRAP_IMAGE = "{{workflow.parameters.ci-image}}"
 BUILT_IMAGE = "{{inputs.parameters.ci-image}}"
 CONFIG_MAP_PARAMETER_LABEL = {"workflows.argoproj.io/configmap-type": "Parameter"}
+NO_CI_IMAGE = ""  # the parameter's default: the ConfigMap holds no image (the first run)
+RECORDED = f"'{BOOTSTRAP_IMAGE}' != '{NO_CI_IMAGE}'"
+FIRST_RUN = f"'{BOOTSTRAP_IMAGE}' == '{NO_CI_IMAGE}'"
+CI_DIGEST = "ci-digest"  # build-ci's digest as a global output, for the exit handler
 
 
 def scripts_config_map(spec: PlatformSpec) -> dict[str, Any]:
@@ -117,16 +141,16 @@ def _git_env(spec: PlatformSpec) -> list[Any]:
 
 
 def _script(
-    name: str, spec: PlatformSpec, script: str, env: list[Any], built: bool = False, **kw: Any
+    name: str, spec: PlatformSpec, script: str, env: list[Any], image: str = BUILT_IMAGE, **kw: Any
 ) -> Container:
-    """A CI step: `built` steps come after build-ci and run the image it pushed (by digest,
-    an input `ci-image`); the others the bootstrap image the last main run recorded."""
+    """A CI step in the CI image its task passes as the input `ci-image` (by digest: the one
+    the last main run recorded, or the one build-ci pushed), or in IMAGE when given."""
     inputs = list(kw.pop("inputs", []))
-    if built:
+    if image == BUILT_IMAGE:
         inputs.append(Parameter(name="ci-image"))
     return Container(
         name=name,
-        image=BUILT_IMAGE if built else BOOTSTRAP_IMAGE,
+        image=image,
         command=["sh", f"{SCRIPTS}/{script}"],
         env=env,
         volume_mounts=_mounts(),
@@ -136,7 +160,9 @@ def _script(
     )
 
 
-def _build(spec: PlatformSpec, name: str, dockerfile: str, image: str, target: str) -> Container:
+def _build(
+    spec: PlatformSpec, name: str, dockerfile: str, image: str, target: str, global_name: str = ""
+) -> Container:
     """Rootless BuildKit in its own user namespace: RuntimeDefault seccomp blocks the unshare
     it needs, so this one pod runs Unconfined (still non-root, no privilege escalation)."""
     env = [
@@ -159,7 +185,13 @@ def _build(spec: PlatformSpec, name: str, dockerfile: str, image: str, target: s
             VolumeMount(name="buildkit", mount_path="/home/user/.local/share/buildkit"),
         ),
         security_context=_security(1000, "Unconfined"),
-        outputs=[Parameter(name="digest", value_from=ValueFrom(path="/tmp/digest"))],
+        outputs=[
+            Parameter(
+                name="digest",
+                value_from=ValueFrom(path="/tmp/digest"),
+                global_name=global_name or None,
+            )
+        ],
     )
 
 
@@ -188,7 +220,6 @@ def _set_image(spec: PlatformSpec, env_name: str) -> Container:
             HeraEnv(name="REVISION_FILE", value="/tmp/revision"),
             *_git_env(spec),
         ],
-        built=True,
         inputs=[Parameter(name=f"{kind}-digest") for kind in built],
         outputs=[Parameter(name="revision", value_from=ValueFrom(path="/tmp/revision"))],
     )
@@ -216,7 +247,6 @@ def _wait(spec: PlatformSpec, env_name: str) -> Container:
                 secret_key="token",
             ),
         ],
-        built=True,
         inputs=[Parameter(name="revision")],
     )
 
@@ -268,18 +298,61 @@ def _volumes(spec: PlatformSpec) -> list[Volume]:
     ]
 
 
+def _clone_env(spec: PlatformSpec) -> list[Any]:
+    return [
+        HeraEnv(name="REPOSITORY", value="{{workflow.parameters.repository}}"),
+        HeraEnv(name="REVISION", value="{{workflow.parameters.revision}}"),
+        HeraEnv(name="DEST", value=SRC),
+        *_git_env(spec),
+    ]
+
+
+def _on_main(spec: PlatformSpec) -> str:
+    return f"'{{{{workflow.parameters.branch}}}}' == 'refs/heads/{spec.main_branch}'"
+
+
+def _exit_handler(spec: PlatformSpec, final: Container) -> DAG:
+    """The final commit status, in the recorded CI image, or on a first run of main in the one
+    build-ci pushed. Its digest is the global output `ci-digest`; the `when` tests it is one, so
+    a first run that never pushed (Argo leaves an unresolved global as the literal `{{...}}`,
+    which is no digest) skips the report instead of starting a pod on no image."""
+    digest = f"{{{{workflow.outputs.parameters.{CI_DIGEST}}}}}"
+    name = str(final.name)
+    return DAG(
+        name="exit",
+        tasks=[
+            Task(
+                name=name,
+                template=name,
+                when=RECORDED,
+                arguments=[Parameter(name="ci-image", value=BOOTSTRAP_IMAGE)],
+            ),
+            Task(
+                name=f"{name}-first",
+                template=name,
+                when=f"{FIRST_RUN} && {_on_main(spec)} && '{digest}' =~ '^sha256:[0-9a-f]{{64}}$'",
+                arguments=[
+                    Parameter(
+                        name="ci-image",
+                        value=f"{_repository(spec.ci_image_repository)}@{digest}",
+                    )
+                ],
+            ),
+        ],
+    )
+
+
 def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     pipeline = spec.pipelines[0]
-    clone = _script(
-        "clone",
+    clone = _script("clone", spec, "clone.sh", _clone_env(spec))
+    # the first run's checkout: nothing recorded to run clone.sh in, so the BuildKit image does
+    # (by digest; sh and git are all clone.sh needs), as the same non-root user as clone
+    clone_first = _script(
+        "clone-first",
         spec,
         "clone.sh",
-        [
-            HeraEnv(name="REPOSITORY", value="{{workflow.parameters.repository}}"),
-            HeraEnv(name="REVISION", value="{{workflow.parameters.revision}}"),
-            HeraEnv(name="DEST", value=SRC),
-            *_git_env(spec),
-        ],
+        [*_clone_env(spec), HeraEnv(name="HOME", value="/tmp")],
+        image=BUILDKIT,
     )
     test = _script("test", spec, "test.sh", [HeraEnv(name="SRC", value=SRC)])
     build_steps = _build(
@@ -305,7 +378,9 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     )
     builds = [build_steps, build_serving, *([build_deploy] if pipeline.has_deploy else [])]
     # the image these steps run in, from the project's ci/Dockerfile (checked on every run)
-    build_ci = _build(spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "")
+    build_ci = _build(
+        spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "", CI_DIGEST
+    )
     record = _record_ci_image(spec)
     staging, production = _set_image(spec, "staging"), _set_image(spec, "production")
     wait_staging, wait_production = _wait(spec, "staging"), _wait(spec, "production")
@@ -317,7 +392,6 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
             HeraEnv(name="ENDPOINT", value=spec.staging_endpoint),
             HeraEnv(name="MODEL", value="{{workflow.parameters.model}}"),
         ],
-        built=True,
     )
     approve = Suspend(name="approve")
     digests = {
@@ -326,11 +400,15 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     }
     built = {"ci_image": built_ci_image(spec)}
     # pull requests stop after the tests and builds: only main goes on to environments
-    on_main = f"'{{{{workflow.parameters.branch}}}}' == 'refs/heads/{spec.main_branch}'"
+    on_main = _on_main(spec)
 
-    def task(template: Any, depends: str = "", when: str = "", **arguments: str) -> Task:
+    bootstrap = {"ci_image": BOOTSTRAP_IMAGE}
+
+    def task(
+        template: Any, depends: str = "", when: str = "", name: str = "", **arguments: str
+    ) -> Task:
         return Task(
-            name=template.name,
+            name=name or template.name,
             template=template.name,
             depends=depends or None,
             when=when or None,
@@ -342,12 +420,26 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     # after its tests and builds, where the `when` of set-image-staging skips the rest
     pending = _status(spec, "status-pending", "pending")
     final = _status(spec, "status-final", "{{workflow.status}}")
+    # a recorded CI image: status, clone and test in it, then the builds. None (the first run):
+    # clone-first, build-ci, then status and test in what build-ci pushed, then the builds
+    tested = "test.Succeeded || test-first.Succeeded"
     tasks: list[Task | DAGTask] = [
-        task(pending),
-        task(clone),
-        task(test, "clone.Succeeded"),
-        *(task(build, "test.Succeeded") for build in builds),
-        task(build_ci, "test.Succeeded"),
+        task(pending, when=RECORDED, **bootstrap),
+        task(clone, when=RECORDED, **bootstrap),
+        task(clone_first, when=FIRST_RUN),
+        task(test, "clone.Succeeded", **bootstrap),
+        task(build_ci, "test.Succeeded || clone-first.Succeeded"),
+        # the GitHub token only ever goes to an image main built: a pull request's first run
+        # (its own ci/Dockerfile) tests and builds but posts no commit status
+        task(
+            pending,
+            "build-ci.Succeeded",
+            f"{FIRST_RUN} && {on_main}",
+            f"{pending.name}-first",
+            **built,
+        ),
+        task(test, "build-ci.Succeeded", FIRST_RUN, "test-first", **built),
+        *(task(build, tested) for build in builds),
         task(
             staging,
             " && ".join(f"{build.name}.Succeeded" for build in [*builds, build_ci]),
@@ -373,8 +465,9 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
             **built,
         ),
     ]
-    templates: list[Container | Suspend | Resource] = [
-        pending, final, clone, test, *builds, build_ci, staging, wait_staging,
+    templates: list[Container | Suspend | Resource | DAG] = [
+        _exit_handler(spec, final),
+        pending, final, clone, clone_first, test, *builds, build_ci, staging, wait_staging,
         integration, record, approve,
         production, wait_production,
     ]  # fmt: skip
@@ -383,7 +476,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         namespace=spec.ci_namespace,
         labels={"app.kubernetes.io/part-of": spec.project},
         entrypoint="ci",
-        on_exit=final.name,
+        on_exit="exit",
         arguments=[Parameter(name=n, value="") for n in CI_PARAMETERS]
         + [
             Parameter(name="model", value=pipeline.name),
@@ -392,7 +485,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
                 value_from=ValueFrom(
                     config_map_key_ref=ConfigMapKeySelector(
                         name=spec.ci_image_config_map, key="image"
-                    )
+                    ),
+                    default=NO_CI_IMAGE,  # no image recorded yet: the first run bootstraps
                 ),
             ),
         ],
@@ -426,10 +520,12 @@ def built_ci_image(spec: PlatformSpec) -> str:
     )
 
 
-def ci_image_config_map(spec: PlatformSpec, image: str) -> dict[str, Any]:
+def ci_image_config_map(spec: PlatformSpec, image: str | None = None) -> dict[str, Any]:
     """`PROJECT-ci-image`: the CI image the next run starts in (Argo reads a ConfigMap
-    parameter only with the `configmap-type: Parameter` label)."""
-    return {
+    parameter only with the `configmap-type: Parameter` label). Without IMAGE it is the one in
+    git: no `image` key, so the first run's parameter takes its default; record-ci-image patches
+    the key in, and the CI Application ignores /data (argocd.platform_applications)."""
+    doc: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {
@@ -437,8 +533,10 @@ def ci_image_config_map(spec: PlatformSpec, image: str) -> dict[str, Any]:
             "namespace": spec.ci_namespace,
             "labels": dict(CONFIG_MAP_PARAMETER_LABEL),
         },
-        "data": {"image": image},
     }
+    if image is not None:
+        doc["data"] = {"image": image}
+    return doc
 
 
 def _record_ci_image(spec: PlatformSpec) -> Resource:
@@ -469,7 +567,7 @@ def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
                     "resources": ["workflowtaskresults"],
                     "verbs": ["create", "patch"],
                 },
-                {  # record-ci-image: that one ConfigMap, made once by hand (README)
+                {  # record-ci-image: that one ConfigMap (in git without its image key)
                     "apiGroups": [""],
                     "resources": ["configmaps"],
                     "resourceNames": [spec.ci_image_config_map],

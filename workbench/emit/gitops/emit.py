@@ -82,5 +82,6 @@ def emit_ci(spec: PlatformSpec) -> dict[str, str]:
             "workflowtemplate.yaml": [ci.ci_template(spec)],
             "scripts.yaml": [ci.scripts_config_map(spec)],
             "rbac.yaml": ci.ci_rbac(spec),
+            "ci-image.yaml": [ci.ci_image_config_map(spec)],
         },
     )
