@@ -9,9 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_helpers import PgServer, postgres_server
-from tests.project_helpers import ISOLATED_ENV, isolate, make_project, reset_mlflow_globals
-from tests.s3_helpers import moto_server
+from workbench.execute.lean import skip_slow_optional_imports
+
+# The test processes import nbformat (and so jsonschema) as workbench's own processes do: without
+# the optional `rfc3987_syntax` grammar, built at import (1.5-2 s per pytest worker) for format
+# checks no notebook schema uses (workbench.execute.lean). Before anything imports jsonschema.
+skip_slow_optional_imports()
+
+from tests.pg_helpers import PgServer, postgres_server  # noqa: E402
+from tests.project_helpers import (  # noqa: E402
+    ISOLATED_ENV,
+    isolate,
+    make_project,
+    reset_mlflow_globals,
+)
+from tests.s3_helpers import moto_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
