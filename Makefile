@@ -13,7 +13,7 @@ SHARED ?= ../shared
 NOTEBOOK := notebooks/train.ipynb
 PIPELINE := train
 
-.PHONY: demo test test-quick lock install labextension tools system-deps lint typecheck drift verify manifests checkov pytest clean
+.PHONY: demo test test-quick lock install labextension tools system-deps lint typecheck drift verify manifests checkov pytest bytecode clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -143,11 +143,18 @@ PYTEST_WORKERS ?= auto
 PYTEST := WORKBENCH_SHARED=$(SHARED) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile \
 	--no-loadscope-reorder
 
-pytest: install system-deps $(TOOLS)/bin/checkov
+# The project's own bytecode, as `pip install` compiles a non-editable package: the editable
+# install does not, and with PYTHONDONTWRITEBYTECODE (CI hosts) every test's `workbench` or
+# helper subprocess would compile the modules it imports again (stale files are recompiled;
+# Python checks each source's mtime).
+bytecode: install
+	$(VENV)/bin/python -m compileall -q workbench tests
+
+pytest: install system-deps $(TOOLS)/bin/checkov bytecode
 	$(PYTEST) --durations=25
 
 # The edit-test loop: everything but the slow and the real-browser tests (under 90 s).
-test-quick: install system-deps $(TOOLS)/bin/checkov
+test-quick: install system-deps $(TOOLS)/bin/checkov bytecode
 	$(PYTEST) -q -m "not slow and not browser"
 
 test: lint typecheck drift verify manifests checkov pytest
