@@ -5,6 +5,7 @@ userinfo regexes that leaked passwords holding `/` did), so these scans fail on 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +34,9 @@ REPLACE_ELSEWHERE = {
 }
 
 
+@functools.cache
 def _modules() -> list[tuple[str, ast.Module]]:
+    """Every module of the package, parsed once for all the scans of this file."""
     return [
         (path.relative_to(REPO).as_posix(), ast.parse(path.read_text(encoding="utf-8")))
         for path in sorted(PACKAGE.rglob("*.py"))
