@@ -1,6 +1,8 @@
 """skops.io imported with the recorded estimator list: the same trusted types, without the walk.
 
-Each case runs in a fresh interpreter: what skops trusts is computed once, at its import.
+Each case runs in a fresh interpreter: what skops trusts is computed once, at its import. Those
+cases import all of scikit-learn (5-7 s each), so they are `slow`: the full suite runs them, the
+edit loop's quick lane does not.
 """
 
 from __future__ import annotations
@@ -65,6 +67,8 @@ def plain_import() -> dict[str, Any]:
     return trusted_in_fresh_process("import skops.io")
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_same_trusted_types_without_walking_scikit_learn(plain_import: dict[str, Any]) -> None:
     fast = trusted_in_fresh_process(
         "from workbench.serving.skopstypes import import_skops_io; import_skops_io()"
@@ -75,6 +79,8 @@ def test_same_trusted_types_without_walking_scikit_learn(plain_import: dict[str,
     assert LOGISTIC in fast["lists"]["SKLEARN_ESTIMATOR_TYPE_NAMES"]
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_a_version_without_a_record_imports_skops_as_usual(
     plain_import: dict[str, Any],
 ) -> None:
@@ -89,6 +95,8 @@ def test_a_version_without_a_record_imports_skops_as_usual(
     assert other["lists"] == plain_import["lists"]
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_the_record_decides_what_skops_trusts() -> None:
     """The record is what skops builds its list from: an estimator left out is untrusted."""
     doctored = trusted_in_fresh_process(
@@ -103,6 +111,8 @@ def test_the_record_decides_what_skops_trusts() -> None:
     assert LOGISTIC not in doctored["lists"]["SKLEARN_ESTIMATOR_TYPE_NAMES"]
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_the_ufunc_record_is_skops_own_answer_for_the_installed_scipy() -> None:
     """skops's walk over sys.modules, run here, finds what the record says for these versions."""
     recorded = skopstypes.recorded_scipy_ufuncs(skopstypes.ufunc_versions())
@@ -112,6 +122,8 @@ def test_the_ufunc_record_is_skops_own_answer_for_the_installed_scipy() -> None:
     assert any(name.endswith(".expit") for name in recorded)
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_the_ufunc_record_decides_what_skops_trusts() -> None:
     doctored = trusted_in_fresh_process(
         """

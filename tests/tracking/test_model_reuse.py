@@ -49,6 +49,7 @@ def versions(name: str) -> list[int]:
     return sorted(int(v.version) for v in found)
 
 
+@pytest.mark.slow  # three MLflow model logs and two promotions: ~10 s
 def test_refit_identical_to_champion_is_not_registered_again(
     project: Path, churn: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -41,6 +41,8 @@ def objective_module(tproject: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "toy_objective"
 
 
+@pytest.mark.slow
+@pytest.mark.integration
 def test_two_workers_then_promote_the_best(
     objective_module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
