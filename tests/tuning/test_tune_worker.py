@@ -41,8 +41,7 @@ def objective_module(tproject: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return "toy_objective"
 
 
-@pytest.mark.slow
-@pytest.mark.integration
+@pytest.mark.slow  # six trials logged and a model registered: ~10 s
 def test_two_workers_then_promote_the_best(
     objective_module: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
