@@ -38,6 +38,7 @@ NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("", "PersistentVolumeClaim"),
     ("", "Service"),
+    ("", "Secret"),  # only the CI accounts' token Secrets, without data (ci.ci_rbac)
     ("", "ServiceAccount"),
     ("apps", "Deployment"),
     ("argoproj.io", "ApplicationSet"),

@@ -57,6 +57,7 @@ from hera.workflows.models import (
     ConfigMapVolumeSource,
     DAGTask,
     EmptyDirVolumeSource,
+    ExecutorConfig,
     KeyToPath,
     PersistentVolumeClaim,
     PersistentVolumeClaimSpec,
@@ -490,7 +491,11 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
                 ),
             ),
         ],
-        service_account_name=f"{spec.project}-ci",
+        # no step container holds a Kubernetes token: Argo mounts the executor's into its own
+        # containers only (Argo Workflows 3.6+), and record-ci-image names its own account
+        service_account_name=ci_account(spec),
+        automount_service_account_token=False,
+        executor=ExecutorConfig(service_account_name=ci_account(spec)),
         security_context=PodSecurityContext(
             run_as_non_root=True,
             run_as_user=UID,
@@ -541,45 +546,96 @@ def ci_image_config_map(spec: PlatformSpec, image: str | None = None) -> dict[st
 
 def _record_ci_image(spec: PlatformSpec) -> Resource:
     """Main's proven CI image becomes the next run's bootstrap image (kubectl apply by Argo's
-    executor: a get and a patch on that one ConfigMap, which the Role allows)."""
+    executor: a get and a patch on that one ConfigMap). The only template that may: it runs as
+    the recorder ServiceAccount, whose token Argo mounts into this resource pod's executor, the
+    container that applies the manifest; no container of another template ever holds it."""
+    recorder = recorder_account(spec)
     return Resource(
         name="record-ci-image",
         action="apply",
         inputs=[Parameter(name="ci-image")],
         manifest=yaml.safe_dump(ci_image_config_map(spec, BUILT_IMAGE), sort_keys=False),
+        service_account_name=recorder,
+        executor=ExecutorConfig(service_account_name=recorder),
     )
 
 
-def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
-    """The CI pods' ServiceAccount: what Argo's executor needs to report results, and to record
-    the next run's CI image."""
-    name = f"{spec.project}-ci"
-    meta = {"name": name, "namespace": spec.ci_namespace}
+def ci_account(spec: PlatformSpec) -> str:
+    """Every CI pod's ServiceAccount; its token reaches Argo's executor containers only."""
+    return f"{spec.project}-ci"
+
+
+def recorder_account(spec: PlatformSpec) -> str:
+    """record-ci-image's ServiceAccount: the one that may patch the CI-image ConfigMap."""
+    return f"{spec.project}-ci-recorder"
+
+
+EXECUTOR_RULE = {  # what Argo's emissary executor needs (Argo Workflows 3.5+): report results
+    "apiGroups": ["argoproj.io"],
+    "resources": ["workflowtaskresults"],
+    "verbs": ["create", "patch"],
+}
+
+
+def _account(
+    namespace: str, name: str, rules: list[dict[str, Any]], purpose: str
+) -> list[dict[str, Any]]:
+    """A ServiceAccount that mounts no token by itself, the long-lived token Secret Argo mounts
+    into executor containers (found by its name `NAME.service-account-token`; Kubernetes fills
+    it, git holds no value), and a Role with RULES bound to it."""
+    meta = {"name": name, "namespace": namespace, "annotations": {"workbench/purpose": purpose}}
+    token = f"{name}.service-account-token"
+    rbac = "rbac.authorization.k8s.io"
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
         {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
             "metadata": meta,
-            "rules": [
-                {
-                    "apiGroups": ["argoproj.io"],
-                    "resources": ["workflowtaskresults"],
-                    "verbs": ["create", "patch"],
-                },
-                {  # record-ci-image: that one ConfigMap (in git without its image key)
-                    "apiGroups": [""],
-                    "resources": ["configmaps"],
-                    "resourceNames": [spec.ci_image_config_map],
-                    "verbs": ["get", "patch"],
-                },
-            ],
+            "automountServiceAccountToken": False,
         },
         {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": token,
+                "namespace": namespace,
+                "annotations": {"kubernetes.io/service-account.name": name},
+            },
+            "type": "kubernetes.io/service-account-token",
+        },
+        {"apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": meta, "rules": rules},
+        {
+            "apiVersion": f"{rbac}/v1",
             "kind": "RoleBinding",
             "metadata": meta,
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": spec.ci_namespace}],
+            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
         },
+    ]
+
+
+def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
+    """Two identities. `PROJECT-ci`, every CI pod's: Argo's executor reports task results with
+    it and nothing else, and no step container (the tests run the pull request's own code)
+    gets its token at all. `PROJECT-ci-recorder`, record-ci-image's only: it may also get and
+    patch the CI-image ConfigMap (in git without its image key), by name."""
+    record = {
+        "apiGroups": [""],
+        "resources": ["configmaps"],
+        "resourceNames": [spec.ci_image_config_map],
+        "verbs": ["get", "patch"],
+    }
+    return [
+        *_account(
+            spec.ci_namespace,
+            ci_account(spec),
+            [dict(EXECUTOR_RULE)],
+            "Argo's executor in every CI pod: report task results",
+        ),
+        *_account(
+            spec.ci_namespace,
+            recorder_account(spec),
+            [dict(EXECUTOR_RULE), record],
+            "record-ci-image: write the CI image the next run starts in",
+        ),
     ]
