@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.ci.test_ci_first_run import RECORDED, walk
 from tests.ci.test_ci_template import spec
 from workbench.emit import build_platform
 
@@ -179,3 +180,39 @@ def test_the_token_secrets_hold_no_value(platform: dict[str, list[dict[str, Any]
         assert name == f"{account}.service-account-token"
     for account in platform["ServiceAccount"]:
         assert account["automountServiceAccountToken"] is False
+
+
+def _runs_checked_out_code(template: dict[str, Any]) -> bool:
+    """test.sh runs `make test` on the checkout; build.sh has BuildKit run its Dockerfiles'
+    RUN steps (which share BuildKit's process namespace: --oci-worker-no-process-sandbox)."""
+    command = (template.get("container") or {}).get("command", [])
+    return any(str(part).endswith(("/test.sh", "/build.sh")) for part in command)
+
+
+@pytest.mark.parametrize("ci_image", ["", RECORDED])
+def test_a_pull_requests_run_gives_its_code_no_credential(
+    platform: dict[str, list[dict[str, Any]]], ci_image: str
+) -> None:
+    """Followed through the DAG (tests/ci/dag_eval.py), a pull request's run, first or later:
+    every pod that runs the pull request's code (its tests, its Dockerfiles) holds no token
+    and no Secret, and the registry credential reaches no pod of the run at all (nothing of a
+    pull request is pushed); the Secrets its other pods see are the checkout's and, in the
+    image main recorded, the commit status's."""
+    (workflow,) = platform["WorkflowTemplate"]
+    templates = _pod_templates(workflow)
+    main, exit_ = walk(workflow, ci_image, branch="refs/heads/feature")
+    tasks = {t["name"]: t["template"] for t in templates_of(workflow, "ci")}
+    tasks |= {t["name"]: t["template"] for t in templates_of(workflow, "exit")}
+    code = []
+    seen: set[str] = set()
+    for task in [*main.order, *exit_.order]:
+        template = templates[tasks[task]]
+        seen |= secrets_seen(template, workflow)
+        if _runs_checked_out_code(template):
+            code.append(task)
+            assert secrets_seen(template, workflow) == set(), task
+            assert main_identity(template, workflow) is None, task
+    assert {"build-ci-pr", "build-steps-pr", "build-serving-pr"} <= set(code)
+    assert ("test" in code) == (ci_image == RECORDED)
+    assert seen <= {"churn-ci-git", "churn-ci-github"}, seen
+    assert "churn-ci-registry" not in seen

@@ -126,7 +126,8 @@ def test_the_ci_image_runs_by_digest_never_by_a_tag(ci: dict[str, Any]) -> None:
         assert image == "{{inputs.parameters.ci-image}}", (name, image)
         assert "ci-image" in {p["name"] for p in template["inputs"]["parameters"]}, name
         own["input"].add(name)
-    assert own["buildkit"] == {"build-steps", "build-serving", "build-ci", "clone-first"}
+    assert own["buildkit"] == {"build-steps", "build-serving", "build-ci", "clone-first",
+                               "build-steps-pr", "build-serving-pr", "build-ci-pr"}  # fmt: skip
 
     def image_arg(task: dict[str, Any]) -> str:
         return next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == "ci-image")

@@ -31,8 +31,10 @@ the status and test steps run on the digest just built (`status-pending-first`,
 `test-first`); everything after is the same DAG. The exit handler reports in the recorded
 image, or on a first run in the one build-ci pushed (its digest is a global output); a first
 run that failed before build-ci pushed anything has no image to report in and posts nothing.
-A pull request's first run posts no status at all: its CI image is built from the pull
-request's own ci/Dockerfile, and no credential goes into an image main did not build.
+A pull request's builds (`NAME-pr`) hold no registry credential and push nothing, not even
+to the registry cache (their Dockerfiles' RUN steps are the pull request's code: _build).
+So its first run has no CI image to test in and only builds; it posts no status at all,
+as no credential goes into an image main did not build.
 """
 
 from __future__ import annotations
@@ -162,10 +164,22 @@ def _script(
 
 
 def _build(
-    spec: PlatformSpec, name: str, dockerfile: str, image: str, target: str, global_name: str = ""
+    spec: PlatformSpec,
+    name: str,
+    dockerfile: str,
+    image: str,
+    target: str,
+    global_name: str = "",
+    push: bool = True,
 ) -> Container:
     """Rootless BuildKit in its own user namespace: RuntimeDefault seccomp blocks the unshare
-    it needs, so this one pod runs Unconfined (still non-root, no privilege escalation)."""
+    it needs, so this one pod runs Unconfined (still non-root, no privilege escalation).
+
+    Without PUSH (a pull request's build, `NAME-pr`) the pod mounts no registry credential and
+    build.sh neither pushes nor reads or writes the registry cache: the Dockerfile's RUN steps
+    are the pull request's code, and with --oci-worker-no-process-sandbox they share BuildKit's
+    process namespace (BuildKit's docs: they may kill and, seccomp permitting, ptrace any
+    process there, buildctl holding the credential included)."""
     env = [
         HeraEnv(name="SRC", value=SRC),
         HeraEnv(name="DOCKERFILE", value=dockerfile),
@@ -175,14 +189,16 @@ def _build(
         HeraEnv(name="DIGEST_FILE", value="/tmp/digest"),
         HeraEnv(name="DOCKER_CONFIG", value="/home/user/.docker"),
         HeraEnv(name="BUILDKITD_FLAGS", value="--oci-worker-no-process-sandbox"),
+        HeraEnv(name="PUSH", value="true" if push else "false"),
     ]
+    registry = [VolumeMount(name="registry", mount_path="/home/user/.docker", read_only=True)]
     return Container(
-        name=name,
+        name=name if push else f"{name}-pr",
         image=BUILDKIT,
         command=["sh", f"{SCRIPTS}/build.sh"],
         env=env,
         volume_mounts=_mounts(
-            VolumeMount(name="registry", mount_path="/home/user/.docker", read_only=True),
+            *(registry if push else []),
             VolumeMount(name="buildkit", mount_path="/home/user/.local/share/buildkit"),
         ),
         security_context=_security(1000, "Unconfined"),
@@ -356,32 +372,22 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         image=BUILDKIT,
     )
     test = _script("test", spec, "test.sh", [HeraEnv(name="SRC", value=SRC)])
-    build_steps = _build(
-        spec,
-        "build-steps",
-        f"steps/{pipeline.name}/Dockerfile",
-        f"{spec.registry}/{pipeline.base}-steps",
-        "",
-    )
-    build_serving = _build(
-        spec,
-        "build-serving",
-        f"steps/{pipeline.name}/serving.Dockerfile",
-        f"{spec.registry}/{pipeline.base}-serving",
-        "serving",
-    )
-    build_deploy = _build(
-        spec,
-        "build-deploy",
-        f"steps/{pipeline.name}/serving.Dockerfile",
-        f"{spec.registry}/{pipeline.base}-deploy",
-        "deploy",
-    )
-    builds = [build_steps, build_serving, *([build_deploy] if pipeline.has_deploy else [])]
+    # (template, Dockerfile, image, target) of each image CI builds for the pipeline
+    recipes: list[tuple[str, str, str, str]] = [
+        (f"build-{kind}", dockerfile, f"{spec.registry}/{pipeline.base}-{kind}", target)
+        for kind, dockerfile, target in (
+            ("steps", f"steps/{pipeline.name}/Dockerfile", ""),
+            ("serving", f"steps/{pipeline.name}/serving.Dockerfile", "serving"),
+            ("deploy", f"steps/{pipeline.name}/serving.Dockerfile", "deploy"),
+        )
+        if kind in _built_images(pipeline)
+    ]
+    builds = [_build(spec, *recipe) for recipe in recipes]
     # the image these steps run in, from the project's ci/Dockerfile (checked on every run)
-    build_ci = _build(
-        spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "", CI_DIGEST
-    )
+    ci_recipe = ("build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "")
+    build_ci = _build(spec, *ci_recipe, CI_DIGEST)
+    # a pull request's builds: the same recipes, built only (no credential, nothing pushed)
+    pr_builds = [_build(spec, *recipe, push=False) for recipe in [*recipes, ci_recipe]]
     record = _record_ci_image(spec)
     staging, production = _set_image(spec, "staging"), _set_image(spec, "production")
     wait_staging, wait_production = _wait(spec, "staging"), _wait(spec, "production")
@@ -402,6 +408,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     built = {"ci_image": built_ci_image(spec)}
     # pull requests stop after the tests and builds: only main goes on to environments
     on_main = _on_main(spec)
+    on_pr = on_main.replace(" == ", " != ")
 
     bootstrap = {"ci_image": BOOTSTRAP_IMAGE}
 
@@ -429,9 +436,15 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         task(clone, when=RECORDED, **bootstrap),
         task(clone_first, when=FIRST_RUN),
         task(test, "clone.Succeeded", **bootstrap),
-        task(build_ci, "test.Succeeded || clone-first.Succeeded"),
-        # the GitHub token only ever goes to an image main built: a pull request's first run
-        # (its own ci/Dockerfile) tests and builds but posts no commit status
+        task(build_ci, "test.Succeeded || clone-first.Succeeded", on_main),
+        # a pull request builds every image without a registry credential and pushes none; its
+        # first run (no recorded CI image, and none pushed to test in) only builds
+        task(pr_builds[-1], "test.Succeeded || clone-first.Succeeded", on_pr),
+        *(
+            task(build, f"test.Succeeded || {pr_builds[-1].name}.Succeeded", on_pr)
+            for build in pr_builds[:-1]
+        ),
+        # the GitHub token only ever goes to an image main built
         task(
             pending,
             "build-ci.Succeeded",
@@ -440,7 +453,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
             **built,
         ),
         task(test, "build-ci.Succeeded", FIRST_RUN, "test-first", **built),
-        *(task(build, tested) for build in builds),
+        *(task(build, tested, on_main) for build in builds),
         task(
             staging,
             " && ".join(f"{build.name}.Succeeded" for build in [*builds, build_ci]),
@@ -468,7 +481,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     ]
     templates: list[Container | Suspend | Resource | DAG] = [
         _exit_handler(spec, final),
-        pending, final, clone, clone_first, test, *builds, build_ci, staging, wait_staging,
+        pending, final, clone, clone_first, test, *builds, build_ci, *pr_builds, staging,
+        wait_staging,
         integration, record, approve,
         production, wait_production,
     ]  # fmt: skip
