@@ -207,11 +207,17 @@ def test_a_pull_requests_run_gives_its_code_no_credential(
     seen: set[str] = set()
     for task in [*main.order, *exit_.order]:
         template = templates[tasks[task]]
-        seen |= secrets_seen(template, workflow)
+        secrets = secrets_seen(template, workflow)
+        seen |= secrets
         if _runs_checked_out_code(template):
             code.append(task)
-            assert secrets_seen(template, workflow) == set(), task
+            assert secrets == set(), task
             assert main_identity(template, workflow) is None, task
+        elif code and secrets:
+            # after the pull request's code wrote to the shared checkout, a pod with a Secret
+            # must not see it (status.sh's `python3 -c` would import a planted json.py there)
+            mounts = {m["name"] for m in template["container"].get("volumeMounts", [])}
+            assert "workspace" not in mounts, (task, secrets)
     assert {"build-ci-pr", "build-steps-pr", "build-serving-pr"} <= set(code)
     assert ("test" in code) == (ci_image == RECORDED)
     assert seen <= {"churn-ci-git", "churn-ci-github"}, seen

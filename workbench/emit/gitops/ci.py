@@ -126,9 +126,14 @@ def _security(uid: int = UID, seccomp: str = "RuntimeDefault") -> SecurityContex
     )
 
 
-def _mounts(*extra: VolumeMount) -> list[VolumeMount]:
+def _mounts(*extra: VolumeMount, workspace: bool = True) -> list[VolumeMount]:
+    """The run's shared checkout (/workspace, a PVC), the scripts and a private /tmp. Without
+    WORKSPACE: a step that holds a credential and may run after the pull request's code wrote
+    to the checkout (the exit handler's commit status) must not see it: status.sh runs
+    `python3 -c` in the CI image's WORKDIR /workspace, whose first import path is that folder,
+    so a planted json.py would run with the GitHub token."""
     return [
-        VolumeMount(name="workspace", mount_path="/workspace"),
+        *([VolumeMount(name="workspace", mount_path="/workspace")] if workspace else []),
         VolumeMount(name="scripts", mount_path=SCRIPTS, read_only=True),
         VolumeMount(name="tmp", mount_path="/tmp"),
         *extra,
@@ -144,7 +149,13 @@ def _git_env(spec: PlatformSpec) -> list[Any]:
 
 
 def _script(
-    name: str, spec: PlatformSpec, script: str, env: list[Any], image: str = BUILT_IMAGE, **kw: Any
+    name: str,
+    spec: PlatformSpec,
+    script: str,
+    env: list[Any],
+    image: str = BUILT_IMAGE,
+    workspace: bool = True,
+    **kw: Any,
 ) -> Container:
     """A CI step in the CI image its task passes as the input `ci-image` (by digest: the one
     the last main run recorded, or the one build-ci pushed), or in IMAGE when given."""
@@ -156,7 +167,7 @@ def _script(
         image=image,
         command=["sh", f"{SCRIPTS}/{script}"],
         env=env,
-        volume_mounts=_mounts(),
+        volume_mounts=_mounts(workspace=workspace),
         security_context=_security(),
         inputs=inputs or None,
         **kw,
@@ -287,6 +298,7 @@ def _status(spec: PlatformSpec, name: str, status: str) -> Container:
                 name="GITHUB_TOKEN", secret_name=f"{spec.project}-ci-github", secret_key="token"
             ),
         ],
+        workspace=False,  # it needs no checkout, and one a pull request's tests wrote to
     )
 
 
