@@ -4,7 +4,7 @@ Secrets each template sees. The `test` step runs the pull request's own code (`m
 must hold no token and no Secret, and only `record-ci-image` may patch the CI-image ConfigMap
 the next main run starts from.
 
-How Argo Workflows (3.6+, workflow/controller/workflowpod.go) mounts tokens, as modelled here:
+How Argo Workflows (3.5.15+, 3.6.0+: workflow/controller/workflowpod.go) mounts tokens, as here:
 with `automountServiceAccountToken` true (the default) every container of the pod holds the
 pod's ServiceAccount token; with it false, only Argo's own containers (init, wait and, in a
 resource template, the main container, which is Argo's executor running kubectl) hold the token

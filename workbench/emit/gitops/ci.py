@@ -518,7 +518,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
             ),
         ],
         # no step container holds a Kubernetes token: Argo mounts the executor's into its own
-        # containers only (Argo Workflows 3.6+), and record-ci-image names its own account
+        # containers only (Argo Workflows 3.5.15+, 3.6.0+), and record-ci-image names its own
+        # account
         service_account_name=ci_account(spec),
         automount_service_account_token=False,
         executor=ExecutorConfig(service_account_name=ci_account(spec)),
