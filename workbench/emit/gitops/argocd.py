@@ -48,7 +48,7 @@ NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("", "PersistentVolumeClaim"),
     ("", "Service"),
-    ("", "Secret"),  # only the CI accounts' token Secrets, without data (ci.ci_rbac)
+    ("", "Secret"),  # only the CI accounts' token Secrets, without data (ci_rbac.ci_rbac)
     ("", "ServiceAccount"),
     ("apps", "Deployment"),
     ("argoproj.io", "CronWorkflow"),

@@ -75,6 +75,7 @@ from hera.workflows.models import (
 )
 from hera.workflows.models import ObjectMeta as HeraMeta
 
+from workbench.emit.gitops.ci_rbac import ci_account, recorder_account
 from workbench.emit.gitops.events import CI_PARAMETERS
 from workbench.emit.gitops.project import PipelineRef, PlatformSpec
 
@@ -585,84 +586,3 @@ def _record_ci_image(spec: PlatformSpec) -> Resource:
         service_account_name=recorder,
         executor=ExecutorConfig(service_account_name=recorder),
     )
-
-
-def ci_account(spec: PlatformSpec) -> str:
-    """Every CI pod's ServiceAccount; its token reaches Argo's executor containers only."""
-    return f"{spec.project}-ci"
-
-
-def recorder_account(spec: PlatformSpec) -> str:
-    """record-ci-image's ServiceAccount: the one that may patch the CI-image ConfigMap."""
-    return f"{spec.project}-ci-recorder"
-
-
-EXECUTOR_RULE = {  # what Argo's emissary executor needs (Argo Workflows 3.5+): report results
-    "apiGroups": ["argoproj.io"],
-    "resources": ["workflowtaskresults"],
-    "verbs": ["create", "patch"],
-}
-
-
-def _account(
-    namespace: str, name: str, rules: list[dict[str, Any]], purpose: str
-) -> list[dict[str, Any]]:
-    """A ServiceAccount that mounts no token by itself, the long-lived token Secret Argo mounts
-    into executor containers (found by its name `NAME.service-account-token`; Kubernetes fills
-    it, git holds no value), and a Role with RULES bound to it."""
-    meta = {"name": name, "namespace": namespace, "annotations": {"workbench/purpose": purpose}}
-    token = f"{name}.service-account-token"
-    rbac = "rbac.authorization.k8s.io"
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": meta,
-            "automountServiceAccountToken": False,
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {
-                "name": token,
-                "namespace": namespace,
-                "annotations": {"kubernetes.io/service-account.name": name},
-            },
-            "type": "kubernetes.io/service-account-token",
-        },
-        {"apiVersion": f"{rbac}/v1", "kind": "Role", "metadata": meta, "rules": rules},
-        {
-            "apiVersion": f"{rbac}/v1",
-            "kind": "RoleBinding",
-            "metadata": meta,
-            "roleRef": {"apiGroup": rbac, "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}],
-        },
-    ]
-
-
-def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
-    """Two identities. `PROJECT-ci`, every CI pod's: Argo's executor reports task results with
-    it and nothing else, and no step container (the tests run the pull request's own code)
-    gets its token at all. `PROJECT-ci-recorder`, record-ci-image's only: it may also get and
-    patch the CI-image ConfigMap (in git without its image key), by name."""
-    record = {
-        "apiGroups": [""],
-        "resources": ["configmaps"],
-        "resourceNames": [spec.ci_image_config_map],
-        "verbs": ["get", "patch"],
-    }
-    return [
-        *_account(
-            spec.ci_namespace,
-            ci_account(spec),
-            [dict(EXECUTOR_RULE)],
-            "Argo's executor in every CI pod: report task results",
-        ),
-        *_account(
-            spec.ci_namespace,
-            recorder_account(spec),
-            [dict(EXECUTOR_RULE), record],
-            "record-ci-image: write the CI image the next run starts in",
-        ),
-    ]
