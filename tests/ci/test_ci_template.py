@@ -126,7 +126,8 @@ def test_the_ci_image_runs_by_digest_never_by_a_tag(ci: dict[str, Any]) -> None:
         assert image == "{{inputs.parameters.ci-image}}", (name, image)
         assert "ci-image" in {p["name"] for p in template["inputs"]["parameters"]}, name
         own["input"].add(name)
-    assert own["buildkit"] == {"build-steps", "build-serving", "build-ci", "clone-first"}
+    assert own["buildkit"] == {"build-steps", "build-serving", "build-ci", "clone-first",
+                               "build-steps-pr", "build-serving-pr", "build-ci-pr"}  # fmt: skip
 
     def image_arg(task: dict[str, Any]) -> str:
         return next(p["value"] for p in task["arguments"]["parameters"] if p["name"] == "ci-image")
@@ -152,7 +153,7 @@ def test_the_ci_image_runs_by_digest_never_by_a_tag(ci: dict[str, Any]) -> None:
 def test_main_records_the_image_it_ran_for_the_next_run(ci: dict[str, Any]) -> None:
     """record-ci-image, a resource template (no image), applies the ConfigMap the next run's
     `ci-image` parameter reads, with the label Argo requires, after the integration tests; the
-    CI's Role may get and patch that ConfigMap only."""
+    recorder's Role may get and patch that ConfigMap only."""
     record = templates(ci)["record-ci-image"]
     tasks = {t["name"]: t for t in templates(ci)["ci"]["dag"]["tasks"]}
     assert record["resource"]["action"] == "apply" and "container" not in record

@@ -110,6 +110,27 @@ def test_build_calls_buildctl_as_it_expects_and_returns_the_digest(
     assert flag_values(argv, "--export-cache") == [cache + ",mode=max"]
 
 
+def test_a_pull_requests_build_pushes_nothing_and_touches_no_registry_cache(
+    tmp_path: Path,
+) -> None:
+    """PUSH=false, as the `-pr` build templates set it: the image is built (its digest still
+    reported), not pushed, and the registry cache main's builds import is neither read nor
+    written; anything but true/false is refused before BuildKit starts."""
+    shim(tmp_path / "bin", "buildctl-daemonless.sh", BUILDCTL)
+    env = {"SRC": str(tmp_path), "DOCKERFILE": "ci/Dockerfile", "IMAGE": "r/ci", "TAG": SHA,
+           "DIGEST_FILE": str(tmp_path / "digest"), "DIGEST": DIGEST, "PUSH": "false"}  # fmt: skip
+    out = run("build.sh", tmp_path, env)
+    assert out.returncode == 0, out.stderr
+    assert f"built r/ci@{DIGEST} (not pushed)" in out.stdout
+    (argv,) = calls(tmp_path / "log", "buildctl-daemonless.sh")
+    assert flag_values(argv, "--output") == [f"type=image,name=r/ci:{SHA},push=false"]
+    assert flag_values(argv, "--import-cache") == [] and flag_values(argv, "--export-cache") == []
+    assert (tmp_path / "digest").read_text() == DIGEST
+    out = run("build.sh", tmp_path, {**env, "PUSH": "yes"})
+    assert out.returncode == 2 and "PUSH must be true or false" in out.stderr
+    assert len(calls(tmp_path / "log", "buildctl-daemonless.sh")) == 1
+
+
 def test_build_fails_without_a_digest(tmp_path: Path) -> None:
     shim(tmp_path / "bin", "buildctl-daemonless.sh", BUILDCTL)
     env = {"SRC": str(tmp_path), "DOCKERFILE": "Dockerfile", "IMAGE": "r/x", "TAG": "t",

@@ -17,6 +17,7 @@ import yaml
 from click.testing import CliRunner
 
 from tests.argo.argo_helpers import checkov_binary, shared_tool, tiny_spec, write_files
+from tests.gitops import project_eval
 from workbench.cli.main import cli
 from workbench.core.errors import WorkbenchError
 from workbench.emit import build_platform
@@ -146,7 +147,10 @@ def test_no_secret_value_anywhere_only_references(project: Path) -> None:
     texts = [p.read_text() for p in (project / "manifests" / "platform").rglob("*") if p.is_file()]
     for value in SECRETS.values():
         assert not any(value in text for text in texts), value
-    assert by_kind(project / "manifests" / "platform", "Secret") == []
+    # the only Secrets: the CI accounts' tokens, which Kubernetes fills (type and name only)
+    for secret in by_kind(project / "manifests" / "platform", "Secret"):
+        assert secret["type"] == "kubernetes.io/service-account-token", secret
+        assert set(secret) == {"apiVersion", "kind", "metadata", "type"}, secret
     refs: list[dict[str, Any]] = []
 
     def walk(node: Any, key: str = "") -> None:
@@ -213,10 +217,22 @@ def test_argocd_syncs_every_overlay_in_waves_infrastructure_first(project: Path)
         ("ConfigMap", f"workbench-cache-fraud-{s}") for s in ("left-branch", "right", "join")
     }
     assert "RespectIgnoreDifferences=true" in staging["syncPolicy"]["syncOptions"]
-    (project_,) = by_kind(project / "manifests", "AppProject")
+    projects = {p["metadata"]["name"]: p for p in by_kind(project / "manifests", "AppProject")}
+    assert set(projects) == {"churn", "churn-admin"}
+    project_ = projects["churn"]
     assert project_["spec"]["sourceRepos"] == [REPO_URL]
-    allowed = {d["namespace"] for d in project_["spec"]["destinations"]}
-    assert {a["spec"]["destination"]["namespace"] for a in apps.values()} <= allowed
+    for name, app in apps.items():
+        destinations = projects[app["spec"]["project"]]["spec"]["destinations"]
+        assert app["spec"]["destination"]["namespace"] in {d["namespace"] for d in destinations}, (
+            name
+        )
+
+
+@pytest.mark.integration
+def test_argocd_would_sync_every_application_within_its_project(project: Path) -> None:
+    """Each object each Application's source builds is of a kind its AppProject allows, in a
+    listed destination (tests/gitops/project_eval.py); the app of apps is in the admin one."""
+    assert project_eval.problems(project, project / "manifests" / "platform") == []
 
 
 def test_each_bucket_is_versioned_encrypted_and_private(project: Path) -> None:

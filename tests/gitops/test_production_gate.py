@@ -60,7 +60,17 @@ def test_production_is_an_application_set_over_the_promotion_record() -> None:
         }, name
         assert appset["spec"]["template"]["metadata"]["name"] == name
         assert appset["spec"]["syncPolicy"] == {"preserveResourcesOnDeletion": True}
-    (project,) = [d for d in docs if d["kind"] == "AppProject"]
+    # the app of apps creates them: its (admin) project allows the kind
+    (root,) = [
+        d
+        for d in docs
+        if d["kind"] == "Application" and d["metadata"]["name"].endswith("-platform")
+    ]
+    (project,) = [
+        d
+        for d in docs
+        if d["kind"] == "AppProject" and d["metadata"]["name"] == root["spec"]["project"]
+    ]
     kinds = project["spec"]["namespaceResourceWhitelist"]
     assert {"group": "argoproj.io", "kind": "ApplicationSet"} in kinds
 

@@ -2,6 +2,14 @@
 waves order the rest: infrastructure (Crossplane buckets) first, then Argo Events, then each
 pipeline's staging overlays, then production.
 
+The app of apps manages Argo CD's own objects (the Applications, ApplicationSets and both
+AppProjects), so it cannot live in the project it manages: that project would have to allow
+Applications and AppProjects in the Argo CD namespace, and any of its Applications could then
+create an Application of any project or widen its own fence. So the root Application belongs to
+a separate admin project, `PROJECT-admin`, whose only destination is the Argo CD namespace and
+whose only kinds are those three; the workload project `PROJECT` allows the workload's kinds in
+the workload's namespaces and nothing of Argo CD's.
+
 One Application per (pipeline, environment, component): each carries the exact names of its
 pipeline's Argo memoization ConfigMaps in ignoreDifferences (Argo Workflows writes them at run
 time; they are never in git).
@@ -33,14 +41,16 @@ CLUSTER = "https://kubernetes.default.svc"
 PLATFORM = "manifests/platform"
 WAVE = "argocd.argoproj.io/sync-wave"
 CROSSPLANE_NAMESPACE = "crossplane-system"
+# the projects exist before any Application that names them (the root is -3, the rest later)
+PROJECT_WAVE = -4
 # kinds the generated manifests contain: anything else is refused by the project
 NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("", "PersistentVolumeClaim"),
     ("", "Service"),
+    ("", "Secret"),  # only the CI accounts' token Secrets, without data (ci_rbac.ci_rbac)
     ("", "ServiceAccount"),
     ("apps", "Deployment"),
-    ("argoproj.io", "ApplicationSet"),
     ("argoproj.io", "CronWorkflow"),
     ("argoproj.io", "EventBus"),
     ("argoproj.io", "EventSource"),
@@ -55,6 +65,12 @@ NAMESPACED_KINDS = (
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
     ("serving.kserve.io", "InferenceService"),
+)
+# what the app of apps manages, and all its admin project allows: Argo CD's own objects
+ADMIN_KINDS = (
+    ("argoproj.io", "AppProject"),
+    ("argoproj.io", "Application"),
+    ("argoproj.io", "ApplicationSet"),
 )
 CLUSTER_KINDS = (
     ("", "Namespace"),
@@ -71,7 +87,7 @@ def _kinds(pairs: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
 
 
 def _destinations(spec: PlatformSpec) -> list[str]:
-    names = {events.NAMESPACE, spec.ci_namespace, CROSSPLANE_NAMESPACE, NAMESPACE}
+    names = {events.NAMESPACE, spec.ci_namespace, CROSSPLANE_NAMESPACE}
     names |= {p.namespace(env) for p in spec.pipelines for env in spec.environments}
     return sorted(names)
 
@@ -80,13 +96,41 @@ def app_project(spec: PlatformSpec) -> Obj:
     return Obj(
         apiVersion=API,
         kind="AppProject",
-        metadata={"name": spec.project, "namespace": NAMESPACE},
+        metadata={
+            "name": spec.project,
+            "namespace": NAMESPACE,
+            "annotations": {WAVE: str(PROJECT_WAVE)},
+        },
         spec={
             "description": f"{spec.project}: pipelines, serving, CI events and buckets",
             "sourceRepos": [spec.repo_url],
             "destinations": [{"server": CLUSTER, "namespace": n} for n in _destinations(spec)],
             "clusterResourceWhitelist": _kinds(CLUSTER_KINDS),
             "namespaceResourceWhitelist": _kinds(NAMESPACED_KINDS),
+        },
+    )
+
+
+def admin_project_name(spec: PlatformSpec) -> str:
+    return f"{spec.project}-admin"
+
+
+def admin_project(spec: PlatformSpec) -> Obj:
+    """The app of apps' project (see the module doc): Argo CD's own kinds, in its namespace."""
+    return Obj(
+        apiVersion=API,
+        kind="AppProject",
+        metadata={
+            "name": admin_project_name(spec),
+            "namespace": NAMESPACE,
+            "annotations": {WAVE: str(PROJECT_WAVE)},
+        },
+        spec={
+            "description": f"{spec.project}: the app of apps (Argo CD's own objects only)",
+            "sourceRepos": [spec.repo_url],
+            "destinations": [{"server": CLUSTER, "namespace": NAMESPACE}],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": _kinds(ADMIN_KINDS),
         },
     )
 
@@ -107,9 +151,10 @@ def application(
     wave: int,
     ignore: list[dict[str, Any]] | None = None,
     options: tuple[str, ...] = (),
+    project: str = "",
 ) -> Obj:
     body: dict[str, Any] = {
-        "project": spec.project,
+        "project": project or spec.project,
         "source": {
             "repoURL": spec.repo_url,
             "targetRevision": spec.gitops_branch,
@@ -267,4 +312,11 @@ def platform_applications(spec: PlatformSpec) -> list[Obj]:
 def root_application(spec: PlatformSpec) -> Obj:
     """The app of apps: apply it once (`kubectl apply -k manifests/platform/argocd`), and Argo
     CD syncs the rest from git, in wave order."""
-    return application(spec, f"{spec.project}-platform", f"{PLATFORM}/argocd", NAMESPACE, -3)
+    return application(
+        spec,
+        f"{spec.project}-platform",
+        f"{PLATFORM}/argocd",
+        NAMESPACE,
+        -3,
+        project=admin_project_name(spec),
+    )

@@ -31,8 +31,10 @@ the status and test steps run on the digest just built (`status-pending-first`,
 `test-first`); everything after is the same DAG. The exit handler reports in the recorded
 image, or on a first run in the one build-ci pushed (its digest is a global output); a first
 run that failed before build-ci pushed anything has no image to report in and posts nothing.
-A pull request's first run posts no status at all: its CI image is built from the pull
-request's own ci/Dockerfile, and no credential goes into an image main did not build.
+A pull request's builds (`NAME-pr`) hold no registry credential and push nothing, not even
+to the registry cache (their Dockerfiles' RUN steps are the pull request's code: _build).
+So its first run has no CI image to test in and only builds; it posts no status at all,
+as no credential goes into an image main did not build.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from hera.workflows.models import (
     ConfigMapVolumeSource,
     DAGTask,
     EmptyDirVolumeSource,
+    ExecutorConfig,
     KeyToPath,
     PersistentVolumeClaim,
     PersistentVolumeClaimSpec,
@@ -72,6 +75,7 @@ from hera.workflows.models import (
 )
 from hera.workflows.models import ObjectMeta as HeraMeta
 
+from workbench.emit.gitops.ci_rbac import ci_account, recorder_account
 from workbench.emit.gitops.events import CI_PARAMETERS
 from workbench.emit.gitops.project import PipelineRef, PlatformSpec
 
@@ -123,9 +127,14 @@ def _security(uid: int = UID, seccomp: str = "RuntimeDefault") -> SecurityContex
     )
 
 
-def _mounts(*extra: VolumeMount) -> list[VolumeMount]:
+def _mounts(*extra: VolumeMount, workspace: bool = True) -> list[VolumeMount]:
+    """The run's shared checkout (/workspace, a PVC), the scripts and a private /tmp. Without
+    WORKSPACE: a step that holds a credential and may run after the pull request's code wrote
+    to the checkout (the exit handler's commit status) must not see it: status.sh runs
+    `python3 -c` in the CI image's WORKDIR /workspace, whose first import path is that folder,
+    so a planted json.py would run with the GitHub token."""
     return [
-        VolumeMount(name="workspace", mount_path="/workspace"),
+        *([VolumeMount(name="workspace", mount_path="/workspace")] if workspace else []),
         VolumeMount(name="scripts", mount_path=SCRIPTS, read_only=True),
         VolumeMount(name="tmp", mount_path="/tmp"),
         *extra,
@@ -141,7 +150,13 @@ def _git_env(spec: PlatformSpec) -> list[Any]:
 
 
 def _script(
-    name: str, spec: PlatformSpec, script: str, env: list[Any], image: str = BUILT_IMAGE, **kw: Any
+    name: str,
+    spec: PlatformSpec,
+    script: str,
+    env: list[Any],
+    image: str = BUILT_IMAGE,
+    workspace: bool = True,
+    **kw: Any,
 ) -> Container:
     """A CI step in the CI image its task passes as the input `ci-image` (by digest: the one
     the last main run recorded, or the one build-ci pushed), or in IMAGE when given."""
@@ -153,7 +168,7 @@ def _script(
         image=image,
         command=["sh", f"{SCRIPTS}/{script}"],
         env=env,
-        volume_mounts=_mounts(),
+        volume_mounts=_mounts(workspace=workspace),
         security_context=_security(),
         inputs=inputs or None,
         **kw,
@@ -161,10 +176,22 @@ def _script(
 
 
 def _build(
-    spec: PlatformSpec, name: str, dockerfile: str, image: str, target: str, global_name: str = ""
+    spec: PlatformSpec,
+    name: str,
+    dockerfile: str,
+    image: str,
+    target: str,
+    global_name: str = "",
+    push: bool = True,
 ) -> Container:
     """Rootless BuildKit in its own user namespace: RuntimeDefault seccomp blocks the unshare
-    it needs, so this one pod runs Unconfined (still non-root, no privilege escalation)."""
+    it needs, so this one pod runs Unconfined (still non-root, no privilege escalation).
+
+    Without PUSH (a pull request's build, `NAME-pr`) the pod mounts no registry credential and
+    build.sh neither pushes nor reads or writes the registry cache: the Dockerfile's RUN steps
+    are the pull request's code, and with --oci-worker-no-process-sandbox they share BuildKit's
+    process namespace (BuildKit's docs: they may kill and, seccomp permitting, ptrace any
+    process there, buildctl holding the credential included)."""
     env = [
         HeraEnv(name="SRC", value=SRC),
         HeraEnv(name="DOCKERFILE", value=dockerfile),
@@ -174,14 +201,16 @@ def _build(
         HeraEnv(name="DIGEST_FILE", value="/tmp/digest"),
         HeraEnv(name="DOCKER_CONFIG", value="/home/user/.docker"),
         HeraEnv(name="BUILDKITD_FLAGS", value="--oci-worker-no-process-sandbox"),
+        HeraEnv(name="PUSH", value="true" if push else "false"),
     ]
+    registry = [VolumeMount(name="registry", mount_path="/home/user/.docker", read_only=True)]
     return Container(
-        name=name,
+        name=name if push else f"{name}-pr",
         image=BUILDKIT,
         command=["sh", f"{SCRIPTS}/build.sh"],
         env=env,
         volume_mounts=_mounts(
-            VolumeMount(name="registry", mount_path="/home/user/.docker", read_only=True),
+            *(registry if push else []),
             VolumeMount(name="buildkit", mount_path="/home/user/.local/share/buildkit"),
         ),
         security_context=_security(1000, "Unconfined"),
@@ -270,6 +299,7 @@ def _status(spec: PlatformSpec, name: str, status: str) -> Container:
                 name="GITHUB_TOKEN", secret_name=f"{spec.project}-ci-github", secret_key="token"
             ),
         ],
+        workspace=False,  # it needs no checkout, and one a pull request's tests wrote to
     )
 
 
@@ -355,32 +385,22 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         image=BUILDKIT,
     )
     test = _script("test", spec, "test.sh", [HeraEnv(name="SRC", value=SRC)])
-    build_steps = _build(
-        spec,
-        "build-steps",
-        f"steps/{pipeline.name}/Dockerfile",
-        f"{spec.registry}/{pipeline.base}-steps",
-        "",
-    )
-    build_serving = _build(
-        spec,
-        "build-serving",
-        f"steps/{pipeline.name}/serving.Dockerfile",
-        f"{spec.registry}/{pipeline.base}-serving",
-        "serving",
-    )
-    build_deploy = _build(
-        spec,
-        "build-deploy",
-        f"steps/{pipeline.name}/serving.Dockerfile",
-        f"{spec.registry}/{pipeline.base}-deploy",
-        "deploy",
-    )
-    builds = [build_steps, build_serving, *([build_deploy] if pipeline.has_deploy else [])]
+    # (template, Dockerfile, image, target) of each image CI builds for the pipeline
+    recipes: list[tuple[str, str, str, str]] = [
+        (f"build-{kind}", dockerfile, f"{spec.registry}/{pipeline.base}-{kind}", target)
+        for kind, dockerfile, target in (
+            ("steps", f"steps/{pipeline.name}/Dockerfile", ""),
+            ("serving", f"steps/{pipeline.name}/serving.Dockerfile", "serving"),
+            ("deploy", f"steps/{pipeline.name}/serving.Dockerfile", "deploy"),
+        )
+        if kind in _built_images(pipeline)
+    ]
+    builds = [_build(spec, *recipe) for recipe in recipes]
     # the image these steps run in, from the project's ci/Dockerfile (checked on every run)
-    build_ci = _build(
-        spec, "build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "", CI_DIGEST
-    )
+    ci_recipe = ("build-ci", "ci/Dockerfile", _repository(spec.ci_image_repository), "")
+    build_ci = _build(spec, *ci_recipe, CI_DIGEST)
+    # a pull request's builds: the same recipes, built only (no credential, nothing pushed)
+    pr_builds = [_build(spec, *recipe, push=False) for recipe in [*recipes, ci_recipe]]
     record = _record_ci_image(spec)
     staging, production = _set_image(spec, "staging"), _set_image(spec, "production")
     wait_staging, wait_production = _wait(spec, "staging"), _wait(spec, "production")
@@ -401,6 +421,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     built = {"ci_image": built_ci_image(spec)}
     # pull requests stop after the tests and builds: only main goes on to environments
     on_main = _on_main(spec)
+    on_pr = on_main.replace(" == ", " != ")
 
     bootstrap = {"ci_image": BOOTSTRAP_IMAGE}
 
@@ -428,9 +449,15 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
         task(clone, when=RECORDED, **bootstrap),
         task(clone_first, when=FIRST_RUN),
         task(test, "clone.Succeeded", **bootstrap),
-        task(build_ci, "test.Succeeded || clone-first.Succeeded"),
-        # the GitHub token only ever goes to an image main built: a pull request's first run
-        # (its own ci/Dockerfile) tests and builds but posts no commit status
+        task(build_ci, "test.Succeeded || clone-first.Succeeded", on_main),
+        # a pull request builds every image without a registry credential and pushes none; its
+        # first run (no recorded CI image, and none pushed to test in) only builds
+        task(pr_builds[-1], "test.Succeeded || clone-first.Succeeded", on_pr),
+        *(
+            task(build, f"test.Succeeded || {pr_builds[-1].name}.Succeeded", on_pr)
+            for build in pr_builds[:-1]
+        ),
+        # the GitHub token only ever goes to an image main built
         task(
             pending,
             "build-ci.Succeeded",
@@ -439,7 +466,7 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
             **built,
         ),
         task(test, "build-ci.Succeeded", FIRST_RUN, "test-first", **built),
-        *(task(build, tested) for build in builds),
+        *(task(build, tested, on_main) for build in builds),
         task(
             staging,
             " && ".join(f"{build.name}.Succeeded" for build in [*builds, build_ci]),
@@ -467,7 +494,8 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
     ]
     templates: list[Container | Suspend | Resource | DAG] = [
         _exit_handler(spec, final),
-        pending, final, clone, clone_first, test, *builds, build_ci, staging, wait_staging,
+        pending, final, clone, clone_first, test, *builds, build_ci, *pr_builds, staging,
+        wait_staging,
         integration, record, approve,
         production, wait_production,
     ]  # fmt: skip
@@ -490,7 +518,12 @@ def ci_template(spec: PlatformSpec) -> WorkflowTemplate:
                 ),
             ),
         ],
-        service_account_name=f"{spec.project}-ci",
+        # no step container holds a Kubernetes token: Argo mounts the executor's into its own
+        # containers only (Argo Workflows 3.5.15+, 3.6.0+), and record-ci-image names its own
+        # account
+        service_account_name=ci_account(spec),
+        automount_service_account_token=False,
+        executor=ExecutorConfig(service_account_name=ci_account(spec)),
         security_context=PodSecurityContext(
             run_as_non_root=True,
             run_as_user=UID,
@@ -541,45 +574,15 @@ def ci_image_config_map(spec: PlatformSpec, image: str | None = None) -> dict[st
 
 def _record_ci_image(spec: PlatformSpec) -> Resource:
     """Main's proven CI image becomes the next run's bootstrap image (kubectl apply by Argo's
-    executor: a get and a patch on that one ConfigMap, which the Role allows)."""
+    executor: a get and a patch on that one ConfigMap). The only template that may: it runs as
+    the recorder ServiceAccount, whose token Argo mounts into this resource pod's executor, the
+    container that applies the manifest; no container of another template ever holds it."""
+    recorder = recorder_account(spec)
     return Resource(
         name="record-ci-image",
         action="apply",
         inputs=[Parameter(name="ci-image")],
         manifest=yaml.safe_dump(ci_image_config_map(spec, BUILT_IMAGE), sort_keys=False),
+        service_account_name=recorder,
+        executor=ExecutorConfig(service_account_name=recorder),
     )
-
-
-def ci_rbac(spec: PlatformSpec) -> list[dict[str, Any]]:
-    """The CI pods' ServiceAccount: what Argo's executor needs to report results, and to record
-    the next run's CI image."""
-    name = f"{spec.project}-ci"
-    meta = {"name": name, "namespace": spec.ci_namespace}
-    return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta},
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "Role",
-            "metadata": meta,
-            "rules": [
-                {
-                    "apiGroups": ["argoproj.io"],
-                    "resources": ["workflowtaskresults"],
-                    "verbs": ["create", "patch"],
-                },
-                {  # record-ci-image: that one ConfigMap (in git without its image key)
-                    "apiGroups": [""],
-                    "resources": ["configmaps"],
-                    "resourceNames": [spec.ci_image_config_map],
-                    "verbs": ["get", "patch"],
-                },
-            ],
-        },
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "RoleBinding",
-            "metadata": meta,
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": spec.ci_namespace}],
-        },
-    ]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from workbench.emit.argo.render import document_file
-from workbench.emit.gitops import argocd, ci, crossplane, events
+from workbench.emit.gitops import argocd, ci, ci_rbac, crossplane, events
 from workbench.emit.gitops.project import PLATFORM_DIR, PlatformSpec
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
@@ -54,7 +54,7 @@ def emit_argocd(spec: PlatformSpec) -> dict[str, str]:
         spec,
         "argocd",
         {
-            "appproject.yaml": [argocd.app_project(spec)],
+            "appproject.yaml": [argocd.admin_project(spec), argocd.app_project(spec)],
             "root.yaml": [argocd.root_application(spec)],
             "platform.yaml": argocd.platform_applications(spec),
             "pipelines.yaml": argocd.pipeline_applications(spec),
@@ -81,7 +81,7 @@ def emit_ci(spec: PlatformSpec) -> dict[str, str]:
         {
             "workflowtemplate.yaml": [ci.ci_template(spec)],
             "scripts.yaml": [ci.scripts_config_map(spec)],
-            "rbac.yaml": ci.ci_rbac(spec),
+            "rbac.yaml": ci_rbac.ci_rbac(spec),
             "ci-image.yaml": [ci.ci_image_config_map(spec)],
         },
     )
