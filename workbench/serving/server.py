@@ -90,8 +90,10 @@ def build_app(
 def make_predictor(source: ModelSource) -> Any:
     """Load the verified model and wrap it in the predictor its kind needs."""
     from workbench.serving.formats import is_pyfunc
+    from workbench.serving.scipy_docs import skip_doc_rewrites
     from workbench.serving.signature import signature_from_dict, signature_from_model
 
+    skip_doc_rewrites()  # before the model's libraries import scipy (serving.scipy_docs)
     model = load_source(source)
     signature = signature_from_dict(source.signature) or signature_from_model(model)
     if signature is None:
@@ -253,6 +255,9 @@ def _preload() -> None:
     import uvicorn  # noqa: F401
 
     import workbench.serving.app  # noqa: F401
+    from workbench.serving.scipy_docs import skip_doc_rewrites
+
+    skip_doc_rewrites()  # before scikit-learn imports scipy (serving.scipy_docs)
 
     with contextlib.suppress(ImportError):
         import sklearn.pipeline  # noqa: F401
