@@ -147,3 +147,20 @@ def _wait_ready(server: PgServer, proc: subprocess.Popen[bytes]) -> None:
                 text = (server.folder / "postgres.log").read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"PostgreSQL did not start:\n{text}") from None
             time.sleep(0.2)
+
+
+@contextmanager
+def optuna_study(name: str, url: str) -> Iterator[Any]:
+    """The Optuna study `name` in the storage at `url`, its engine disposed when the block ends.
+
+    `optuna.load_study(storage=URL)` keeps a pooled engine that nothing closes: its psycopg
+    connections are left to the garbage collector, which warns (ResourceWarning) in whatever
+    test happens to run then.
+    """
+    import optuna
+
+    storage = optuna.storages.RDBStorage(url)
+    try:
+        yield optuna.load_study(study_name=name, storage=storage)
+    finally:
+        storage.engine.dispose()

@@ -39,6 +39,7 @@ def moto_server(extra_env: dict[str, str] | None = None) -> Iterator[str]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
+                proc.wait()  # reaped, not left running to the garbage collector
                 raise RuntimeError("moto server did not start") from None
             time.sleep(0.1)
     try:

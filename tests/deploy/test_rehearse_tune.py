@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.deploy.test_rehearse import copy_example
-from tests.pg_helpers import PgServer
+from tests.pg_helpers import PgServer, optuna_study
 from workbench.deploy.rehearse import rehearse
 from workbench.deploy.rehearse.services import services
 
@@ -25,7 +25,6 @@ PASSWORD = "not-in-any-log-4e1f"  # trust authentication ignores it; it must nev
 def test_tune_template_fans_out_on_one_study_then_promotes_the_best(
     tmp_path: Path, pg_server: PgServer
 ) -> None:
-    import optuna
     from mlflow import MlflowClient
 
     from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
@@ -48,8 +47,9 @@ def test_tune_template_fans_out_on_one_study_then_promotes_the_best(
         assert max(p.started for p in workers) < min(p.started + p.seconds for p in workers)
 
         storage = url.replace("://", "+psycopg://", 1)
-        study = optuna.load_study(study_name="fan-out", storage=storage)
-        trials = study.get_trials(deepcopy=False)
+        with optuna_study("fan-out", storage) as study:
+            trials = study.get_trials(deepcopy=False)
+            best = study.best_trial
         assert len(trials) == 12 and {t.number for t in trials} == set(range(12))
 
         client = MlflowClient(result.tracking_uri, registry_uri=result.tracking_uri)
@@ -66,8 +66,8 @@ def test_tune_template_fans_out_on_one_study_then_promotes_the_best(
 
         # the promotion pod: the best trial's model, registered from a run under the same parent
         decision = json.loads(result.pods[-1].parameters["promotion"])
-        assert decision["trial"] == study.best_trial.number
-        assert decision["params"] == study.best_trial.params
+        assert decision["trial"] == best.number
+        assert decision["params"] == best.params
         assert result.registered == {"breast-cancer": [decision["version"]]}
         assert client.get_run(decision["run_id"]).data.tags["mlflow.parentRunId"] == parent
         version = client.get_model_version("breast-cancer", decision["version"])

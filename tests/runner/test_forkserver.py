@@ -118,30 +118,30 @@ def _wait(predicate: object, seconds: float = 60) -> None:
 @pytest.mark.parametrize("how", ["SIGINT to the process group", "SIGTERM to the runner"])
 def test_stopping_the_run_stops_the_forked_step_and_the_server(project: Path, how: str) -> None:
     write_probe(project, ("hold",))
-    runner = subprocess.Popen(
+    with subprocess.Popen(  # closes the stderr pipe and reaps the runner at the end
         [sys.executable, "-m", "workbench", "pipeline", "run", "probe", "--lineage", "off"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a terminal's foreground job
-    )
-    try:
-        pid_file = project / "hold.pid"
-        _wait(lambda: pid_file.exists() and pid_file.read_text())
-        step = int(pid_file.read_text())
-        server = int(Path(f"/proc/{step}/stat").read_text().split()[3])
-        assert server != runner.pid  # the step is the server's child, in the run's group
-        assert os.getpgid(step) == os.getpgid(runner.pid)
-        if how.startswith("SIGINT"):
-            os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
-        else:
-            runner.send_signal(signal.SIGTERM)
-        runner.wait(timeout=60)
-        assert runner.returncode != 0
-        _wait(lambda: not _alive(step) and not _alive(server), 20)
-    finally:
-        if runner.poll() is None:
-            runner.kill()
-            runner.wait()
+    ) as runner:
+        try:
+            pid_file = project / "hold.pid"
+            _wait(lambda: pid_file.exists() and pid_file.read_text())
+            step = int(pid_file.read_text())
+            server = int(Path(f"/proc/{step}/stat").read_text().split()[3])
+            assert server != runner.pid  # the step is the server's child, in the run's group
+            assert os.getpgid(step) == os.getpgid(runner.pid)
+            if how.startswith("SIGINT"):
+                os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+            else:
+                runner.send_signal(signal.SIGTERM)
+            runner.wait(timeout=60)
+            assert runner.returncode != 0
+            _wait(lambda: not _alive(step) and not _alive(server), 20)
+        finally:
+            if runner.poll() is None:
+                runner.kill()
+                runner.wait()
 
 
 def test_isolate_flag_and_server_log(project: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -93,9 +95,44 @@ def test_recorder_marks_open_runs_killed_when_the_runner_dies(project: Path) -> 
     assert lineage.proc.stdin is not None
     lineage.proc.stdin.close()  # what a SIGKILLed runner's pipe looks like to the recorder
     assert lineage.proc.wait(timeout=60) == 0
+    lineage.close()  # what the dead runner's exit did to its pipe ends and log handle
     c = client()
     assert c.get_run(child).info.status == "KILLED"
     assert c.get_run(lineage.parent_run_id).info.status == "KILLED"
+
+
+def _descriptors_on(path: Path) -> list[str]:
+    """This process's file descriptors open on `path`."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                found.append(fd)
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("wait", [True, False])
+def test_finish_closes_the_pipes_and_the_log(project: Path, wait: bool) -> None:
+    """Nothing of the recorder is left to the garbage collector (ResourceWarning): finish
+    closes both pipe ends and the log; a recorder not waited for is kept until it ends."""
+    from workbench.runner.execute import step_env
+    from workbench.spec.model import PipelineSpec as Spec
+    from workbench.tracking import lineage as module
+
+    spec = Spec(name="x", notebook="n.ipynb", parameters=(), steps=())
+    lineage = RecorderLineage(experiment="pipeline-x", run_name="x", params={}, tags={},
+                              log_path=project / "lineage.log", env=step_env(settings(), spec),
+                              wait=wait)  # fmt: skip
+    lineage.finish("FINISHED", {})
+    assert lineage.proc.stdin is not None and lineage.proc.stdin.closed
+    assert lineage.proc.stdout is not None and lineage.proc.stdout.closed
+    assert _descriptors_on(project / "lineage.log") == []
+    if wait:
+        assert lineage.proc.returncode == 0 and not lineage.error
+    else:
+        assert lineage.proc.returncode is not None or lineage.proc in module._unwaited
+        assert lineage.proc.wait(timeout=60) == 0
 
 
 @pytest.mark.slow

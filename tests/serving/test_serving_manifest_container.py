@@ -172,4 +172,6 @@ def test_seldon_container_command_serves_the_pinned_model(project: Path, tmp_pat
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+        if proc.stdout is not None:
+            proc.stdout.close()  # the server's output pipe: read only when it died
         shutil.rmtree(scratch, ignore_errors=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_helpers import PgServer
+from tests.pg_helpers import PgServer, optuna_study
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -56,7 +56,6 @@ def _worker(root: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
 def test_a_killed_worker_s_trial_is_failed_recorded_and_re_run(
     pg_project: tuple[Path, str], pg_server: PgServer, tmp_path: Path
 ) -> None:
-    import optuna
     from mlflow import MlflowClient
 
     from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
@@ -80,10 +79,10 @@ def test_a_killed_worker_s_trial_is_failed_recorded_and_re_run(
     first.communicate(timeout=30)
     assert first.returncode == -signal.SIGKILL
 
-    study = optuna.load_study(study_name=STUDY, storage=storage)
-    states = Counter(t.state.name for t in study.get_trials(deepcopy=False))
+    with optuna_study(STUDY, storage) as study:
+        states = Counter(t.state.name for t in study.get_trials(deepcopy=False))
+        (killed,) = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
     assert states == {"COMPLETE": HANG_AT - 1, "RUNNING": 1}  # what was left RUNNING forever
-    (killed,) = [t for t in study.get_trials(deepcopy=False) if t.state.name == "RUNNING"]
     assert repr(killed.params["x"]) == marker.read_text()
 
     time.sleep(GRACE + 1)  # the dead trial's heartbeat is now older than the grace period
@@ -91,8 +90,8 @@ def test_a_killed_worker_s_trial_is_failed_recorded_and_re_run(
     out, _ = second.communicate(timeout=300)
     assert second.returncode == 0, out.decode(errors="replace")[-3000:]
 
-    study = optuna.load_study(study_name=STUDY, storage=storage)
-    trials = study.get_trials(deepcopy=False)
+    with optuna_study(STUDY, storage) as study:
+        trials = study.get_trials(deepcopy=False)
     states = Counter(t.state.name for t in trials)
     assert states == {"COMPLETE": TOTAL, "FAIL": 1}  # none RUNNING, the requested number done
     failed = next(t for t in trials if t.number == killed.number)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg_helpers import PgServer
+from tests.pg_helpers import PgServer, optuna_study
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,7 +29,6 @@ workbench.tune(objective, {"x": ("float", -10.0, 10.0), "depth": ("int", 1, 8)},
 def test_four_processes_fifty_trials_each_every_trial_once(
     pg_project: tuple[Path, str], pg_server: PgServer
 ) -> None:
-    import optuna
     from mlflow import MlflowClient
 
     from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
@@ -52,8 +51,8 @@ def test_four_processes_fifty_trials_each_every_trial_once(
         out, _ = proc.communicate(timeout=900)
         assert proc.returncode == 0, out.decode(errors="replace")[-3000:]
 
-    study = optuna.load_study(study_name="shared", storage=storage.replace("://", "+psycopg://", 1))
-    trials = study.get_trials(deepcopy=False)
+    with optuna_study("shared", storage.replace("://", "+psycopg://", 1)) as study:
+        trials = study.get_trials(deepcopy=False)
     assert len(trials) == 200 and {t.number for t in trials} == set(range(200))
 
     client = MlflowClient(tracking)

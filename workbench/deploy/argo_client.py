@@ -1,10 +1,11 @@
 """The Argo Server API: submit a WorkflowTemplate, read a workflow back, read a pod's log;
 and what an overlay builds (`kubectl kustomize`).
 
-The Workflow is built with hera (a `workflowTemplateRef` plus parameter arguments) and sent,
-like the reads, through hera's WorkflowsService, configured like the argo CLI: ARGO_SERVER
-(host:port or URL), ARGO_TOKEN, ARGO_SECURE=false for plain http, ARGO_INSECURE_SKIP_VERIFY=true
-for self-signed certificates. Logs are read directly: the log endpoint streams one
+The server is configured like the argo CLI: ARGO_SERVER (host:port or URL), ARGO_TOKEN,
+ARGO_SECURE=false for plain http, ARGO_INSECURE_SKIP_VERIFY=true for self-signed certificates.
+Submitting and reading a workflow need hera (its Workflow objects and WorkflowsService), so they
+are done by `workbench.emit.argo.api`, the one place outside the emitters' rendering that may
+import it. Logs are read directly: the log endpoint streams one
 `{"result": {"content", "podName"}}` object per line (grpc-gateway), which hera's
 `workflow_logs` would parse as one JSON document.
 """
@@ -14,8 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from workbench.core.errors import WorkbenchError
+from workbench.emit.argo import api
 from workbench.emit.argo.options import ArgoOptions, Names
 
 
@@ -83,14 +84,6 @@ def render_overlay(folder: Path) -> tuple[str, str]:
     return text, f"kubectl not found: printing {base} without the {folder.name} overlay applied"
 
 
-def _service(server: ArgoServer, namespace: str) -> Any:
-    from hera.workflows import WorkflowsService
-
-    return WorkflowsService(
-        host=server.url, token=server.token, verify_ssl=server.verify_ssl, namespace=namespace
-    )
-
-
 def submit(
     pipeline: str,
     *,
@@ -104,33 +97,23 @@ def submit(
     The template itself must already be in the cluster (`kubectl apply -k overlays/ENV` or a
     GitOps sync): the Workflow only refers to it, so what runs is what the overlay applied.
     """
-    from hera.workflows import Parameter, Workflow
-    from hera.workflows.models import Workflow as WorkflowModel
-    from hera.workflows.models import WorkflowCreateRequest, WorkflowTemplateRef
-
     names = Names.of(pipeline)
-    ref = template or names.workflow_template
-    workflow = Workflow(
-        generate_name=f"{ref}-",
+    return api.create_workflow(
+        host=server.url,
+        token=server.token,
+        verify_ssl=server.verify_ssl,
         namespace=namespace,
-        workflow_template_ref=WorkflowTemplateRef(name=ref),
-        arguments=[Parameter(name=k, value=v) for k, v in sorted((parameters or {}).items())],
+        template=template or names.workflow_template,
+        parameters=parameters or {},
         labels={"workbench.io/pipeline": names.base},
     )
-    model = workflow.build()
-    assert isinstance(model, WorkflowModel)
-    with _errors(server, "refused the workflow"):
-        created = _service(server, namespace).create_workflow(
-            WorkflowCreateRequest(workflow=model), namespace=namespace
-        )
-    return str(created.metadata.name or "")
 
 
 def get_workflow(name: str, *, namespace: str, server: ArgoServer) -> dict[str, Any]:
     """The workflow as the API returns it (JSON), `status.nodes` included."""
-    with _errors(server, f"cannot read workflow {name}"):
-        found = _service(server, namespace).get_workflow(name, namespace=namespace)
-    return dict(found.model_dump(by_alias=True, exclude_none=True))
+    return api.read_workflow(
+        name, host=server.url, token=server.token, verify_ssl=server.verify_ssl, namespace=namespace
+    )
 
 
 def pod_log(
@@ -164,16 +147,3 @@ def pod_log(
             raise WorkbenchError(f"log of {pod}: {entry['error'].get('message', entry['error'])}")
         lines.append(str(entry.get("result", {}).get("content", "")))
     return "\n".join(lines)
-
-
-@contextmanager
-def _errors(server: ArgoServer, what: str) -> Iterator[None]:
-    import requests
-    from hera.exceptions import HeraException
-
-    try:
-        yield
-    except HeraException as exc:
-        raise WorkbenchError(f"Argo server {server.url} {what}: {exc}") from exc
-    except (requests.RequestException, KeyError, ValueError) as exc:
-        raise WorkbenchError(f"Argo server {server.url}: {type(exc).__name__}: {exc}") from exc

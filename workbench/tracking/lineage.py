@@ -69,6 +69,7 @@ class RecorderLineage(Lineage):
         env: Mapping[str, str],
         wait: bool,
     ) -> None:
+        _reap_unwaited()
         self.wait = wait
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,15 +137,35 @@ class RecorderLineage(Lineage):
         if self.wait:
             self._ensure_parent()
             self._reply()
-        try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-        except OSError:
-            pass
+        self.close()
         if self.wait and self.proc.wait() != 0:
             self.error = f"MLflow lineage was not fully recorded; see {self.log_path}"
-        self._log.close()
+        if self.proc.poll() is None:
+            _unwaited.append(self.proc)
         return self.parent_run_id
+
+    def close(self) -> None:
+        """Close this side's pipes and log handle (the recorder sees its input end); no wait.
+
+        A recorder left to finish on its own writes its last replies to a closed pipe, which it
+        ignores; its log is its own copy of the file.
+        """
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                if pipe is not None:
+                    pipe.close()
+            except OSError:
+                pass  # a broken pipe's buffered line cannot be flushed
+        self._log.close()
+
+
+# recorders the runner did not wait for (`--lineage on`): referenced until they end, so that
+# none is garbage collected while it still runs (Popen warns); the ended ones are reaped here
+_unwaited: list[subprocess.Popen[str]] = []
+
+
+def _reap_unwaited() -> None:
+    _unwaited[:] = [proc for proc in _unwaited if proc.poll() is None]
 
 
 # -- the recorder process (the only code here that imports mlflow) -------------------------------

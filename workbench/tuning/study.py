@@ -307,6 +307,18 @@ def _fail_stale(study: Any) -> None:
         optuna.storages.fail_stale_trials(study)
 
 
+def close_storage(study: Any) -> None:
+    """Close the pooled connections of `study`'s RDB storage now (it reconnects if read again).
+
+    Optuna keeps them until its engine is garbage collected, where psycopg warns
+    (ResourceWarning); a worker that is done with its study closes them itself.
+    """
+    storage: Any = getattr(study, "_storage", None)  # Optuna wraps RDB storage in _CachedStorage
+    storage = getattr(storage, "_backend", storage)
+    if _is_rdb(storage):
+        storage.engine.dispose()
+
+
 def _is_rdb(storage: Any) -> bool:
     import optuna
 

@@ -76,7 +76,7 @@ def optimize(module: ModuleType, study: str, trials: int, experiment: str, metri
              heartbeat: Heartbeat = DEFAULT_HEARTBEAT) -> int:  # fmt: skip
     """Run up to `trials` trials of the shared study here (fewer once it holds `study_trials`
     COMPLETE trials); returns how many trials the study has."""
-    from workbench.tuning.study import tune
+    from workbench.tuning.study import close_storage, tune
 
     found = tune(
         module.objective,
@@ -91,7 +91,10 @@ def optimize(module: ModuleType, study: str, trials: int, experiment: str, metri
         max_complete=study_trials,
         heartbeat=heartbeat,
     )
-    return len(found.get_trials(deepcopy=False))
+    try:
+        return len(found.get_trials(deepcopy=False))
+    finally:
+        close_storage(found)
 
 
 def promote_best(module: ModuleType, study: str, model_name: str, metric: str) -> dict[str, Any]:
@@ -110,12 +113,17 @@ def promote_best(module: ModuleType, study: str, model_name: str, metric: str) -
             f"--objective {module.__name__!r}: no train(params) -> (model, X, y) function to "
             "fit the best trial's model"
         )
+    storage = None
     try:
-        loaded = optuna.load_study(study_name=study, storage=with_installed_driver(storage_url()))
+        storage = optuna.storages.RDBStorage(with_installed_driver(storage_url()))
+        loaded = optuna.load_study(study_name=study, storage=storage)
         best = loaded.best_trial
+        parent = loaded.user_attrs.get(RUN_ATTR)
     except (KeyError, ValueError) as exc:  # no such study / no complete trial
         raise WorkbenchError(f"study {study!r}: no best trial to promote ({exc})") from exc
-    parent = loaded.user_attrs.get(RUN_ATTR)
+    finally:
+        if storage is not None:  # its connections closed here, not by the garbage collector
+            storage.engine.dispose()
     if not parent:
         raise WorkbenchError(f"study {study!r}: no parent MLflow run recorded (not made by tune)")
     model, X, y = train(dict(best.params))

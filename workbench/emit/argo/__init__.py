@@ -2,7 +2,9 @@
 
     emit_argo(spec, ctx) -> {"manifests/<name>/base/workflowtemplate.yaml": text, ...}
 
-hera is imported only inside this package; every function is pure (spec -> objects -> text).
+hera is imported only inside this package (and emit.gitops); every function is pure
+(spec -> objects -> text) except those of `api`, which submit and read workflows on an Argo
+Server with hera's client for `workbench.deploy.argo_client`.
 """
 
 from workbench.emit.argo.emit import emit_argo, render_manifests
