@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from functools import lru_cache
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -254,13 +255,27 @@ def describe_url(uri: str) -> str:
     return f"{url.get_backend_name()}://{url.host or 'localhost'}:{url.port or 'default port'}/{url.database or ''}"
 
 
-@lru_cache(maxsize=8)
+_ENGINES: OrderedDict[str, sa.Engine] = OrderedDict()
+_ENGINES_KEPT = 8
+_ENGINES_LOCK = threading.Lock()
+
+
 def _engine_for(uri: str) -> sa.Engine:
+    """One pooled engine per store URI, the last `_ENGINES_KEPT` used. An engine pushed out is
+    disposed: dropped with its pool still holding connections, a PostgreSQL driver's would be
+    closed only by the garbage collector, which warns (psycopg's `BaseConnection.__del__`)."""
     import sqlalchemy as sa
 
-    # SQLite: wait for another process's write (a shared study) instead of failing at once
-    connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
-    return sa.create_engine(uri, connect_args=connect_args, pool_pre_ping=True)
+    with _ENGINES_LOCK:
+        engine = _ENGINES.pop(uri, None)
+        if engine is None:
+            # SQLite: wait for another process's write (a shared study) instead of failing
+            connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
+            engine = sa.create_engine(uri, connect_args=connect_args, pool_pre_ping=True)
+        _ENGINES[uri] = engine
+        while len(_ENGINES) > _ENGINES_KEPT:
+            _ENGINES.popitem(last=False)[1].dispose()
+        return engine
 
 
 def sql_engine(uri: str) -> sa.Engine | None:
