@@ -16,7 +16,7 @@ from workbench.execute.lean import skip_slow_optional_imports
 # checks no notebook schema uses (workbench.execute.lean). Before anything imports jsonschema.
 skip_slow_optional_imports()
 
-from tests.pg_helpers import PgServer, postgres_server  # noqa: E402
+from tests.pg_helpers import PgServer, dispose_engines, postgres_server  # noqa: E402
 from tests.project_helpers import (  # noqa: E402
     ISOLATED_ENV,
     isolate,
@@ -185,6 +185,13 @@ def pg_mlflow_template(pg_server: PgServer) -> str:
 
 
 @pytest.fixture
-def pg_store(pg_server: PgServer, pg_mlflow_template: str) -> str:
-    """A fresh PostgreSQL MLflow store of its own (a copy of the migrated template): its URL."""
-    return pg_server.create_database("mlflow", template=pg_mlflow_template)
+def pg_store(pg_server: PgServer, pg_mlflow_template: str) -> Iterator[str]:
+    """A fresh PostgreSQL MLflow store of its own (a copy of the migrated template): its URL.
+
+    Afterwards the engines opened on it in this process are disposed: MLflow keeps a store per
+    URI in an lru_cache of 100, and one pushed out later by other tests' stores would be dropped
+    with its pooled connections open, closed by the garbage collector with a warning in
+    whichever later test it ran (pytest makes that an error)."""
+    uri = pg_server.create_database("mlflow", template=pg_mlflow_template)
+    yield uri
+    dispose_engines(uri)

@@ -164,3 +164,27 @@ def optuna_study(name: str, url: str) -> Iterator[Any]:
         yield optuna.load_study(study_name=name, storage=storage)
     finally:
         storage.engine.dispose()
+
+
+def dispose_engines(uri: str) -> None:
+    """Dispose every SQLAlchemy engine in this process that is open on `uri`'s database (MLflow's
+    cached stores among them), closing their pooled connections now."""
+    import gc
+
+    import sqlalchemy as sa
+
+    target = sa.engine.make_url(uri)
+    for obj in gc.get_objects():
+        try:
+            if not isinstance(obj, sa.Engine):
+                continue
+        except Exception:  # an object whose __class__ lookup fails is no engine of ours
+            continue
+        url = obj.url
+        if (url.get_backend_name(), url.host, url.port, url.database) == (
+            target.get_backend_name(),
+            target.host,
+            target.port,
+            target.database,
+        ):
+            obj.dispose()
