@@ -3,6 +3,7 @@ tests: the one recipe behind the `project` fixture and the module- or session-sc
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +85,15 @@ def terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def open_descriptors(path: Path) -> list[str]:
+    """This process's file descriptors open on `path` (a SQLite connection or a log holds one)."""
+    import contextlib
+
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                found.append(fd)
+    return found

@@ -46,6 +46,21 @@ def bare_repo(tmp: Path, files: dict[str, str], branch: str = "main") -> tuple[P
     return bare, shas
 
 
+def example_gitops(tmp: Path) -> tuple[Path, Path]:
+    """The project's CI scripts written out (as the CI ConfigMap mounts them) and a bare GitOps
+    remote holding this repository's tracked manifests/train: (scripts folder, remote)."""
+    from workbench.emit.gitops.project import read_ci_scripts
+
+    scripts = tmp / "scripts"
+    scripts.mkdir()
+    for name, text in read_ci_scripts(REPO):
+        (scripts / name).write_text(text)
+    tracked = git("ls-files", "manifests/train", cwd=REPO).splitlines()
+    (tmp / "gitops").mkdir()
+    remote, _ = bare_repo(tmp / "gitops", {r: (REPO / r).read_text() for r in tracked})
+    return scripts, remote
+
+
 def test_every_ci_script_is_shellcheck_clean() -> None:
     scripts = sorted(SCRIPTS.glob("*.sh"))
     assert scripts

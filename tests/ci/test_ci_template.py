@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.ci.fake_github import FakeGitHub
-from tests.ci.test_ci_scripts import DIGEST, DIGEST2, bare_repo, git
+from tests.ci.test_ci_scripts import DIGEST, DIGEST2, bare_repo, example_gitops, git
 from workbench.emit import build_platform
 from workbench.emit.gitops import PipelineRef, PlatformSpec
 from workbench.emit.gitops.project import read_ci_scripts
@@ -310,13 +310,7 @@ def test_promotion_pins_every_production_image_by_digest(tmp_path: Path) -> None
     files = build_platform(platform)
     docs = [d for d in yaml.safe_load_all(files["manifests/platform/ci/workflowtemplate.yaml"])]
     by_name = {t["name"]: t for t in docs[0]["spec"]["templates"]}
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    for name, text in read_ci_scripts(REPO):
-        (scripts / name).write_text(text)
-    tracked = git("ls-files", "manifests/train", cwd=REPO).splitlines()
-    (tmp_path / "gitops").mkdir()
-    remote, _ = bare_repo(tmp_path / "gitops", {r: (REPO / r).read_text() for r in tracked})
+    scripts, remote = example_gitops(tmp_path)
     production = REPO / "manifests/train/overlays/production"
     for rel in ("kustomization.yaml", "serving/kustomization.yaml"):  # the honest seed
         seeded = yaml.safe_load((production / rel).read_text())

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.ci.test_ci_scripts import bare_repo, git
+from tests.ci.test_ci_scripts import example_gitops, git
 from tests.ci.test_ci_template import REPO, _built, rehearse, spec
 from tests.gitops.appset_eval import generate
 from workbench.core.promotion import PROMOTED_FILE
 from workbench.emit import build_platform
-from workbench.emit.gitops.project import discover, read_ci_scripts
+from workbench.emit.gitops.project import discover
 from workbench.kustomize import set_image
 
 DIGESTS = {kind: "sha256:" + c * 64 for kind, c in (("steps", "1"), ("serving", "2"),
@@ -135,13 +135,7 @@ def test_no_production_app_before_the_first_promotion_and_only_digests_after(
     files = build_platform(platform)
     ci = next(yaml.safe_load_all(files["manifests/platform/ci/workflowtemplate.yaml"]))
     promote = next(t for t in ci["spec"]["templates"] if t["name"] == "set-image-production")
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    for name, text in read_ci_scripts(REPO):
-        (scripts / name).write_text(text)
-    tracked = git("ls-files", "manifests/train", cwd=REPO).splitlines()
-    (tmp_path / "gitops").mkdir()
-    remote, _ = bare_repo(tmp_path / "gitops", {r: (REPO / r).read_text() for r in tracked})
+    scripts, remote = example_gitops(tmp_path)
 
     before = tmp_path / "before"
     git("clone", "-q", str(remote), str(before), cwd=tmp_path)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.project_helpers import open_descriptors
 from tests.runner.conftest import ran
 from workbench.core.settings import settings
 from workbench.runner import RunOptions, run_pipeline
@@ -101,16 +100,6 @@ def test_recorder_marks_open_runs_killed_when_the_runner_dies(project: Path) -> 
     assert c.get_run(lineage.parent_run_id).info.status == "KILLED"
 
 
-def _descriptors_on(path: Path) -> list[str]:
-    """This process's file descriptors open on `path`."""
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
-            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                found.append(fd)
-    return found
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("wait", [True, False])
 def test_finish_closes_the_pipes_and_the_log(project: Path, wait: bool) -> None:
@@ -127,7 +116,7 @@ def test_finish_closes_the_pipes_and_the_log(project: Path, wait: bool) -> None:
     lineage.finish("FINISHED", {})
     assert lineage.proc.stdin is not None and lineage.proc.stdin.closed
     assert lineage.proc.stdout is not None and lineage.proc.stdout.closed
-    assert _descriptors_on(project / "lineage.log") == []
+    assert open_descriptors(project / "lineage.log") == []
     if wait:
         assert lineage.proc.returncode == 0 and not lineage.error
     else:

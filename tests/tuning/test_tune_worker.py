@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import json
-import os
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
+from tests.project_helpers import open_descriptors
 from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
 from workbench.tuning.worker import STORAGE_ENV, main
 
@@ -97,16 +96,6 @@ def test_unknown_module_and_missing_train_are_named(
     assert "no train(params)" in capsys.readouterr().err
 
 
-def _open_descriptors(path: Path) -> list[str]:
-    """This process's file descriptors open on `path` (a SQLite connection holds one)."""
-    found = []
-    for fd in os.listdir("/proc/self/fd"):
-        with contextlib.suppress(OSError):  # the listing's own descriptor is gone by now
-            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                found.append(fd)
-    return found
-
-
 def test_the_worker_closes_its_study_connections(objective_module: str, tproject: Path) -> None:
     """optimize and promote close the storage engines they open, rather than leaving pooled
     connections to the garbage collector (with PostgreSQL a ResourceWarning in another test)."""
@@ -115,9 +104,9 @@ def test_the_worker_closes_its_study_connections(objective_module: str, tproject
     gc.disable()  # only what the code closes is closed: nothing is collected behind its back
     try:
         assert main(["optimize", *common, "--trials", "2", "--experiment", "closing"]) == 0
-        assert _open_descriptors(database) == []
+        assert open_descriptors(database) == []
         assert main(["promote", *common, "--model-name", "closing-model",
                      "--promote-metric", "accuracy"]) == 0  # fmt: skip
-        assert _open_descriptors(database) == []
+        assert open_descriptors(database) == []
     finally:
         gc.enable()
