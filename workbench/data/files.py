@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workbench.core.arrow_memory import arrow_reader
 from workbench.core.errors import DataError
 from workbench.core.fs import atomic_write_bytes
 from workbench.data.uris import OBJECT_SCHEMES, local_path, redact, scheme
@@ -148,8 +149,12 @@ def load_object(uri: str, options: Mapping[str, Any]) -> pd.DataFrame:
             data = fh.read()
     except Exception as exc:
         raise _object_error(exc, fs, uri, "read", opts) from exc
+    # parquet through pyarrow reads from pyarrow's own memory (workbench.core.arrow_memory):
+    # from a BytesIO, a process could abort at exit after the read was done
+    engine = read_options.get("engine", "auto")
+    source = arrow_reader(data) if fmt == "parquet" and engine in ("auto", "pyarrow") else None
     try:
-        return _read(io.BytesIO(data), fmt, read_options)
+        return _read(io.BytesIO(data) if source is None else source, fmt, read_options)
     except (OSError, ValueError) as exc:
         raise DataError(
             f"{redact(uri, opts)}: cannot read {fmt}: {redact(str(exc), opts)}"
