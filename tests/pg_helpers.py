@@ -12,6 +12,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -127,7 +128,10 @@ def postgres_server() -> Iterator[PgServer]:
         _wait_ready(server, proc)
         yield server
     finally:
-        terminate(proc, 20)
+        # SIGINT is PostgreSQL's fast shutdown: SIGTERM (smart) waits for every client to
+        # disconnect, and pooled connections of this process (engine caches) stay open until it
+        # exits, so each worker's session teardown waited out the 20 s and killed the server
+        terminate(proc, 20, signal.SIGINT)
         log.close()
         shutil.rmtree(folder, ignore_errors=True)
 

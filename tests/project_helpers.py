@@ -4,6 +4,7 @@ tests: the one recipe behind the `project` fixture and the module- or session-sc
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -77,9 +78,12 @@ def migrate_store(uri: str) -> None:
     SqlAlchemyStore(uri, "/tmp/unused-artifacts").engine.dispose()
 
 
-def terminate(proc: subprocess.Popen[bytes], timeout: float) -> None:
-    """SIGTERM a server a test started; SIGKILL it if it has not exited within `timeout` s."""
-    proc.terminate()
+def terminate(
+    proc: subprocess.Popen[bytes], timeout: float, sig: signal.Signals = signal.SIGTERM
+) -> None:
+    """Signal a server a test started (SIGTERM unless told); SIGKILL it if it has not exited
+    within `timeout` s."""
+    proc.send_signal(sig)
     try:
         proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
