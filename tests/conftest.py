@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,18 @@ from tests.project_helpers import (  # noqa: E402
 from tests.s3_helpers import moto_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+
+# pytest keeps its assert-rewritten test modules as .pyc files only where bytecode may be
+# written: under PYTHONDONTWRITEBYTECODE (as on CI hosts) every run, in every xdist worker,
+# rewrote all ~300 test modules again (about 10 s of a worker's 16 s collection). Writing is
+# allowed while the test modules are collected and off again before any test runs, so no
+# test's in-process import leaves a __pycache__ folder in its temporary project.
+_DONT_WRITE_BYTECODE = sys.dont_write_bytecode
+sys.dont_write_bytecode = False
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    sys.dont_write_bytecode = _DONT_WRITE_BYTECODE
 
 
 # Seconds each of the heaviest files took in CI (call times of `make pytest --durations`, 2

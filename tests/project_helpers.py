@@ -101,3 +101,8 @@ def open_descriptors(path: Path) -> list[str]:
             if os.readlink(f"/proc/self/fd/{fd}") == str(path):
                 found.append(fd)
     return found
+
+
+# serve_forever looks for shutdown() every 0.5 s by default, so stopping each fake HTTP server
+# (GitHub, the Argo server) in a test's teardown waited up to that long
+SERVE_POLL = {"poll_interval": 0.02}

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from argo_helpers import write_files
 
+from tests.project_helpers import SERVE_POLL
 from workbench.cli.main import main
 from workbench.deploy.argo_client import ArgoServer
 from workbench.emit.argo import ArgoOptions, render_manifests
@@ -55,7 +56,7 @@ def argo_server() -> Iterator[tuple[str, FakeArgo]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True)
     thread.start()
     try:
         yield f"127.0.0.1:{server.server_address[1]}", fake

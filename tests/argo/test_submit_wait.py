@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from argo_helpers import write_files
 
+from tests.project_helpers import SERVE_POLL
 from workbench.cli.main import main
 from workbench.emit.argo import ArgoOptions, render_manifests
 from workbench.runner.plan import RunOptions, plan_run
@@ -64,7 +65,7 @@ def replay() -> Iterator[tuple[str, Replay]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}", state
     finally:

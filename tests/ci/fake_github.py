@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tests.project_helpers import SERVE_POLL
+
 TOKEN = "ghp_Zq8wR3nV6tY1uI4oP7aS0dF2gH5jK9lL3xC6"
 STATES = {"pending", "success", "failure", "error"}
 
@@ -67,7 +69,7 @@ class FakeGitHub(BaseHTTPRequestHandler):
 def github() -> Iterator[str]:
     FakeGitHub.seen, FakeGitHub.answer, FakeGitHub.token = [], 201, TOKEN
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

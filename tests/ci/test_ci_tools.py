@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 
 import pytest
 
+from tests.project_helpers import SERVE_POLL
+
 SCRIPTS = Path(__file__).resolve().parents[2] / "ci" / "scripts"
 TOKEN = "argocd-token-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 DIGEST = "sha256:" + "5e" * 32
@@ -194,7 +196,7 @@ class FakeArgoCD(BaseHTTPRequestHandler):
 def argocd() -> Iterator[str]:
     FakeArgoCD.states, FakeArgoCD.paths = [], []
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeArgoCD)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
