@@ -152,9 +152,11 @@ def load_object(uri: str, options: Mapping[str, Any]) -> pd.DataFrame:
     # parquet through pyarrow reads from pyarrow's own memory (workbench.core.arrow_memory):
     # from a BytesIO, a process could abort at exit after the read was done
     engine = read_options.get("engine", "auto")
-    source = arrow_reader(data) if fmt == "parquet" and engine in ("auto", "pyarrow") else None
+    pyarrow = fmt == "parquet" and engine in ("auto", "pyarrow")
+    source = arrow_reader(data) if pyarrow else io.BytesIO(data)
+    del data  # one copy of a large object in memory, not two
     try:
-        return _read(io.BytesIO(data) if source is None else source, fmt, read_options)
+        return _read(source, fmt, read_options)
     except (OSError, ValueError) as exc:
         raise DataError(
             f"{redact(uri, opts)}: cannot read {fmt}: {redact(str(exc), opts)}"
