@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 from argo_helpers import write_files
 
-from tests.project_helpers import SERVE_POLL
+from tests.project_helpers import http_server
 from workbench.cli.main import main
 from workbench.deploy.argo_client import ArgoServer
 from workbench.emit.argo import ArgoOptions, render_manifests
@@ -55,14 +54,8 @@ def argo_server() -> Iterator[tuple[str, FakeArgo]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}", fake
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as port:
+        yield f"127.0.0.1:{port}", fake
 
 
 @pytest.fixture

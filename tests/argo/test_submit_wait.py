@@ -4,9 +4,8 @@ and `logs` read the Argo Server API. The server replays recorded response shapes
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -14,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from argo_helpers import write_files
 
-from tests.project_helpers import SERVE_POLL
+from tests.project_helpers import http_server
 from workbench.cli.main import main
 from workbench.emit.argo import ArgoOptions, render_manifests
 from workbench.runner.plan import RunOptions, plan_run
@@ -64,13 +63,8 @@ def replay() -> Iterator[tuple[str, Replay]]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", state
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Handler) as port:
+        yield f"http://127.0.0.1:{port}", state
 
 
 @pytest.fixture

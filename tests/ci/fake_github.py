@@ -4,14 +4,13 @@ checks each request's shape as GitHub documents it, and its fixture `github` (th
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
 
-from tests.project_helpers import SERVE_POLL
+from tests.project_helpers import http_server
 
 TOKEN = "ghp_Zq8wR3nV6tY1uI4oP7aS0dF2gH5jK9lL3xC6"
 STATES = {"pending", "success", "failure", "error"}
@@ -68,9 +67,5 @@ class FakeGitHub(BaseHTTPRequestHandler):
 @pytest.fixture
 def github() -> Iterator[str]:
     FakeGitHub.seen, FakeGitHub.answer, FakeGitHub.token = [], 201, TOKEN
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeGitHub)
-    thread = threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_server(FakeGitHub) as port:
+        yield f"http://127.0.0.1:{port}"

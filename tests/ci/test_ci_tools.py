@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
-from tests.project_helpers import SERVE_POLL
+from tests.project_helpers import http_server
 
 SCRIPTS = Path(__file__).resolve().parents[2] / "ci" / "scripts"
 TOKEN = "argocd-token-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -195,11 +194,8 @@ class FakeArgoCD(BaseHTTPRequestHandler):
 @pytest.fixture
 def argocd() -> Iterator[str]:
     FakeArgoCD.states, FakeArgoCD.paths = [], []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeArgoCD)
-    threading.Thread(target=server.serve_forever, kwargs=SERVE_POLL, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with http_server(FakeArgoCD) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_wait_argocd_ends_when_synced_to_the_revision_and_healthy(

@@ -152,8 +152,8 @@ def load_object(uri: str, options: Mapping[str, Any]) -> pd.DataFrame:
     # parquet through pyarrow reads from pyarrow's own memory (workbench.core.arrow_memory):
     # from a BytesIO, a process could abort at exit after the read was done
     engine = read_options.get("engine", "auto")
-    pyarrow = fmt == "parquet" and engine in ("auto", "pyarrow")
-    source = arrow_reader(data) if pyarrow else io.BytesIO(data)
+    by_pyarrow = fmt == "parquet" and engine in ("auto", "pyarrow")
+    source = arrow_reader(data) if by_pyarrow else io.BytesIO(data)
     del data  # one copy of a large object in memory, not two
     try:
         return _read(source, fmt, read_options)
