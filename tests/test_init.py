@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tomllib
@@ -131,8 +130,9 @@ def _venv_with_workbench_from_this_checkout(venv: Path) -> None:
     way a new project's `make install` does with WORKBENCH=/path/to/checkout. uv installs from
     its cache when present (seconds); otherwise venv + pip from the configured index."""
     from tests.cache_helpers import compile_venv
+    from workbench.deploy.rehearse.image import uv_binary
 
-    uv = shutil.which("uv")
+    uv = uv_binary()
     if uv:
         subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], check=True)
         env = {**os.environ, "VIRTUAL_ENV": str(venv)}

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,9 +35,11 @@ def client_python(kind: str) -> Path:
 
 
 def _build(folder: Path, reqs: list[str]) -> None:
-    uv = shutil.which("uv")
+    from workbench.deploy.rehearse.image import uv_binary
+
+    uv = uv_binary()
     if uv is None:
-        raise RuntimeError("the real-client tests need `uv` on PATH (make dev installs it)")
+        raise RuntimeError("the real-client tests need `uv` (make install puts it in the venv)")
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(folder)], check=True)
     env = {**os.environ, "VIRTUAL_ENV": str(folder)}
     subprocess.run([uv, "pip", "install", "-q", *reqs], check=True, env=env)

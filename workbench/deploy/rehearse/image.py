@@ -236,9 +236,15 @@ def build_venv(image: Image, staging: Path, cache: Path, layers: int) -> Path:
     )
 
 
+def uv_binary() -> str | None:
+    """The `uv` beside this interpreter (the project's test dependency: `make install` puts it
+    in the venv, whose bin/ need not be on PATH), else the one on PATH; None: neither."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.is_file() else shutil.which("uv")
+
+
 def _build(image: Image, staging: Path, venv: Path, layers: int) -> None:
-    beside = Path(sys.executable).parent / "uv"  # the `uv` test dependency of this venv
-    uv = str(beside) if beside.is_file() else shutil.which("uv")
+    uv = uv_binary()
     if uv is None:
         raise WorkbenchError("the rehearsal builds image virtualenvs with uv: pip install uv")
     _uv([uv, "venv", "-q", "-p", BASE_PYTHON, str(venv)], venv)
