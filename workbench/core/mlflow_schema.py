@@ -272,10 +272,22 @@ def _engine_for(uri: str) -> sa.Engine:
             # SQLite: wait for another process's write (a shared study) instead of failing
             connect_args = {"timeout": 60} if uri.startswith("sqlite") else {}
             engine = sa.create_engine(uri, connect_args=connect_args, pool_pre_ping=True)
+            if uri.startswith("sqlite"):
+                sa.event.listen(engine, "connect", _mlflow_sqlite_pragmas)
         _ENGINES[uri] = engine
         while len(_ENGINES) > _ENGINES_KEPT:
             _ENGINES.popitem(last=False)[1].dispose()
         return engine
+
+
+def _mlflow_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """What MLflow's SqlAlchemyStore sets on each SQLite session: LIKE is case-sensitive in its
+    filter language (SQLite's own LIKE folds ASCII case, so `LIKE 'A01'` matched run `a01`)."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA case_sensitive_like = true")
+    finally:
+        cursor.close()
 
 
 def sql_engine(uri: str) -> sa.Engine | None:
