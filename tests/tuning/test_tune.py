@@ -12,8 +12,10 @@ import pytest
 from mlflow import MlflowClient
 
 import workbench
+from tests.pg_helpers import ROLE, PgServer
 from workbench.core.errors import WorkbenchError
 from workbench.tracking.tuning_runs import PARENT_TAG, study_filter
+from workbench.tuning.study import close_storage
 
 REPO = Path(__file__).resolve().parents[2]
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -181,3 +183,36 @@ def test_parallel_threads_record_every_trial(tproject: Path) -> None:
     )
     numbers = sorted(int(r.data.tags["optuna.trial_number"]) for r in trial_runs(study))
     assert numbers == list(range(12))
+
+
+def _backends(server: PgServer, database: str) -> int:
+    """Connections the PostgreSQL server holds open to `database` (this query's own is to
+    another database)."""
+    import psycopg
+
+    with psycopg.connect(
+        host=server.host, port=server.port, user=ROLE, dbname="postgres", autocommit=True
+    ) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.integration
+def test_a_postgres_study_holds_no_connection_once_tune_returns(
+    tproject: Path, pg_server: PgServer
+) -> None:
+    """A notebook tunes on the team's PostgreSQL: once `tune` returns, the study's storage holds
+    no connection (idle ones stayed, a server backend each, until the kernel exited, where
+    psycopg warned); reading the returned study afterwards still works."""
+    url = pg_server.create_database("optuna")
+    database = url.rsplit("/", 1)[1]
+    sampler = optuna.samplers.RandomSampler(seed=5)
+    study = workbench.tune(
+        objective, SPACE, n_trials=3, storage=url, experiment="pg-study", sampler=sampler
+    )
+    assert _backends(pg_server, database) == 0
+    assert len(study.get_trials(deepcopy=False)) == 3  # reconnects
+    close_storage(study)
+    assert _backends(pg_server, database) == 0

@@ -282,8 +282,15 @@ def tune(
         status = "KILLED"
         raise
     finally:
-        recorder.flush()
-        _finish(study, parent, status, finish_study_run)
+        try:
+            recorder.flush()
+            _finish(study, parent, status, finish_study_run)
+        finally:
+            if _is_rdb(rdb):
+                # the pool's idle connections closed now: a notebook's kernel would otherwise
+                # hold them (a PostgreSQL backend each) until it exits, where psycopg warns
+                # (ResourceWarning); reading the returned study later reconnects
+                rdb.engine.dispose()
     return study
 
 
