@@ -57,13 +57,41 @@ def test_the_root_application_is_in_the_admin_project_and_it_allows_only_argocd(
         for a in project_eval.applications(PLATFORM)
         if a["metadata"]["name"] != "workbench-platform"
     ]
-    assert others and {a["spec"]["project"] for a in others} == {"workbench"}
+    assert others and {
+        a["metadata"]["name"]: a["spec"]["project"]
+        for a in others
+        if a["spec"]["project"] != "workbench"
+    } == {"workbench-ci": "workbench-ci"}
+
+
+def test_only_the_ci_project_may_create_secrets_and_only_in_the_ci_namespace() -> None:
+    """A workload Application that could create a Secret could mint the token of any account of
+    its namespace (type kubernetes.io/service-account-token); the CI accounts' token Secrets
+    are the platform's only ones, and their project reaches the CI namespace alone."""
+    projects = _projects()
+    assert set(projects) == {"workbench", "workbench-admin", "workbench-ci"}
+    for name in ("workbench", "workbench-admin"):
+        assert not project_eval.kind_permitted(projects[name], "", "Secret", True), name
+    ci = projects["workbench-ci"]
+    assert project_eval.kind_permitted(ci, "", "Secret", True)
+    assert ci["spec"]["destinations"] == [
+        {"server": "https://kubernetes.default.svc", "namespace": "workbench-ci"}
+    ]
+    # CreateNamespace=true: Argo CD checks the Namespace against the cluster-scoped whitelist
+    assert ci["spec"]["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+    built = {
+        (d["kind"], d["metadata"]["name"])
+        for path in (PLATFORM / "ci").glob("*.yaml")
+        for d in yaml.safe_load_all(path.read_text())
+        if d and d.get("kind") == "Secret"
+    }
+    assert built, "the CI folder's token Secrets"
 
 
 @pytest.mark.integration
 def test_the_model_refuses_what_argocd_refuses(tmp_path: Path) -> None:
     """The check can fail: the root app back in the workload project, a kind dropped from a
-    whitelist and a destination dropped are each named."""
+    whitelist (each project's) and a destination dropped are each named."""
     platform = tmp_path / "manifests" / "platform"
     for folder in ("argocd",):
         (platform / folder).mkdir(parents=True)
@@ -75,8 +103,12 @@ def test_the_model_refuses_what_argocd_refuses(tmp_path: Path) -> None:
     workload["spec"]["destinations"] = [
         d for d in workload["spec"]["destinations"] if d["namespace"] != "argo-events"
     ]
+    ci = copy.deepcopy(projects["workbench-ci"])
+    ci["spec"]["namespaceResourceWhitelist"] = [
+        k for k in ci["spec"]["namespaceResourceWhitelist"] if k["kind"] != "Secret"
+    ]
     (platform / "argocd" / "appproject.yaml").write_text(
-        yaml.safe_dump_all([projects["workbench-admin"], workload])
+        yaml.safe_dump_all([projects["workbench-admin"], workload, ci])
     )
     apps = project_eval.applications(PLATFORM)
     for app in apps:
@@ -88,5 +120,6 @@ def test_the_model_refuses_what_argocd_refuses(tmp_path: Path) -> None:
     assert "workbench-platform: destination" in found
     assert "workbench-platform: AppProject 'workbench-admin'" in found
     assert "workbench-platform: Application 'workbench-platform'" in found
-    assert "workbench-ci: WorkflowTemplate 'workbench-ci'" in found
+    assert "train-staging: WorkflowTemplate 'train'" in found
+    assert "workbench-ci: Secret 'workbench-ci.service-account-token'" in found
     assert "workbench-events: destination" in found

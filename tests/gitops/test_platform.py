@@ -218,7 +218,8 @@ def test_argocd_syncs_every_overlay_in_waves_infrastructure_first(project: Path)
     }
     assert "RespectIgnoreDifferences=true" in staging["syncPolicy"]["syncOptions"]
     projects = {p["metadata"]["name"]: p for p in by_kind(project / "manifests", "AppProject")}
-    assert set(projects) == {"churn", "churn-admin"}
+    assert set(projects) == {"churn", "churn-admin", "churn-ci"}
+    assert apps["churn-ci"]["spec"]["project"] == "churn-ci"
     project_ = projects["churn"]
     assert project_["spec"]["sourceRepos"] == [REPO_URL]
     for name, app in apps.items():

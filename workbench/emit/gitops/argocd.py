@@ -2,13 +2,18 @@
 waves order the rest: infrastructure (Crossplane buckets) first, then Argo Events, then each
 pipeline's staging overlays, then production.
 
-The app of apps manages Argo CD's own objects (the Applications, ApplicationSets and both
+The app of apps manages Argo CD's own objects (the Applications, ApplicationSets and the
 AppProjects), so it cannot live in the project it manages: that project would have to allow
 Applications and AppProjects in the Argo CD namespace, and any of its Applications could then
 create an Application of any project or widen its own fence. So the root Application belongs to
 a separate admin project, `PROJECT-admin`, whose only destination is the Argo CD namespace and
 whose only kinds are those three; the workload project `PROJECT` allows the workload's kinds in
 the workload's namespaces and nothing of Argo CD's.
+
+No workload Application may create a Secret: one of type `kubernetes.io/service-account-token`
+naming a ServiceAccount of its namespace would mint that account's token. The only Secrets the
+platform holds are the CI accounts' token Secrets (ci_rbac), so the CI Application has a third
+project, `PROJECT-ci`: the CI namespace only, and only the CI folder's kinds (Secret among them).
 
 One Application per (pipeline, environment, component): each carries the exact names of its
 pipeline's Argo memoization ConfigMaps in ignoreDifferences (Argo Workflows writes them at run
@@ -48,7 +53,6 @@ NAMESPACED_KINDS = (
     ("", "ConfigMap"),
     ("", "PersistentVolumeClaim"),
     ("", "Service"),
-    ("", "Secret"),  # only the CI accounts' token Secrets, without data (ci_rbac.ci_rbac)
     ("", "ServiceAccount"),
     ("apps", "Deployment"),
     ("argoproj.io", "CronWorkflow"),
@@ -65,6 +69,16 @@ NAMESPACED_KINDS = (
     ("rbac.authorization.k8s.io", "Role"),
     ("rbac.authorization.k8s.io", "RoleBinding"),
     ("serving.kserve.io", "InferenceService"),
+)
+# what the CI folder holds (manifests/platform/ci), and all the CI project allows: the token
+# Secrets (without data) of the CI accounts (ci_rbac.ci_rbac) are the platform's only Secrets
+CI_KINDS = (
+    ("", "ConfigMap"),
+    ("", "Secret"),
+    ("", "ServiceAccount"),
+    ("argoproj.io", "WorkflowTemplate"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
 )
 # what the app of apps manages, and all its admin project allows: Argo CD's own objects
 ADMIN_KINDS = (
@@ -133,6 +147,41 @@ def admin_project(spec: PlatformSpec) -> Obj:
             "namespaceResourceWhitelist": _kinds(ADMIN_KINDS),
         },
     )
+
+
+def ci_project_name(spec: PlatformSpec) -> str:
+    return f"{spec.project}-ci"
+
+
+def ci_project(spec: PlatformSpec) -> Obj:
+    """The CI Application's project (see the module doc): its folder's kinds, in its namespace
+    (and that Namespace, which its CreateNamespace sync option creates: Argo CD checks it against
+    the cluster-scoped whitelist)."""
+    return Obj(
+        apiVersion=API,
+        kind="AppProject",
+        metadata={
+            "name": ci_project_name(spec),
+            "namespace": NAMESPACE,
+            "annotations": {WAVE: str(PROJECT_WAVE)},
+        },
+        spec={
+            "description": f"{spec.project}: the CI WorkflowTemplate, its scripts and accounts",
+            "sourceRepos": [spec.repo_url],
+            "destinations": [{"server": CLUSTER, "namespace": spec.ci_namespace}],
+            "clusterResourceWhitelist": _kinds((("", "Namespace"),)),
+            "namespaceResourceWhitelist": _kinds(CI_KINDS),
+        },
+    )
+
+
+def projects(spec: PlatformSpec) -> list[Obj]:
+    """The admin and workload projects, and the CI one when the project has CI scripts."""
+    return [
+        admin_project(spec),
+        app_project(spec),
+        *([ci_project(spec)] if spec.ci_scripts else []),
+    ]
 
 
 def _sync_policy(*options: str) -> dict[str, Any]:
@@ -301,6 +350,7 @@ def platform_applications(spec: PlatformSpec) -> list[Obj]:
                     spec.ci_namespace,
                     -1,
                     _ci_image_record(spec),
+                    project=ci_project_name(spec),
                 )
             ]
             if spec.ci_scripts

@@ -54,7 +54,7 @@ def emit_argocd(spec: PlatformSpec) -> dict[str, str]:
         spec,
         "argocd",
         {
-            "appproject.yaml": [argocd.admin_project(spec), argocd.app_project(spec)],
+            "appproject.yaml": argocd.projects(spec),
             "root.yaml": [argocd.root_application(spec)],
             "platform.yaml": argocd.platform_applications(spec),
             "pipelines.yaml": argocd.pipeline_applications(spec),
