@@ -17,6 +17,7 @@ def test_registry_names_folders_and_targets() -> None:
         "docker",
         "tests",
         "argo",
+        "serving-image",
         "serving",
     ]
     assert TARGETS == ("argo",)

@@ -9,24 +9,38 @@ the Argo memoization keys carry them.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import WorkbenchError
-from workbench.emit.argo import emit_argo
 from workbench.emit.context import EmitContext
-from workbench.emit.docker import emit_docker
-from workbench.emit.gitops.emit import emit_argocd, emit_ci, emit_events, emit_infrastructure
-from workbench.emit.gitops.project import PlatformSpec
 from workbench.emit.pyformat import format_python
-from workbench.emit.python import emit_python, render_helpers, render_step
-from workbench.emit.requirements import emit_requirements, render_requirements
-from workbench.emit.serving import emit_serving
-from workbench.emit.testgen import emit_tests
+from workbench.emit.python import render_helpers, render_step
+from workbench.emit.requirements import render_requirements
 from workbench.spec.digest import lock_digest, step_code_digest
 from workbench.spec.model import PipelineSpec
 
+if TYPE_CHECKING:
+    from workbench.emit.gitops.project import PlatformSpec
+
 Render = Callable[[PipelineSpec, EmitContext], dict[str, str]]
+
+
+def _lazy(target: str) -> Callable[..., dict[str, str]]:
+    """The function `module:name`, imported when first called. The registry names every emitter
+    without importing it: the Argo and serving manifests import hera (~0.5 s), which the
+    checks of steps/ alone (`pipeline run`'s staleness line, the JupyterLab extension's badge)
+    never need."""
+    module, _, name = target.partition(":")
+
+    def render(*args: Any) -> dict[str, str]:
+        found: Callable[..., dict[str, str]] = getattr(importlib.import_module(module), name)
+        return found(*args)
+
+    render.__qualname__ = render.__name__ = name
+    return render
 
 
 @dataclass(frozen=True)
@@ -41,25 +55,30 @@ def _steps(name: str) -> tuple[str, ...]:
     return (f"steps/{name}",)
 
 
+def _manifests(name: str) -> tuple[str, ...]:
+    return (f"manifests/{name}",)
+
+
 EMITTERS: list[Emitter] = [
-    Emitter("python", emit_python, _steps),
-    Emitter("requirements", emit_requirements, _steps),
-    Emitter("docker", emit_docker, _steps),
-    Emitter("tests", emit_tests, lambda name: (f"tests/steps/{name}",)),
-    Emitter("argo", emit_argo, lambda name: (f"manifests/{name}",), target=True),
+    Emitter("python", _lazy("workbench.emit.python:emit_python"), _steps),
+    Emitter("requirements", _lazy("workbench.emit.requirements:emit_requirements"), _steps),
+    Emitter("docker", _lazy("workbench.emit.docker:emit_docker"), _steps),
+    Emitter("tests", _lazy("workbench.emit.testgen:emit_tests"), lambda n: (f"tests/steps/{n}",)),
+    Emitter("argo", _lazy("workbench.emit.argo.emit:emit_argo"), _manifests, target=True),
     # the serving image recipe (steps/NAME/) and manifests (manifests/NAME/base|overlays/.../serving)
-    Emitter("serving", emit_serving, lambda name: (f"steps/{name}", f"manifests/{name}")),
+    Emitter("serving-image", _lazy("workbench.emit.serving.docker:emit_serving_image"), _steps),
+    Emitter("serving", _lazy("workbench.emit.serving.emit:emit_serving"), _manifests),
 ]
 TARGETS = tuple(e.name for e in EMITTERS if e.target)
 
 # `workbench gitops init`: the project's delivery platform under manifests/platform/
-PlatformEmitter = Callable[[PlatformSpec], dict[str, str]]
+PlatformEmitter = Callable[["PlatformSpec"], dict[str, str]]
 
 PLATFORM_EMITTERS: list[PlatformEmitter] = [
-    emit_events,
-    emit_ci,
-    emit_argocd,
-    emit_infrastructure,
+    _lazy("workbench.emit.gitops.emit:emit_events"),
+    _lazy("workbench.emit.gitops.emit:emit_ci"),
+    _lazy("workbench.emit.gitops.emit:emit_argocd"),
+    _lazy("workbench.emit.gitops.emit:emit_infrastructure"),
 ]
 
 __all__ = [
@@ -77,6 +96,11 @@ __all__ = [
 def owned_folders(name: str) -> tuple[str, ...]:
     """Every folder an emitter of pipeline `name` owns, in registry order."""
     return tuple(dict.fromkeys(f for e in EMITTERS for f in e.folders(name)))
+
+
+def steps_emitters(name: str) -> list[Emitter]:
+    """The emitters that write only under steps/NAME/ (what the local runner reads)."""
+    return [e for e in EMITTERS if all(f.startswith("steps/") for f in e.folders(name))]
 
 
 def selected(targets: Sequence[str] | None) -> list[Emitter]:

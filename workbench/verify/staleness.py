@@ -121,7 +121,7 @@ def is_stale(
     """Compare what `notebook` compiles to now with the generated files on disk."""
     from workbench.compiler import notebook_label, pipeline_name
     from workbench.core.errors import WorkbenchError
-    from workbench.emit import selected
+    from workbench.emit import selected, steps_emitters
 
     path = Path(notebook) if Path(notebook).is_absolute() else project / notebook
     label = notebook_label(path, project)
@@ -135,7 +135,8 @@ def is_stale(
         # an edited notebook that no longer compiles: the steps certainly are not its pipeline
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return StaleReport(label, pipeline, True, reason=f"it does not compile: {first}")
-    emitters = selected(()) if steps_only else selected(None)
+    # steps only: the emitters of steps/NAME/ alone, so the manifests' (hera) are not imported
+    emitters = steps_emitters(prepared.spec.name) if steps_only else selected(None)
     only = f"steps/{prepared.spec.name}/" if steps_only else None
     _, _, diff = drift(prepared, project, emitters, only)
     return StaleReport(label, prepared.spec.name, bool(diff), changed=_changed(diff), diff=diff)

@@ -75,13 +75,10 @@ def render_serving(spec: PipelineSpec, options: ServingOptions) -> dict[str, str
 
 
 def emit_serving(spec: PipelineSpec, ctx: Any) -> dict[str, str]:
-    """Emitter registry entry: the serving manifests and the serving image recipe."""
-    from workbench.emit.serving.docker import emit_serving_image
-
+    """Emitter registry entry: the serving manifests (the image recipe under steps/NAME/ is
+    `serving.docker.emit_serving_image`, a registry entry of its own)."""
     notebook = str(getattr(ctx, "notebook", "") or spec.notebook)
     make_header = getattr(ctx, "header", None)
     text = str(make_header()) if callable(make_header) else ""
     files = render_serving(spec, ServingOptions(notebook=notebook, header=text))
-    out = {f"manifests/{spec.name}/{path}": body for path, body in files.items()}
-    out.update(emit_serving_image(spec, ctx))
-    return out
+    return {f"manifests/{spec.name}/{path}": body for path, body in files.items()}
