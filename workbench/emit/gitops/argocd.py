@@ -106,22 +106,37 @@ def _destinations(spec: PlatformSpec) -> list[str]:
     return sorted(names)
 
 
-def app_project(spec: PlatformSpec) -> Obj:
+def _project(
+    spec: PlatformSpec,
+    name: str,
+    description: str,
+    namespaces: list[str],
+    cluster_kinds: tuple[tuple[str, str], ...],
+    namespaced_kinds: tuple[tuple[str, str], ...],
+) -> Obj:
+    """An AppProject of this repository alone, in the projects' sync wave."""
     return Obj(
         apiVersion=API,
         kind="AppProject",
-        metadata={
-            "name": spec.project,
-            "namespace": NAMESPACE,
-            "annotations": {WAVE: str(PROJECT_WAVE)},
-        },
+        metadata={"name": name, "namespace": NAMESPACE, "annotations": {WAVE: str(PROJECT_WAVE)}},
         spec={
-            "description": f"{spec.project}: pipelines, serving, CI events and buckets",
+            "description": f"{spec.project}: {description}",
             "sourceRepos": [spec.repo_url],
-            "destinations": [{"server": CLUSTER, "namespace": n} for n in _destinations(spec)],
-            "clusterResourceWhitelist": _kinds(CLUSTER_KINDS),
-            "namespaceResourceWhitelist": _kinds(NAMESPACED_KINDS),
+            "destinations": [{"server": CLUSTER, "namespace": n} for n in namespaces],
+            "clusterResourceWhitelist": _kinds(cluster_kinds),
+            "namespaceResourceWhitelist": _kinds(namespaced_kinds),
         },
+    )
+
+
+def app_project(spec: PlatformSpec) -> Obj:
+    return _project(
+        spec,
+        spec.project,
+        "pipelines, serving, CI events and buckets",
+        _destinations(spec),
+        CLUSTER_KINDS,
+        NAMESPACED_KINDS,
     )
 
 
@@ -131,21 +146,13 @@ def admin_project_name(spec: PlatformSpec) -> str:
 
 def admin_project(spec: PlatformSpec) -> Obj:
     """The app of apps' project (see the module doc): Argo CD's own kinds, in its namespace."""
-    return Obj(
-        apiVersion=API,
-        kind="AppProject",
-        metadata={
-            "name": admin_project_name(spec),
-            "namespace": NAMESPACE,
-            "annotations": {WAVE: str(PROJECT_WAVE)},
-        },
-        spec={
-            "description": f"{spec.project}: the app of apps (Argo CD's own objects only)",
-            "sourceRepos": [spec.repo_url],
-            "destinations": [{"server": CLUSTER, "namespace": NAMESPACE}],
-            "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": _kinds(ADMIN_KINDS),
-        },
+    return _project(
+        spec,
+        admin_project_name(spec),
+        "the app of apps (Argo CD's own objects only)",
+        [NAMESPACE],
+        (),
+        ADMIN_KINDS,
     )
 
 
@@ -157,21 +164,13 @@ def ci_project(spec: PlatformSpec) -> Obj:
     """The CI Application's project (see the module doc): its folder's kinds, in its namespace
     (and that Namespace, which its CreateNamespace sync option creates: Argo CD checks it against
     the cluster-scoped whitelist)."""
-    return Obj(
-        apiVersion=API,
-        kind="AppProject",
-        metadata={
-            "name": ci_project_name(spec),
-            "namespace": NAMESPACE,
-            "annotations": {WAVE: str(PROJECT_WAVE)},
-        },
-        spec={
-            "description": f"{spec.project}: the CI WorkflowTemplate, its scripts and accounts",
-            "sourceRepos": [spec.repo_url],
-            "destinations": [{"server": CLUSTER, "namespace": spec.ci_namespace}],
-            "clusterResourceWhitelist": _kinds((("", "Namespace"),)),
-            "namespaceResourceWhitelist": _kinds(CI_KINDS),
-        },
+    return _project(
+        spec,
+        ci_project_name(spec),
+        "the CI WorkflowTemplate, its scripts and accounts",
+        [spec.ci_namespace],
+        (("", "Namespace"),),
+        CI_KINDS,
     )
 
 
