@@ -23,14 +23,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    target = _LAZY.get(name)
-    if target is None:
-        raise AttributeError(f"module 'workbench' has no attribute {name!r}")
-    import importlib
+    from workbench.core.lazy import lazy_attribute
 
-    module_name, _, attr = target.partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, attr) if attr else module
+    return lazy_attribute(__name__, _LAZY, name)
 
 
 __all__ = ["DISTRIBUTION", "__version__", *_LAZY]

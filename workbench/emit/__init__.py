@@ -9,12 +9,12 @@ the Argo memoization keys carry them.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from workbench.core.errors import WorkbenchError
+from workbench.core.lazy import resolve
 from workbench.emit.context import EmitContext
 from workbench.emit.pyformat import format_python
 from workbench.emit.python import render_helpers, render_step
@@ -33,13 +33,12 @@ def _lazy(target: str) -> Callable[..., dict[str, str]]:
     without importing it: the Argo and serving manifests import hera (~0.5 s), which the
     checks of steps/ alone (`pipeline run`'s staleness line, the JupyterLab extension's badge)
     never need."""
-    module, _, name = target.partition(":")
 
     def render(*args: Any) -> dict[str, str]:
-        found: Callable[..., dict[str, str]] = getattr(importlib.import_module(module), name)
+        found: Callable[..., dict[str, str]] = resolve(target)
         return found(*args)
 
-    render.__qualname__ = render.__name__ = name
+    render.__qualname__ = render.__name__ = target.partition(":")[2]
     return render
 
 

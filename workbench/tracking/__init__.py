@@ -13,9 +13,9 @@ The notebook API:
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from workbench.core.lazy import lazy_attribute
 from workbench.tracking.config import configure, experiment_artifact_location
 
 if TYPE_CHECKING:
@@ -23,22 +23,19 @@ if TYPE_CHECKING:
     from workbench.tracking.registry import LoggedModelInfo
     from workbench.tracking.runs import TrackedRun, set_experiment, start_run
 
-# name -> module holding it
+# name -> "module:attribute", resolved on first access (PEP 562)
 _LAZY = {
-    "set_experiment": "workbench.tracking.runs",
-    "start_run": "workbench.tracking.runs",
-    "TrackedRun": "workbench.tracking.runs",
-    "LoggedModelInfo": "workbench.tracking.registry",
-    "promote": "workbench.tracking.promotion",
-    "PromotionDecision": "workbench.tracking.promotion",
+    "set_experiment": "workbench.tracking.runs:set_experiment",
+    "start_run": "workbench.tracking.runs:start_run",
+    "TrackedRun": "workbench.tracking.runs:TrackedRun",
+    "LoggedModelInfo": "workbench.tracking.registry:LoggedModelInfo",
+    "promote": "workbench.tracking.promotion:promote",
+    "PromotionDecision": "workbench.tracking.promotion:PromotionDecision",
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'workbench.tracking' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+    return lazy_attribute(__name__, _LAZY, name)
 
 
 __all__ = [

@@ -9,25 +9,24 @@ Server with hera's client for `workbench.deploy.argo_client`.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from workbench.core.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from workbench.emit.argo.emit import emit_argo, render_manifests
     from workbench.emit.argo.options import ArgoOptions
 
-# submodules load on first use (PEP 562): importing one submodule, e.g. the light options,
-# must not import hera through this package
+# name -> "module:attribute", loaded on first use (PEP 562): importing one submodule, e.g. the
+# light options, must not import hera through this package
 _EXPORTS = {
-    "ArgoOptions": "workbench.emit.argo.options",
-    "emit_argo": "workbench.emit.argo.emit",
-    "render_manifests": "workbench.emit.argo.emit",
+    "ArgoOptions": "workbench.emit.argo.options:ArgoOptions",
+    "emit_argo": "workbench.emit.argo.emit:emit_argo",
+    "render_manifests": "workbench.emit.argo.emit:render_manifests",
 }
 
 __all__ = ["ArgoOptions", "emit_argo", "render_manifests"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return lazy_attribute(__name__, _EXPORTS, name)

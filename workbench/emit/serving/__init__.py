@@ -10,26 +10,25 @@ pure (spec -> objects -> text).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from workbench.core.lazy import lazy_attribute
 
 if TYPE_CHECKING:
     from workbench.emit.serving.emit import emit_serving, render_serving
     from workbench.emit.serving.options import ServingNames, ServingOptions
 
-# submodules load on first use (PEP 562): importing one submodule, e.g. the light options,
-# must not import hera through this package
+# name -> "module:attribute", loaded on first use (PEP 562): importing one submodule, e.g. the
+# light options, must not import hera through this package
 _EXPORTS = {
-    "ServingNames": "workbench.emit.serving.options",
-    "ServingOptions": "workbench.emit.serving.options",
-    "emit_serving": "workbench.emit.serving.emit",
-    "render_serving": "workbench.emit.serving.emit",
+    "ServingNames": "workbench.emit.serving.options:ServingNames",
+    "ServingOptions": "workbench.emit.serving.options:ServingOptions",
+    "emit_serving": "workbench.emit.serving.emit:emit_serving",
+    "render_serving": "workbench.emit.serving.emit:render_serving",
 }
 
 __all__ = ["ServingNames", "ServingOptions", "emit_serving", "render_serving"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return lazy_attribute(__name__, _EXPORTS, name)
