@@ -295,3 +295,80 @@ def test_a_strided_frame_is_not_parquet() -> None:
     view = _split_frame().iloc[::2]
     assert codecs.encode(view)[0].name == "pickle"
     assert codecs.encode(frame)[0].name == "parquet"
+
+
+# frames built as notebooks build them: columns added, dropped and rows taken, which leaves
+# pandas' blocks consolidated, split or Fortran-ordered in every mix
+_OPS = st.lists(
+    st.sampled_from(["assign_int", "assign_float", "dropna", "rows", "drop", "copy", "fill"]),
+    max_size=5,
+)
+
+
+def _built(start: pd.DataFrame, ops: list[str]) -> pd.DataFrame:
+    frame = start
+    for i, op in enumerate(ops):
+        if op == "assign_int":
+            frame = frame.assign(**{f"n{i}": np.arange(len(frame), dtype=np.int64)})
+        elif op == "assign_float":
+            frame = frame.assign(**{f"x{i}": np.linspace(0.0, 1.0, len(frame))})
+        elif op == "dropna":
+            frame = frame.dropna()
+        elif op == "rows":
+            frame = frame.iloc[list(range(len(frame)))[::-1]]
+        elif op == "drop" and frame.shape[1] > 1:
+            frame = frame.drop(columns=[frame.columns[0]])
+        elif op == "copy":
+            frame = frame.copy()
+        elif op == "fill":
+            frame = frame.fillna(frame.median(numeric_only=True))
+    return frame
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    start=hpd.data_frames(
+        [
+            hpd.column("i", dtype=np.int64),
+            hpd.column("j", dtype=np.int64),
+            hpd.column("f", dtype=float),
+            hpd.column("g", dtype=float),
+        ],
+        index=hpd.range_indexes(min_size=1, max_size=5),
+    ),
+    ops=_OPS,
+)
+def test_the_layout_shortcut_never_changes_the_format(start: pd.DataFrame, ops: list[str]) -> None:
+    """`merged_by_pyarrow` skips parquet's round trip only for frames the round trip refuses:
+    the format chosen is the one the full check chooses."""
+    from workbench.runtime.codecs.layout import merged_by_pyarrow
+    from workbench.runtime.codecs.parquet import ParquetCodec
+
+    frame = _built(start, ops)
+    codec = ParquetCodec()
+    full = codec.checked_encode(frame)
+    if merged_by_pyarrow(frame):
+        assert full is None
+    assert (codec.encode_exact(frame) is None) == (full is None)
+
+
+def test_a_frame_the_file_cannot_keep_goes_to_pickle_without_a_round_trip(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Columns added with `assign` sit in blocks of their own, which pyarrow merges: known from
+    the blocks, so parquet is not even written."""
+    from workbench.runtime.codecs.layout import merged_by_pyarrow
+    from workbench.runtime.codecs.parquet import ParquetCodec
+
+    cars = pd.DataFrame({"year": [2010, 2015, 2020], "km": [9e4, 5e4, None]}).dropna()
+    frame = cars.assign(age=2024 - cars["year"])
+    assert merged_by_pyarrow(frame) and not merged_by_pyarrow(frame.copy())
+    assert ParquetCodec().checked_encode(frame) is None  # what the round trip would say
+
+    def no_round_trip(*args: Any) -> Any:
+        raise AssertionError("parquet was written")
+
+    monkeypatch.setattr(ParquetCodec, "encode", no_round_trip)
+    codec, data = codecs.encode(frame)
+    assert codec.name == "pickle"
+    assert_identical(codec.decode(data, {"type": codecs.type_name(frame)}), frame)

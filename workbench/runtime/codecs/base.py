@@ -50,12 +50,19 @@ def type_name(value: Any) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def verified(codec: Codec, value: Any) -> bytes | None:
-    """The encoding of `value` when decoding it gives `value` back exactly, else None. Any error
-    on the way means "not this format", never a crash."""
+def round_trip(codec: Codec, value: Any) -> tuple[bytes, Any] | None:
+    """The encoding of `value` and its decoded copy when that copy equals `value` exactly, else
+    None. Any error on the way means "not this format", never a crash. The copy is returned so
+    that a codec checking more than equality (parquet: the block layout) decodes only once."""
     try:
         data = codec.encode(value)
         back = codec.decode(data, {"type": type_name(value)})
-        return data if codec.compare(back, value) is None else None
+        return (data, back) if codec.compare(back, value) is None else None
     except Exception:  # a library refusing a value means: use another format
         return None
+
+
+def verified(codec: Codec, value: Any) -> bytes | None:
+    """The encoding of `value` when decoding it gives `value` back exactly, else None."""
+    checked = round_trip(codec, value)
+    return None if checked is None else checked[0]

@@ -43,6 +43,27 @@ def block_layout(frame: Any) -> Layout | None:
     return sorted(layout)
 
 
+def merged_by_pyarrow(frame: Any) -> bool:
+    """Whether a parquet round trip is bound to change the frame's blocks, known without one:
+    no layout record would be written (every multi-column numpy block is C-ordered), yet two
+    numpy blocks hold one dtype (columns added one by one with `assign`, a frame after
+    `dropna`), which pyarrow's `to_pandas` consolidates into one block."""
+    import numpy as np
+
+    if to_record(block_layout(frame)) is not None:
+        return False
+    blocks = getattr(getattr(frame, "_mgr", None), "blocks", None)
+    seen: set[Any] = set()
+    for block in blocks or ():
+        values = getattr(block, "values", None)
+        if not isinstance(values, np.ndarray) or values.ndim != 2:
+            continue
+        if values.dtype in seen:
+            return True
+        seen.add(values.dtype)
+    return False
+
+
 def to_record(layout: Layout | None) -> bytes | None:
     """The metadata value to store, or None when pyarrow's own C-ordered blocks are the same."""
     if not layout or all(order == "C" for _, order in layout):

@@ -4,7 +4,7 @@ pyarrow keeps most of a frame (dtypes, categories, tz-aware datetimes, nullable 
 index and its names), but not everything: an index `freq`, duplicate or non-string column
 names, mixed-type object columns, list- or dict-valued cells of some shapes, subclasses. Rather
 than list every case, a frame is taken only after it was encoded, decoded and compared equal
-(`verified`); anything else goes to the next codec (cloudpickle). A Series is stored as a
+(`round_trip`); anything else goes to the next codec (cloudpickle). A Series is stored as a
 one-column frame and unwrapped on load (meta.json's type says which). A frame's block layout,
 which decides the last bits of arithmetic on it, is kept too (workbench.runtime.codecs.layout).
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench.core.arrow_memory import arrow_reader
 from workbench.runtime.codecs import layout
-from workbench.runtime.codecs.base import Codec, verified
+from workbench.runtime.codecs.base import Codec, round_trip
 
 SERIES_COLUMN = "__series__"
 ATTRS_KEY = b"PANDAS_ATTRS"  # where pandas' own to_parquet stores DataFrame.attrs
@@ -41,11 +41,19 @@ class ParquetCodec(Codec):
     def encode_exact(self, value: Any) -> bytes | None:
         if not self.accepts(value):
             return None
-        data = verified(self, value)
-        if data is None or type(value).__name__ == "Series":
+        if type(value).__name__ == "DataFrame" and layout.merged_by_pyarrow(value):
+            return None  # known without the round trip (~0.01-0.05 s) that would refuse it
+        return self.checked_encode(value)
+
+    def checked_encode(self, value: Any) -> bytes | None:
+        """The bytes when decoding them gives `value` back exactly, blocks included, else None."""
+        checked = round_trip(self, value)
+        if checked is None:
+            return None
+        data, back = checked
+        if type(value).__name__ == "Series":
             return data
         # equal values laid out differently give other bits in later arithmetic: same blocks too
-        back = self.decode(data, {"type": "pandas.core.frame.DataFrame"})
         return data if layout.block_layout(back) == layout.block_layout(value) else None
 
     def encode(self, value: Any) -> bytes:
