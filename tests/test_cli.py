@@ -22,3 +22,28 @@ def test_help_lists_every_command_without_heavy_imports() -> None:
     for name, (_, help_line) in COMMANDS.items():
         assert name in out and help_line.split()[0] in out
     assert "HEAVY []" in out
+
+
+def test_the_process_ends_as_cpython_would_without_its_teardown() -> None:
+    """`entry()` (the console script, `python -m workbench`) skips the interpreter's teardown,
+    not its exit: the exit status, a non-daemon thread's last line, atexit handlers and
+    everything written to a pipe still arrive; a file object left open is flushed by the
+    teardown only, so the command itself must close what it writes (ResourceWarnings are
+    errors in this suite)."""
+    code = (
+        "import atexit, sys, threading, time\n"
+        "from workbench.cli import main as cli\n"
+        "atexit.register(lambda: print('atexit ran', flush=False))\n"
+        "def late():\n    time.sleep(0.2)\n    print('thread done', flush=False)\n"
+        "threading.Thread(target=late).start()\n"
+        "sys.argv = ['workbench', *sys.argv[1:]]\n"
+        "print('x' * 200000, flush=False)\n"
+        "cli.entry()\n"
+    )
+    ok = subprocess.run([sys.executable, "-c", code, "--help"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.count("x") >= 200000 and "Commands" in ok.stdout
+    assert ok.stdout.rstrip().endswith("atexit ran") and "thread done" in ok.stdout
+    bad = subprocess.run([sys.executable, "-c", code, "no-such"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "No such command" in bad.stderr
+    assert bad.stdout.rstrip().endswith("atexit ran")

@@ -1,5 +1,5 @@
 """`python -m workbench` is the `workbench` command."""
 
-from workbench.cli.main import main
+from workbench.cli.main import entry
 
-main()
+entry()

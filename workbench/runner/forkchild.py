@@ -15,6 +15,7 @@ import types
 from collections.abc import Mapping
 
 from workbench.core.native_threads import POOL_VARIABLES
+from workbench.core.process_exit import exit_status, finish
 from workbench.runner.launch import parent_death_signal
 
 
@@ -67,17 +68,6 @@ def _reseed() -> None:
         nprandom.seed()
 
 
-def _exit_code(exc: SystemExit) -> int:
-    """CPython's handling of an uncaught SystemExit."""
-    code = exc.code
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    print(code, file=sys.stderr)
-    return 1
-
-
 def become_step(
     argv: list[str], cwd: str, env: dict[str, str], log_fd: int, base_path: list[str]
 ) -> None:  # pragma: no cover - runs in forked children (the tests compare them with fresh ones)
@@ -110,7 +100,7 @@ def become_step(
         runpy._run_module_as_main(module, alter_argv=True)  # type: ignore[attr-defined]
         code = 0
     except SystemExit as exc:
-        code = _exit_code(exc)
+        code = exit_status(exc)
     except BaseException as exc:  # the interpreter's last resort, as CPython
         tb = exc.__traceback__
         if tb is not None and tb.tb_next is not None:  # from runpy down, as `python -m` shows
@@ -119,31 +109,8 @@ def become_step(
         sigint = isinstance(exc, KeyboardInterrupt)
         code = 1
     finally:
-        code = _shutdown(code)
+        code = finish(code)  # the interpreter's exit, without its teardown
     if sigint:  # CPython 3.8+: an uncaught KeyboardInterrupt ends the process by SIGINT
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGINT)
     os._exit(code)
-
-
-def _shutdown(code: int) -> int:  # pragma: no cover - forked children only
-    """Py_FinalizeEx's order: join non-daemon threads, atexit handlers, flush stdio."""
-    try:
-        import threading
-
-        threading._shutdown()  # type: ignore[attr-defined]
-    except BaseException:  # best effort, as the interpreter's own
-        pass
-    try:
-        import atexit
-
-        atexit._run_exitfuncs()
-    except BaseException:
-        pass
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except BaseException:  # CPython: exit code 120 when stdout fails
-            code = 120 if code == 0 else code
-    return code
