@@ -18,7 +18,9 @@ from workbench.spec.model import PipelineSpec
 def calls(monkeypatch: pytest.MonkeyPatch, project: Path) -> list[tuple[str, RunOptions]]:
     seen: list[tuple[str, RunOptions]] = []
 
-    def fake(name: str, options: RunOptions, *, observer: Any = None) -> RunResult:
+    def fake(
+        name: str, options: RunOptions, *, observer: Any = None, while_starting: Any = None
+    ) -> RunResult:
         seen.append((name, options))
         return RunResult(name, {}, "FINISHED", project)
 
@@ -53,3 +55,41 @@ def test_missing_pipeline_names_the_spec_file(project: Path) -> None:
     result = CliRunner().invoke(pipeline_command, ["run", "nope"])
     assert result.exit_code != 0
     assert "steps/nope/pipeline.json" in str(result.exception)
+
+
+def test_a_warning_during_the_run_is_printed_above_the_live_table(demo: PipelineSpec) -> None:
+    """On a terminal the step table redraws in place; the staleness line, checked while the
+    first step starts, is printed through the same console: whole, above the table, and the
+    table's colours still render (no `[yellow]` markup left as text)."""
+    import subprocess
+    import sys
+
+    parent, child = os.openpty()
+    env = {**os.environ, "COLUMNS": "400", "TERM": "xterm"}
+    with subprocess.Popen(
+        [sys.executable, "-m", "workbench", "pipeline", "run", "demo", "--lineage", "off"],
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=child,
+        env=env,
+    ) as proc:
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                data = os.read(parent, 65536)
+            except OSError:  # EIO: the terminal's last writer has gone
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=120) == 0
+    os.close(parent)
+    screen = b"".join(chunks).decode(errors="replace")
+    warnings = [line for line in screen.splitlines() if "warning: " in line]
+    assert len(warnings) == 1, screen  # the notebook pipeline.json names is not there
+    before, after = warnings[0].split("warning: ", 1)
+    assert after.startswith("cannot tell whether steps/demo/ is stale"), after
+    assert before.endswith("\x1b[2K"), repr(before)  # the table erased first, not torn
+    assert "\x1b[33m" in screen  # the running state, in colour
+    assert "[yellow]" not in screen and "[dim]" not in screen, screen

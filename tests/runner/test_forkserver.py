@@ -155,3 +155,20 @@ def test_isolate_flag_and_server_log(project: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     logs = project / ".workbench" / "cache" / "logs" / "probe"
     assert not list(logs.glob("*/forkserver.log"))
+
+
+def test_the_runner_wakes_when_a_forked_step_ends(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scheduler waits on the server's socket, not on a timer: with the poll interval at
+    30 s, each step still ends within seconds of starting (a sleep-poll would take >= 30 s)."""
+    from workbench.runner import execute
+
+    write_probe(project, ("probe_ok", "exit3"))
+    monkeypatch.setattr(execute, "POLL_SECONDS", 30.0)
+    monkeypatch.setattr(execute, "TICK_SECONDS", 60.0)
+    started = time.monotonic()
+    result = run_pipeline("probe", RunOptions(lineage="off", jobs=1))
+    assert time.monotonic() - started < 25
+    assert result.steps["probe_ok"].exit_code == 0 and result.steps["exit3"].exit_code == 3
+    assert all(run.seconds < 20 for run in result.steps.values()), result.steps

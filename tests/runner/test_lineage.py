@@ -160,3 +160,35 @@ def test_compare_links_a_pipeline_run_and_its_step_runs_both_ways(
     assert set(re.findall(r'class="wb-child" href="[^"]+/runs/(\w+)"', row(parent))) == kids
     for kid in kids:
         assert re.search(rf'class="wb-parent" href="[^"]+/runs/{parent}"', row(kid))
+
+
+@pytest.mark.slow
+def test_the_stale_check_and_the_recorder_start_once_the_first_step_has(
+    demo: PipelineSpec, project: Path
+) -> None:
+    """Start-up order: the first step starts the fork server; then the caller's check
+    (`while_starting`: the CLI's staleness line) runs, and then the MLflow recorder starts,
+    so neither shares the cores with the server's imports before the first step can fork."""
+    logs = settings().cache_dir / "logs" / "demo"
+    seen: list[tuple[bool, bool]] = []
+
+    def check() -> None:
+        folders = list(logs.iterdir())
+        seen.append(
+            (
+                any((f / "forkserver.log").exists() for f in folders),
+                any((f / "lineage.log").exists() for f in folders),
+            )
+        )
+
+    first = run_pipeline("demo", RunOptions(lineage="wait"), while_starting=check)
+    assert first.ok and first.parent_run_id, [r.error for r in first.steps.values()]
+    assert seen == [(True, False)]
+    assert (first.log_dir / "lineage.log").exists()
+    assert client().get_run(first.parent_run_id).info.status == "FINISHED"
+
+    # a fully cached run starts no step and no server: the check still runs, once
+    seen.clear()
+    cached = run_pipeline("demo", RunOptions(lineage="off"), while_starting=check)
+    assert cached.ok and all(r.cached for r in cached.steps.values())
+    assert len(seen) == 1 and not (cached.log_dir / "forkserver.log").exists()

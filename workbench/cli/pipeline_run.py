@@ -68,6 +68,7 @@ def command(
 ) -> None:
     """Run steps/NAME/pipeline.json locally with the step cache."""
     from rich.console import Console
+    from rich.text import Text
 
     from workbench.cli.stale import warn_if_stale
     from workbench.core.settings import settings
@@ -77,7 +78,17 @@ def command(
 
     spec = load_spec(settings().steps_dir / name / "pipeline.json")
     console = Console(stderr=True)
-    warn_if_stale(name, refuse=refuse_stale, steps_only=True)
+    if refuse_stale:  # nothing may start before the answer
+        warn_if_stale(name, refuse=True, steps_only=True)
+
+    def stale_warning() -> None:
+        if not refuse_stale:  # printed above the live step table, which redraws below it
+            warn_if_stale(name, refuse=False, steps_only=True, echo=echo)
+
+    def echo(line: str) -> None:
+        # a Text, not markup=False: that option would reach the live table's own markup too
+        console.print(Text(line), highlight=False, soft_wrap=True)
+
     progress = Progress([s.name for s in spec.steps], console)
     options = RunOptions(
         overrides=params,
@@ -89,7 +100,9 @@ def command(
         isolate=isolate,
     )
     try:
-        result = run_pipeline(name, options, observer=progress)
+        # the warning is checked while the first steps start: the check's ~0.2 s of imports
+        # then overlaps the fork server's, instead of delaying every run
+        result = run_pipeline(name, options, observer=progress, while_starting=stale_warning)
     finally:
         progress.close()
     print_summary(result, console)

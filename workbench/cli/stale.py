@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
 REFUSED_EXIT = 2
 
 
-def warn_if_stale(name: str, *, refuse: bool, steps_only: bool) -> None:
+def _to_stderr(line: str) -> None:
+    click.echo(line, err=True)
+
+
+def warn_if_stale(
+    name: str, *, refuse: bool, steps_only: bool, echo: Callable[[str], None] = _to_stderr
+) -> None:
     """Say, naming the notebook, when the generated files are not what the notebook compiles to
-    now; with `refuse`, exit 2 before anything runs or is submitted."""
+    now; with `refuse`, exit 2 before anything runs or is submitted. `echo` prints a line (a
+    live display's console, so that the line does not tear its redraw)."""
     from workbench.core.settings import settings
     from workbench.verify.staleness import safe_pipeline_staleness
 
@@ -20,7 +28,7 @@ def warn_if_stale(name: str, *, refuse: bool, steps_only: bool) -> None:
     if not message:
         return
     if report.stale and refuse:
-        click.echo(f"error: {message}", err=True)
+        echo(f"error: {message}")
         sys.exit(REFUSED_EXIT)
     hint = " (--refuse-stale makes this an error)" if report.stale else ""
-    click.echo(f"warning: {message}{hint}", err=True)
+    echo(f"warning: {message}{hint}")

@@ -137,8 +137,12 @@ class Scheduler:
         env: Mapping[str, str],
         observer: Observer | None = None,
         launcher: Launcher | None = None,
+        first_wait: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
+        # once, after the first steps started (or when the run needs none): work that can
+        # overlap their start-up instead of delaying it
+        self.first_wait = first_wait
         self.launcher = launcher or FreshLauncher()
         self.plan = plan
         self.cfg = cfg
@@ -192,6 +196,9 @@ class Scheduler:
             while True:
                 self._advance()
                 running = [r for r in self.runs.values() if r.status == RUNNING]
+                if self.first_wait is not None:
+                    first_wait, self.first_wait = self.first_wait, None
+                    first_wait()
                 if not running and not any(r.status == PENDING for r in self.runs.values()):
                     return
                 self._reap(running)
@@ -238,6 +245,7 @@ class Scheduler:
     def _start(self, step: StepSpec, run: StepRun) -> None:
         env = self.env
         run.start_ms = now_ms()
+        self.launcher.prepare()  # the fork server's imports overlap the wait for a run id
         if self.code.uses_tracking(step):
             run_id = self.lineage.child_run(step.name, run.start_ms)
             if run_id:
@@ -273,7 +281,7 @@ class Scheduler:
                 next_tick += TICK_SECONDS
                 for run in running:
                     self.observer(run)
-            time.sleep(POLL_SECONDS)
+            self.launcher.idle(POLL_SECONDS)
         for run in ended:
             assert run.proc is not None and run.log_handle is not None
             run.exit_code = run.proc.returncode
@@ -390,10 +398,25 @@ def _new_log_dir(parent: Path) -> Path:
     raise WorkbenchError(f"{parent}: no free log folder for {base}")
 
 
+def _first_wait(while_starting: Callable[[], None] | None, lineage: Lineage) -> None:
+    if while_starting is not None:
+        while_starting()
+    lineage.start()
+
+
 def run_pipeline(
-    name: str, options: RunOptions | None = None, *, observer: Observer | None = None
+    name: str,
+    options: RunOptions | None = None,
+    *,
+    observer: Observer | None = None,
+    while_starting: Callable[[], None] | None = None,
 ) -> RunResult:
-    """Run `steps/NAME/pipeline.json` with the cache; see the module docstring."""
+    """Run `steps/NAME/pipeline.json` with the cache; see the module docstring.
+
+    `while_starting` is called once the first steps have started (or, when none runs, before
+    the run ends): the CLI's staleness check then overlaps the fork server's imports instead of
+    coming before them. The MLflow recorder starts right after it, for the same reason.
+    """
     options = options or RunOptions()
     cfg = settings()
     spec = load_spec(cfg.steps_dir / name / "pipeline.json")
@@ -414,6 +437,7 @@ def run_pipeline(
         env=env,
         observer=observer,
         launcher=launcher,
+        first_wait=lambda: _first_wait(while_starting, lineage),
     )
     status = "FAILED"
     try:

@@ -27,6 +27,7 @@ wait status) when the child ends. EOF from the client: remaining children are ki
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -107,6 +108,9 @@ class Server:
             return
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        # the preloaded objects to the permanent generation: the child's collections then never
+        # write to their pages, which it shares with this process until written (copy-on-write)
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child never returns (measured in the tests)
             os.close(self.wake_r)

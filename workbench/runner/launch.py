@@ -13,6 +13,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
@@ -34,9 +35,16 @@ class StepProcess(Protocol):
 
 
 class Launcher(Protocol):
+    def prepare(self) -> None:
+        """Get ready for a step about to start (the fork server begins its imports); called
+        before the scheduler waits on anything else for that step, e.g. its MLflow run id."""
+
     def start(
         self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: IO[bytes]
     ) -> StepProcess: ...
+
+    def idle(self, seconds: float) -> None:
+        """Block for up to `seconds`; return early when a step may have ended."""
 
     def close(self) -> None: ...
 
@@ -81,10 +89,16 @@ class FreshLauncher:
     def __init__(self, *args: object) -> None:
         pass
 
+    def prepare(self) -> None:
+        pass
+
     def start(
         self, cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str], stdout: IO[bytes]
     ) -> StepProcess:
         return fresh_process(cmd, cwd=cwd, env=env, stdout=stdout)
+
+    def idle(self, seconds: float) -> None:
+        time.sleep(seconds)
 
     def close(self) -> None:
         pass

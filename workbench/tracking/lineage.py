@@ -54,6 +54,10 @@ class Lineage:
     def finish(self, status: str, metrics: Mapping[str, float]) -> str | None:
         return None
 
+    def start(self) -> None:
+        """Begin recording now if not yet (the runner calls it once its first steps started)."""
+        return None
+
 
 class RecorderLineage(Lineage):
     """Talks to a recorder process; `wait=False` lets it finish after the runner exits."""
@@ -72,30 +76,48 @@ class RecorderLineage(Lineage):
         _reap_unwaited()
         self.wait = wait
         self.log_path = log_path
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        self._log = open(log_path, "ab")  # noqa: SIM115 - lives as long as the recorder
-        # its own session: Ctrl-C in the terminal stops the runner, and the recorder still
-        # marks the runs as it sees its input end
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "workbench.tracking.lineage"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            env=dict(env),
-            text=True,
-            start_new_session=True,
-        )
-        self._send(
-            {
-                "op": "start",
-                "experiment": experiment,
-                "run_name": run_name,
-                "params": dict(params),
-                "tags": dict(tags),
-                "start_ms": now_ms(),
-            }
-        )
+        self.env = dict(env)
+        self._proc: subprocess.Popen[str] | None = None
+        self._start_message = {
+            "op": "start",
+            "experiment": experiment,
+            "run_name": run_name,
+            "params": dict(params),
+            "tags": dict(tags),
+            "start_ms": now_ms(),  # the run's start, not the recorder's
+        }
         self._started = False
+
+    def start(self) -> None:
+        """Start the recorder process (once) and send it the parent run.
+
+        Deferred from the constructor to the first message, or to the runner's `start()` call
+        once its first steps are under way: the recorder's `import mlflow` (~1 s of CPU) would
+        otherwise share the cores with the fork server's preload at the start of the run, which
+        every step waits for, while it can just as well overlap the steps themselves."""
+        if self._proc is not None:
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:  # the recorder keeps its own copy of the handle
+            # its own session: Ctrl-C in the terminal stops the runner, and the recorder still
+            # marks the runs as it sees its input end
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "workbench.tracking.lineage"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                env=self.env,
+                text=True,
+                start_new_session=True,
+            )
+        self._send(self._start_message)
+
+    @property
+    def proc(self) -> subprocess.Popen[str]:
+        """The recorder process, started if it was not yet."""
+        self.start()
+        assert self._proc is not None
+        return self._proc
 
     def _send(self, message: Mapping[str, Any]) -> bool:
         try:
@@ -145,18 +167,19 @@ class RecorderLineage(Lineage):
         return self.parent_run_id
 
     def close(self) -> None:
-        """Close this side's pipes and log handle (the recorder sees its input end); no wait.
+        """Close this side's pipes (the recorder sees its input end); no wait.
 
         A recorder left to finish on its own writes its last replies to a closed pipe, which it
         ignores; its log is its own copy of the file.
         """
-        for pipe in (self.proc.stdin, self.proc.stdout):
+        if self._proc is None:
+            return
+        for pipe in (self._proc.stdin, self._proc.stdout):
             try:
                 if pipe is not None:
                     pipe.close()
             except OSError:
                 pass  # a broken pipe's buffered line cannot be flushed
-        self._log.close()
 
 
 # recorders the runner did not wait for (`--lineage on`): referenced until they end, so that
