@@ -2,7 +2,7 @@
 
 Py_FinalizeEx joins the non-daemon threads, runs the atexit handlers (logging's shutdown,
 weakref finalizers, temporary folders), flushes stdout and stderr, and then frees every module
-and object. The last part changes nothing outside the process, yet with pandas, pyarrow,
+and object; C's exit() then flushes libc's stdio buffers. The last part changes nothing outside the process, yet with pandas, pyarrow,
 jsonschema or rich loaded it takes 0.03-0.3 s. The `workbench` command and the fork server's
 step children end with `finish` and `os._exit` instead.
 """
@@ -28,7 +28,8 @@ def exit_status(exc: SystemExit) -> int:
 
 def finish(code: int) -> int:
     """Py_FinalizeEx's order up to the teardown: join non-daemon threads, atexit handlers, flush
-    stdio. Returns the exit status, 120 when flushing stdout fails (as CPython)."""
+    Python's and C's stdio. Returns the exit status, 120 when flushing stdout fails (as
+    CPython)."""
     try:
         import threading
 
@@ -47,7 +48,19 @@ def finish(code: int) -> int:
                 stream.flush()
         except BaseException:
             code = 120 if code == 0 else code
+    _flush_c_stdio()
     return code
+
+
+def _flush_c_stdio() -> None:
+    """`fflush(NULL)`: what native code printed through C stdio (a library's printf into a
+    step log) sits in libc's buffers until exit() flushes them, which os._exit skips."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+    except (OSError, AttributeError):  # no libc symbol table to find it in
+        pass
 
 
 def exit_now(code: int) -> NoReturn:
