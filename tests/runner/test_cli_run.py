@@ -93,3 +93,24 @@ def test_a_warning_during_the_run_is_printed_above_the_live_table(demo: Pipeline
     assert before.endswith("\x1b[2K"), repr(before)  # the table erased first, not torn
     assert "\x1b[33m" in screen  # the running state, in colour
     assert "[yellow]" not in screen and "[dim]" not in screen, screen
+
+
+@pytest.mark.parametrize("args", [["-p", "nope=1"], ["--only", "report"]])
+def test_a_run_refused_before_any_step_still_says_whether_the_steps_are_stale(
+    demo: PipelineSpec, args: list[str]
+) -> None:
+    """The staleness line waits for the first steps to start; a run refused before that (a
+    parameter the notebook gained after productionize, `--only` without cached inputs) prints
+    it with the error, since it may be the reason."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "workbench", "pipeline", "run", "demo", *args, "--lineage", "off"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "warning: cannot tell whether steps/demo/ is stale" in done.stderr, done.stderr
+    assert "error: " in done.stderr and done.stderr.count("warning: ") == 1

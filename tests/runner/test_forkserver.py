@@ -172,3 +172,24 @@ def test_the_runner_wakes_when_a_forked_step_ends(
     assert time.monotonic() - started < 25
     assert result.steps["probe_ok"].exit_code == 0 and result.steps["exit3"].exit_code == 3
     assert all(run.seconds < 20 for run in result.steps.values()), result.steps
+
+
+def test_a_runner_with_many_open_files_still_waits_on_the_server(project: Path) -> None:
+    """A notebook kernel that ran for a day can hold over a thousand descriptors: the socket to
+    the fork server then has a number `select.select` refuses; the wait must not care."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1200
+    assert hard == resource.RLIM_INFINITY or hard >= wanted, "the machine's hard limit"
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        write_probe(project, ("probe_ok", "exit3"))
+        result = run_pipeline("probe", RunOptions(lineage="off", jobs=1))
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert result.steps["probe_ok"].exit_code == 0 and result.steps["exit3"].exit_code == 3
+    assert (result.log_dir / "forkserver.log").exists()

@@ -168,18 +168,14 @@ def test_the_stale_check_and_the_recorder_start_once_the_first_step_has(
 ) -> None:
     """Start-up order: the first step starts the fork server; then the caller's check
     (`while_starting`: the CLI's staleness line) runs, and then the MLflow recorder starts,
-    so neither shares the cores with the server's imports before the first step can fork."""
+    so neither shares the cores with the server's imports before the first step can fork.
+    Cache hits before the first step do not start the recorder either."""
     logs = settings().cache_dir / "logs" / "demo"
     seen: list[tuple[bool, bool]] = []
 
     def check() -> None:
-        folders = list(logs.iterdir())
-        seen.append(
-            (
-                any((f / "forkserver.log").exists() for f in folders),
-                any((f / "lineage.log").exists() for f in folders),
-            )
-        )
+        folder = max(logs.iterdir(), key=lambda f: f.stat().st_mtime_ns)  # this run's
+        seen.append(((folder / "forkserver.log").exists(), (folder / "lineage.log").exists()))
 
     first = run_pipeline("demo", RunOptions(lineage="wait"), while_starting=check)
     assert first.ok and first.parent_run_id, [r.error for r in first.steps.values()]
@@ -187,8 +183,38 @@ def test_the_stale_check_and_the_recorder_start_once_the_first_step_has(
     assert (first.log_dir / "lineage.log").exists()
     assert client().get_run(first.parent_run_id).info.status == "FINISHED"
 
+    # load, clean and stats are cache hits, scaled and report run again
+    seen.clear()
+    again = run_pipeline(
+        "demo", RunOptions(overrides=("scale=3",), lineage="wait"), while_starting=check
+    )
+    assert again.ok and again.parent_run_id
+    assert [n for n, r in again.steps.items() if r.cached] == ["load", "clean", "stats"]
+    assert seen == [(True, False)]
+    kids = children(client(), again.parent_run_id)
+    assert kids["load"].data.tags["workbench.cache"] == "hit"  # sent once the recorder ran
+    assert kids["report"].data.tags["workbench.cache"] == "miss"
+
     # a fully cached run starts no step and no server: the check still runs, once
     seen.clear()
     cached = run_pipeline("demo", RunOptions(lineage="off"), while_starting=check)
     assert cached.ok and all(r.cached for r in cached.steps.values())
     assert len(seen) == 1 and not (cached.log_dir / "forkserver.log").exists()
+
+
+def test_a_recorder_that_cannot_start_is_a_warning_not_a_failure(project: Path) -> None:
+    """No process for the lineage (here: its log folder is a file): the steps' events are
+    dropped, `finish` returns no run and says why, once; nothing raises."""
+    from workbench.runner.execute import step_env
+    from workbench.spec.model import PipelineSpec as Spec
+
+    (project / "logs").write_text("not a folder")
+    spec = Spec(name="x", notebook="n.ipynb", parameters=(), steps=())
+    lineage = RecorderLineage(experiment="pipeline-x", run_name="x", params={}, tags={},
+                              log_path=project / "logs" / "lineage.log",
+                              env=step_env(settings(), spec), wait=True)  # fmt: skip
+    lineage.step_done({"step": "a", "status": "FINISHED"})
+    assert lineage.child_run("b", 0) is None
+    lineage.start()
+    assert lineage.finish("FINISHED", {}) is None
+    assert lineage.error.startswith("MLflow lineage was not recorded: cannot start its recorder")

@@ -81,8 +81,11 @@ def command(
     if refuse_stale:  # nothing may start before the answer
         warn_if_stale(name, refuse=True, steps_only=True)
 
+    checked: list[bool] = []
+
     def stale_warning() -> None:
-        if not refuse_stale:  # printed above the live step table, which redraws below it
+        if not refuse_stale and not checked:  # above the live step table, redrawn below it
+            checked.append(True)
             warn_if_stale(name, refuse=False, steps_only=True, echo=echo)
 
     def echo(line: str) -> None:
@@ -103,6 +106,11 @@ def command(
         # the warning is checked while the first steps start: the check's ~0.2 s of imports
         # then overlaps the fork server's, instead of delaying every run
         result = run_pipeline(name, options, observer=progress, while_starting=stale_warning)
+    except Exception:
+        # refused before any step started (`-p` naming a parameter the notebook gained since
+        # productionize, `--only` without cached inputs): the stale line may be the reason
+        stale_warning()
+        raise
     finally:
         progress.close()
     print_summary(result, console)

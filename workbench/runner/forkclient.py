@@ -220,7 +220,9 @@ class ForkLauncher:
         if self.sock is None or self.fresh:
             time.sleep(seconds)
             return
-        select.select([self.sock], [], [], seconds)
+        poller = select.poll()  # not select.select: a descriptor past 1024 is fine here
+        poller.register(self.sock, select.POLLIN)
+        poller.poll(seconds * 1000)
 
     def pump(self, *, block: bool) -> None:
         """Read the server's messages: readiness, started children, ended children."""

@@ -78,59 +78,76 @@ class RecorderLineage(Lineage):
         self.log_path = log_path
         self.env = dict(env)
         self._proc: subprocess.Popen[str] | None = None
-        self._start_message = {
-            "op": "start",
-            "experiment": experiment,
-            "run_name": run_name,
-            "params": dict(params),
-            "tags": dict(tags),
-            "start_ms": now_ms(),  # the run's start, not the recorder's
-        }
+        self._unstartable = False
+        # sent when the recorder starts: the parent run (its start time the run's, not the
+        # recorder's), then the steps that ended before (cache hits)
+        self._pending: list[dict[str, Any]] = [
+            {
+                "op": "start",
+                "experiment": experiment,
+                "run_name": run_name,
+                "params": dict(params),
+                "tags": dict(tags),
+                "start_ms": now_ms(),
+            }
+        ]
         self._started = False
 
     def start(self) -> None:
-        """Start the recorder process (once) and send it the parent run.
+        """Start the recorder process (once) and send it what waited for it.
 
-        Deferred from the constructor to the first message, or to the runner's `start()` call
-        once its first steps are under way: the recorder's `import mlflow` (~1 s of CPU) would
-        otherwise share the cores with the fork server's preload at the start of the run, which
-        every step waits for, while it can just as well overlap the steps themselves."""
-        if self._proc is not None:
+        Deferred from the constructor to the runner's `start()` call once its first steps are
+        under way, or to the first message that needs an answer (a tracking step's run id, the
+        end): the recorder's `import mlflow` (~1 s of CPU) would otherwise share the cores with
+        the fork server's preload, which every step waits for, while it can just as well
+        overlap the steps themselves. A recorder that cannot start is a warning (`error`),
+        never the run's failure."""
+        if self._proc is not None or self._unstartable:
             return
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "ab") as log:  # the recorder keeps its own copy of the handle
-            # its own session: Ctrl-C in the terminal stops the runner, and the recorder still
-            # marks the runs as it sees its input end
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "workbench.tracking.lineage"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=log,
-                env=self.env,
-                text=True,
-                start_new_session=True,
-            )
-        self._send(self._start_message)
+        try:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "ab") as log:  # the recorder keeps its own copy
+                # its own session: Ctrl-C in the terminal stops the runner, and the recorder
+                # still marks the runs as it sees its input end
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-m", "workbench.tracking.lineage"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    env=self.env,
+                    text=True,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            self._unstartable = True
+            self.error = f"MLflow lineage was not recorded: cannot start its recorder: {exc}"
+            return
+        pending, self._pending = self._pending, []
+        for message in pending:
+            self._send(message)
 
     @property
     def proc(self) -> subprocess.Popen[str]:
         """The recorder process, started if it was not yet."""
         self.start()
-        assert self._proc is not None
+        assert self._proc is not None, self.error
         return self._proc
 
     def _send(self, message: Mapping[str, Any]) -> bool:
+        self.start()
+        if self._proc is None or self._proc.stdin is None:
+            return False
         try:
-            assert self.proc.stdin is not None
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
+            self._proc.stdin.write(json.dumps(message) + "\n")
+            self._proc.stdin.flush()
             return True
         except (BrokenPipeError, OSError, ValueError):
             return False
 
     def _reply(self) -> dict[str, Any] | None:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        if self._proc is None or self._proc.stdout is None:
+            return None
+        line = self._proc.stdout.readline()
         try:
             reply: dict[str, Any] = json.loads(line)
             return reply
@@ -138,6 +155,7 @@ class RecorderLineage(Lineage):
             return None
 
     def _ensure_parent(self) -> None:
+        self.start()
         if not self._started:
             self._started = True
             reply = self._reply()
@@ -152,18 +170,25 @@ class RecorderLineage(Lineage):
         return str(reply["run_id"]) if reply and reply.get("run_id") else None
 
     def step_done(self, event: Mapping[str, Any]) -> None:
+        """Sent, or kept until the recorder starts: cache hits end before the first step
+        starts, and must not start the recorder ahead of the fork server."""
+        if self._proc is None and not self._unstartable:
+            self._pending.append({"op": "step", **event})
+            return
         self._send({"op": "step", **event})
 
     def finish(self, status: str, metrics: Mapping[str, float]) -> str | None:
         self._send({"op": "end", "status": status, "end_ms": now_ms(), "metrics": dict(metrics)})
+        if self._proc is None:
+            return None
         if self.wait:
             self._ensure_parent()
             self._reply()
         self.close()
-        if self.wait and self.proc.wait() != 0:
+        if self.wait and self._proc.wait() != 0:
             self.error = f"MLflow lineage was not fully recorded; see {self.log_path}"
-        if self.proc.poll() is None:
-            _unwaited.append(self.proc)
+        if self._proc.poll() is None:
+            _unwaited.append(self._proc)
         return self.parent_run_id
 
     def close(self) -> None:
