@@ -165,4 +165,4 @@ test: lint
 	@$(MAKE) --no-print-directory drift manifests checkov pytest
 
 clean:
-	rm -rf .workbench mlruns mlartifacts mlflow.db models
+	rm -rf .workbench mlruns mlartifacts mlflow.db mlflow.db.promotion.lock optuna.db models

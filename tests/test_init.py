@@ -186,3 +186,33 @@ def test_init_into_the_empty_working_directory(
     assert here.stat().st_ino == inode  # the folder itself was kept, not replaced
     assert (here / "README.md").read_text().startswith("# ml-project")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ml-project"]
+
+
+def test_the_scaffold_ignores_what_the_embedded_defaults_write(project: Path) -> None:
+    """A new project's `git status` after `make demo` lists none of the files the embedded
+    defaults write at its root: the tracking store and its promotion lock, tuning's default
+    study store, MLflow artifacts, the model store and the step cache."""
+    from workbench.core.settings import settings
+    from workbench.tracking.promotion_lock import promotion_lock
+    from workbench.tuning.study import default_storage
+
+    (project / ".gitignore").write_text(project_files("churn-model")[".gitignore"])
+    cfg = settings()
+    before = set(project.iterdir())
+    with promotion_lock(cfg.tracking_uri, "churn-model"):
+        locks = set(project.iterdir()) - before
+    assert locks, "the SQLite store's promotion lock is a file beside it"
+    written = [
+        Path(cfg.tracking_uri.split(":///", 1)[1]),
+        *locks,
+        Path(default_storage().split(":///", 1)[1]),
+        project / cfg.artifact_root / "1" / "run" / "artifacts" / "model.pkl",
+        project / cfg.model_store / "churn-model" / "model.pkl",
+        project / cfg.artifact_store / "train" / "load" / "key" / "raw" / "data.parquet",
+        cfg.cache_dir / "logs" / "train" / "run" / "load.log",
+    ]
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    for path in written:
+        relative = str(path.relative_to(project))
+        ignored = subprocess.run(["git", "check-ignore", "-q", relative], cwd=project)
+        assert ignored.returncode == 0, f"{relative} is not in the scaffold's .gitignore"

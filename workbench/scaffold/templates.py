@@ -68,6 +68,8 @@ __pycache__/
 .pytest_cache/
 .ipynb_checkpoints/
 /mlflow.db
+/mlflow.db.promotion.lock
+/optuna.db
 /mlruns/
 /mlartifacts/
 /models/
@@ -143,7 +145,7 @@ test: install drift
 \t$(VENV)/bin/pytest
 
 clean:
-\trm -rf .workbench mlruns mlartifacts mlflow.db models
+\trm -rf .workbench mlruns mlartifacts mlflow.db mlflow.db.promotion.lock optuna.db models
 """
 
 SMOKE_TEST = '''\
