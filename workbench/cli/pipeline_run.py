@@ -81,11 +81,12 @@ def command(
     if refuse_stale:  # nothing may start before the answer
         warn_if_stale(name, refuse=True, steps_only=True)
 
-    checked: list[bool] = []
+    checked = refuse_stale  # checked above already
 
     def stale_warning() -> None:
-        if not refuse_stale and not checked:  # above the live step table, redrawn below it
-            checked.append(True)
+        nonlocal checked
+        if not checked:  # printed above the live step table, which redraws below it
+            checked = True
             warn_if_stale(name, refuse=False, steps_only=True, echo=echo)
 
     def echo(line: str) -> None:

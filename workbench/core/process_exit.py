@@ -2,9 +2,10 @@
 
 Py_FinalizeEx joins the non-daemon threads, runs the atexit handlers (logging's shutdown,
 weakref finalizers, temporary folders), flushes stdout and stderr, and then frees every module
-and object; C's exit() then flushes libc's stdio buffers. The last part changes nothing outside the process, yet with pandas, pyarrow,
-jsonschema or rich loaded it takes 0.03-0.3 s. The `workbench` command and the fork server's
-step children end with `finish` and `os._exit` instead.
+and object; C's exit() then flushes libc's stdio buffers. Freeing the modules changes nothing
+outside the process, yet with pandas, pyarrow, jsonschema or rich loaded it takes 0.03-0.3 s.
+The `workbench` command, the fork server and its step children end with `finish` and
+`os._exit` instead.
 """
 
 from __future__ import annotations

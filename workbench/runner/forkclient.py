@@ -163,6 +163,8 @@ class ForkLauncher:
         self.unusable = "" if hasattr(os, "pidfd_open") else "no pidfd_open on this platform"
         self.steps: dict[int, ForkedStep] = {}
         self.fresh: list[subprocess.Popen[bytes]] = []  # steps it started as fresh processes
+        # waits on the server's socket (poll, not select: a descriptor past 1024 is fine)
+        self.poller = select.poll()
         self.ready = False
 
     def _start_server(self) -> None:
@@ -180,6 +182,7 @@ class ForkLauncher:
             )
         theirs.close()
         self.sock = ours
+        self.poller.register(ours, select.POLLIN)
         modules = preload_modules(self.root, self.spec)
         ours.send(json.dumps({"preload": modules}).encode())
         log.debug("fork server %s preloading %s", self.server.pid, ", ".join(modules))
@@ -220,9 +223,7 @@ class ForkLauncher:
         if self.sock is None or self.fresh:
             time.sleep(seconds)
             return
-        poller = select.poll()  # not select.select: a descriptor past 1024 is fine here
-        poller.register(self.sock, select.POLLIN)
-        poller.poll(seconds * 1000)
+        self.poller.poll(seconds * 1000)
 
     def pump(self, *, block: bool) -> None:
         """Read the server's messages: readiness, started children, ended children."""
